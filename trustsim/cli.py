@@ -1,0 +1,159 @@
+"""The ``trustsim`` command line: run, validate, list."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from trustsim.config.loading import ConfigError, load_scenario, shipped_scenarios
+
+app = typer.Typer(
+    help="trustsim: when do small constructive steps restore trust between states, "
+    "and when does mistrust congeal?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    """One clear line on stderr and exit status 2: bad input, nothing written."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+ConfigArg = Annotated[str, typer.Argument(help="Scenario YAML file, or the name of one in configs/.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override KEY=VALUE (dotted path, YAML value); repeatable."),
+]
+
+
+def _load(config: str, overrides: list[str] | None, steps: int | None = None, seed: int | None = None):
+    extra = list(overrides or [])
+    if steps is not None:
+        extra.append(f"steps={steps}")
+    if seed is not None:
+        extra.append(f"seed={seed}")
+    try:
+        return load_scenario(config, extra)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def run(
+    config: ConfigArg,
+    steps: Annotated[int | None, typer.Option(help="Number of steps (overrides the config).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
+    set_: SetOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default runs/<scenario>-<UTC time>).")
+    ] = None,
+) -> None:
+    """Run one scenario and write model.parquet, dyads.parquet and manifest.json."""
+    from trustsim.execution.run import default_out_dir, simulate, write_run
+
+    scenario = _load(config, set_, steps, seed)
+    out_dir = out or default_out_dir(scenario)
+    if out_dir.exists() and (out_dir / "manifest.json").exists():
+        fail(f"{out_dir}: already holds a finished run; choose another --out")
+    with Progress(
+        TextColumn(f"[bold]{scenario.name}[/] seed {scenario.seed}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task("steps", total=scenario.steps)
+        result = simulate(scenario, progress=lambda: progress.advance(task))
+    write_run(result, scenario, out_dir, source=str(config))
+    s = result.summary
+    recovery = "never" if s["time_to_recovery"] is None else f"step {s['time_to_recovery']}"
+    console.print(
+        f"{scenario.name}: {scenario.steps} steps in {result.wall_time:.2f} s\n"
+        f"  mean trust        {s['initial_mean_trust']:.3f} -> {s['final_mean_trust']:.3f}"
+        f" (recovered: {recovery})\n"
+        f"  constructive      {s['share_constructive']:.1%} of steps"
+        f" (escalatory {s['share_escalatory']:.1%})\n"
+        f"  congealed dyads   {s['final_congealed_dyads']} of {s['dyads']}\n"
+        f"  written to        {out_dir}",
+        highlight=False,
+    )
+
+
+@app.command()
+def validate(config: ConfigArg, set_: SetOpt = None) -> None:
+    """Check a scenario and print it resolved, with every default filled in."""
+    scenario = _load(config, set_)
+    data = scenario.model_dump(mode="json", by_alias=True)
+    sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    errors.print(f"{config}: valid", highlight=False)
+
+
+@app.command("list")
+def list_(
+    what: Annotated[str, typer.Argument(help="scenarios, policies, actions or all.")] = "all",
+) -> None:
+    """Show the shipped scenarios, the registered policies and the default actions."""
+    from trustsim.config.schema import essay_catalog
+    from trustsim.model.policies import POLICIES
+
+    if what not in ("all", "scenarios", "policies", "actions"):
+        fail(f"list: unknown {what!r}; allowed: all, scenarios, policies, actions")
+    if what in ("all", "scenarios"):
+        table = Table("scenario", "description", title="Scenarios (configs/)", title_justify="left")
+        for path in shipped_scenarios():
+            data = yaml.safe_load(path.read_text()) or {}
+            table.add_row(
+                path.stem,
+                str(data.get("description", "")).strip().splitlines()[0:1][0]
+                if data.get("description")
+                else "",
+            )
+        console.print(table)
+    if what in ("all", "policies"):
+        table = Table("policy", "what it does", title="Policies", title_justify="left")
+        for name, cls in sorted(POLICIES.items()):
+            table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0])
+        console.print(table)
+    if what in ("all", "actions"):
+        table = Table(
+            "action",
+            "kind",
+            "self view",
+            "other view",
+            "cost",
+            "verifiable",
+            title="Actions (default catalog)",
+            title_justify="left",
+        )
+        for action in essay_catalog():
+            table.add_row(
+                action.name,
+                action.kind,
+                f"{action.self_view:+.2f}",
+                f"{action.other_view:+.2f}",
+                f"{action.cost:.2f}",
+                f"{action.verifiability:.2f}",
+            )
+        console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

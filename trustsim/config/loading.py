@@ -1,0 +1,221 @@
+"""Reading scenarios: YAML in, a validated ``Scenario`` out, or one clear line saying what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from trustsim.config.schema import Scenario
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+
+class ConfigError(Exception):
+    """A config problem, phrased for people: ``file: key.path: what is allowed (got X)``."""
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def format_validation_error(source: str, error: ValidationError) -> str:
+    """Render pydantic's first error as one line naming the file, the key path and what is allowed."""
+    first = error.errors()[0]
+    loc = [part for part in first["loc"] if not str(part).startswith("function-after")]
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling; `trustsim validate` shows every key)"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    got = "" if first["type"] in ("missing",) else f" (got {_short(first.get('input'))})"
+    if first["type"] == "extra_forbidden" or first["loc"] == ():
+        got = ""
+    return f"{source}: {_dotted(loc)}: {message}{got}"
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse a YAML file safely: tags that would build Python objects are refused."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.constructor.ConstructorError as exc:
+        raise ConfigError(
+            f"{path}: line {exc.problem_mark.line + 1 if exc.problem_mark else '?'}: "
+            f"YAML tag not allowed ({exc.problem}); only plain values, lists and mappings"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}YAML syntax error: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys (got {type(data).__name__})")
+    return data
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``a.b.c=VALUE`` into its path and the value parsed as a YAML scalar."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. trust.negativity_bias=3")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {text!r}: the value is not a valid YAML scalar") from None
+    return key.strip().split("."), value
+
+
+def apply_override(data: dict[str, Any], path: Sequence[str], value: Any, label: str) -> None:
+    """Set ``value`` at a dotted ``path`` inside the raw config (lists indexed by number)."""
+    node: Any = data
+    for depth, part in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(
+                    f"--set {label}: {'.'.join(path[: depth + 1])}: no list item {part} "
+                    f"(the list has {len(node)} items)"
+                )
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"--set {label}: {'.'.join(path[:depth])} is a plain value, not a section")
+
+
+def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
+    """Validate raw data into a ``Scenario`` and check its references between sections."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+    check_references(scenario, source)
+    return scenario
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load a scenario file, apply ``--set`` overrides and validate it all as one."""
+    path = resolve_config_path(path)
+    data = read_yaml(path)
+    for text in overrides:
+        keys, value = parse_override(text)
+        apply_override(data, keys, value, text)
+    source = str(path) if not overrides else f"{path} (with --set)"
+    return scenario_from_dict(data, source)
+
+
+def resolve_config_path(path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped scenario (``europe`` → configs/europe.yaml)."""
+    candidate = Path(path)
+    if candidate.exists() or candidate.suffix:
+        return candidate
+    shipped = CONFIG_DIR / f"{candidate}.yaml"
+    return shipped if shipped.exists() else candidate
+
+
+def shipped_scenarios() -> list[Path]:
+    return sorted(CONFIG_DIR.glob("*.yaml"))
+
+
+def check_references(scenario: Scenario, source: str) -> None:
+    """Names that point elsewhere (policies, actions, states) must exist."""
+    from trustsim.model.policies import POLICIES
+
+    def fail(where: str, message: str) -> None:
+        raise ConfigError(f"{source}: {where}: {message}")
+
+    def allowed(names: Iterable[str]) -> str:
+        return ", ".join(sorted(names))
+
+    actions = {action.name for action in scenario.actions}
+    if len(actions) != len(scenario.actions):
+        fail("actions", "action names must be unique")
+    kinds = {action.name: action.kind for action in scenario.actions}
+
+    def check_repertoire(where: str, repertoire: Any) -> None:
+        for slot in ("constructive", "escalatory", "neutral", "deterrent"):
+            name = getattr(repertoire, slot)
+            if name is None:
+                continue
+            if name not in actions:
+                fail(f"{where}.{slot}", f"unknown action {name!r}; allowed: {allowed(actions)}")
+            wanted = {"deterrent": "escalatory"}.get(slot, slot)
+            if kinds[name] != wanted:
+                fail(f"{where}.{slot}", f"{name!r} is {kinds[name]}, must be {wanted}")
+
+    check_repertoire("repertoire", scenario.repertoire)
+    if scenario.default_policy not in POLICIES:
+        fail("default_policy", f"unknown policy {scenario.default_policy!r}; allowed: {allowed(POLICIES)}")
+
+    if scenario.network is not None:
+        for name in scenario.network.policy_mix:
+            if name not in POLICIES:
+                fail(f"network.policy_mix.{name}", f"unknown policy; allowed: {allowed(POLICIES)}")
+        if sum(scenario.network.policy_mix.values()) > 1.0 + 1e-9:
+            fail("network.policy_mix", "shares must add up to at most 1")
+        codes = {f"S{i:03d}" for i in range(scenario.network.n)}
+    else:
+        codes = [state.code for state in scenario.states]
+        if len(set(codes)) != len(codes):
+            duplicate = next(code for code in codes if codes.count(code) > 1)
+            fail("states", f"duplicate state code {duplicate!r}")
+        codes = set(codes)
+        for i, state in enumerate(scenario.states):
+            if state.policy is not None and state.policy not in POLICIES:
+                fail(f"states.{i}.policy", f"unknown policy {state.policy!r}; allowed: {allowed(POLICIES)}")
+            check_repertoire(f"states.{i}.repertoire", state.repertoire)
+        seen = set()
+        for i, relation in enumerate(scenario.relations):
+            for end in ("a", "b"):
+                if getattr(relation, end) not in codes:
+                    fail(
+                        f"relations.{i}.{end}",
+                        f"no state {getattr(relation, end)!r}; states: {allowed(codes)}",
+                    )
+            if relation.a == relation.b:
+                fail(f"relations.{i}", f"a state cannot relate to itself ({relation.a})")
+            pair = frozenset((relation.a, relation.b))
+            if pair in seen:
+                fail(f"relations.{i}", f"{relation.a}-{relation.b} is listed twice")
+            seen.add(pair)
+
+    for i, pair in enumerate(scenario.initial_trust.pairs):
+        for end, code in (("from", pair.source), ("to", pair.target)):
+            if code not in codes:
+                fail(f"initial_trust.pairs.{i}.{end}", f"no state {code!r}; states: {allowed(codes)}")
+    for i, step in enumerate(scenario.interventions):
+        where = f"interventions.{i}"
+        if step.actor not in codes:
+            fail(f"{where}.actor", f"no state {step.actor!r}; states: {allowed(codes)}")
+        if step.target is not None and step.target not in codes:
+            fail(f"{where}.target", f"no state {step.target!r}; states: {allowed(codes)}")
+        if step.action is not None and step.action not in actions:
+            fail(f"{where}.action", f"unknown action {step.action!r}; allowed: {allowed(actions)}")
+        if step.policy is not None and step.policy not in POLICIES:
+            fail(f"{where}.policy", f"unknown policy {step.policy!r}; allowed: {allowed(POLICIES)}")
+        if step.step > scenario.steps:
+            fail(f"{where}.step", f"must be <= steps ({scenario.steps}) (got {step.step})")
+    for i, threat in enumerate(scenario.threats):
+        profile = threat.profile
+        if profile.kind == "series" and not profile.series:
+            fail(f"threats.{i}.profile.series", "a series profile needs at least one value")
+        if profile.kind == "linear" and profile.end < profile.start:
+            fail(f"threats.{i}.profile.end", f"must be >= start ({profile.start}) (got {profile.end})")

@@ -1,0 +1,346 @@
+"""The scenario schema: the one source of truth for every parameter.
+
+Defaults, bounds and help text live here; the loader, the CLI's ``--set`` overrides, ``trustsim
+validate`` and the app's sliders are all derived from these models. Each section says which mechanism
+of the essay (``shared/seed/mutual-security-essay.txt``) or the literature it configures; the full
+account is in ``docs/ODD.md``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class Section(BaseModel):
+    """Base for every config section: unknown keys are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Action(Section):
+    """One entry of the action catalog (SPEC item 2); see ``essay_catalog.yaml`` for the sources."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Identifier used in configs.")
+    kind: Literal["constructive", "neutral", "escalatory"]
+    self_view: Signed = Field(description="How the actor sees the step, on [-1, 1] (Goldstein/10).")
+    other_view: Signed = Field(description="How the target reads the step, on [-1, 1] (Goldstein/10).")
+    cost: NonNegative = Field(0.0, description="Payoff cost to the actor.")
+    verifiability: Unit = Field(1.0, description="Probability that the target notices the step.")
+    posture: float = Field(0.0, description="Change to the actor's posture when taken.")
+    fog: float = Field(0.0, description="Change to the target's information fog (misperception).")
+    incentive: Literal["none", "positive", "negative"] = "none"
+    target_cost: NonNegative = Field(0.0, description="Payoff cost imposed on the target.")
+    right: bool = Field(False, description="Exercise of a right the actor sees as legitimate.")
+    shared_threat: bool = Field(False, description="Cooperation on a shared existential threat.")
+    group: str = Field("", description="Family of the step, for charts and docs.")
+
+
+@cache
+def essay_catalog() -> tuple[Action, ...]:
+    """The default catalog: every step the essay names, sourced in ``essay_catalog.yaml``."""
+    text = resources.files("trustsim.config").joinpath("essay_catalog.yaml").read_text()
+    return tuple(Action(**entry) for entry in yaml.safe_load(text))
+
+
+def _default_actions() -> list[Action]:
+    return [action.model_copy() for action in essay_catalog()]
+
+
+class Repertoire(Section):
+    """Which catalog action a policy takes when it decides to cooperate, defect, hold or deter."""
+
+    constructive: str = Field("open_dialogue", description="Action for a cooperative move.")
+    escalatory: str = Field("force_buildup_at_home", description="Action for a defecting move.")
+    neutral: str = Field("hold", description="Action for holding.")
+    deterrent: str = Field("threaten_sanctions", description="Negative incentive used by hawks.")
+
+
+class RepertoireOverride(Section):
+    constructive: str | None = None
+    escalatory: str | None = None
+    neutral: str | None = None
+    deterrent: str | None = None
+
+
+class RichardsonOverride(Section):
+    reaction: NonNegative | None = None
+    fatigue: NonNegative | None = None
+    grievance: float | None = None
+
+
+class StateSpec(Section):
+    """A state (SPEC item 1): name, bloc, capability, posture and decision policy."""
+
+    code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Short code, e.g. RUS.")
+    name: str = ""
+    bloc: str = Field("none", description="Bloc or alliance the state belongs to.")
+    capability: NonNegative = Field(1.0, description="Relative military power.")
+    posture: NonNegative = Field(1.0, description="Initial forward forces/armament level.")
+    policy: str | None = Field(None, description="Decision policy; default: `default_policy`.")
+    repertoire: RepertoireOverride = Field(default_factory=RepertoireOverride)
+    richardson: RichardsonOverride = Field(default_factory=RichardsonOverride)
+
+
+class Relation(Section):
+    """An edge of the relations network: ally, rival or neighbour, with a salience weight."""
+
+    a: str
+    b: str
+    kind: Literal["ally", "rival", "neighbour"] = "neighbour"
+    salience: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+
+
+class GeneratedNetwork(Section):
+    """A generated network of ``n`` states in ``blocs`` blocs (seeded from the run's seed)."""
+
+    generator: Literal["complete", "erdos_renyi", "watts_strogatz", "barabasi_albert"] = "watts_strogatz"
+    n: Annotated[int, Field(ge=2, le=5000)] = 30
+    degree: Annotated[int, Field(ge=1)] = 6
+    rewire: Unit = Field(0.1, description="Watts-Strogatz rewiring probability.")
+    blocs: Annotated[int, Field(ge=1, le=26)] = 2
+    capability_spread: NonNegative = Field(0.5, description="Log-normal sigma of capabilities.")
+    policy_mix: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict,
+        description="Share of states per policy; the rest use `default_policy`.",
+    )
+
+    @model_validator(mode="after")
+    def _degree_fits(self) -> GeneratedNetwork:
+        if self.generator != "complete" and self.degree >= self.n:
+            raise ValueError(f"degree must be < n ({self.n}), got {self.degree}")
+        return self
+
+
+class TrustPair(Section):
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    value: Unit
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InitialTrust(Section):
+    """Initial trust: a default, within- and across-bloc levels, and per-pair values."""
+
+    default: Unit = 0.5
+    within_bloc: Unit | None = None
+    across_bloc: Unit | None = None
+    by_kind: dict[Literal["ally", "rival", "neighbour"], Unit] = Field(default_factory=dict)
+    pairs: list[TrustPair] = Field(default_factory=list)
+    symmetric_pairs: bool = Field(True, description="A pair value sets both directions unless given.")
+
+
+class TrustRule(Section):
+    """Trust as a separate, prior factor (SPEC item 5; essay: "Restoring Trust as a Discrete...")."""
+
+    rule: Literal["adaptive", "bayesian"] = Field("adaptive", description="Update rule.")
+    learning_rate: Unit = Field(0.3, description="Scale of a trust update per unit perceived signal.")
+    negativity_bias: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
+        2.0, description="How much faster trust is lost than gained (1 = symmetric)."
+    )
+    congeal_threshold: Unit = Field(0.3, description="Trust below which mistrust starts to congeal.")
+    congeal_rate: Unit = Field(0.05, description="Per-step hardening while below the threshold.")
+    thaw_rate: Unit = Field(0.02, description="Per-step softening while above the threshold.")
+    congealed_level: Unit = Field(0.5, description="Hardness at which a dyad counts as congealed.")
+    short_circuit: Unit = Field(
+        0.6, description="Discount of a distrusted state's constructive step (read as a trick)."
+    )
+    paralysis: Unit = Field(0.3, description="Low trust's damping of willingness to take initiatives.")
+    declared_credibility: Unit = Field(
+        0.5, description="Share of the short-circuit discount removed when a step is declared."
+    )
+    declared_verifiability: Unit = Field(
+        0.3, description="Added probability that a declared step is noticed."
+    )
+    decay: Unit = Field(0.0, description="Per-step relaxation of trust toward its initial value.")
+    perception_error: Annotated[float, Field(ge=0.0, le=0.49)] = Field(
+        0.1, description="Bayesian rule: probability a move is misread (Kydd 2005)."
+    )
+    signal_cost_scale: Annotated[float, Field(gt=0.0)] = Field(
+        0.3, description="Bayesian rule: cost at which a step is 63% as informative as can be."
+    )
+
+
+class Perception(Section):
+    """How the target reads an action: noise, information fog and the neutral band."""
+
+    noise: NonNegative = Field(0.05, description="Standard deviation of perception noise.")
+    fog_gain: NonNegative = Field(0.1, description="Noise added per unit of information fog.")
+    fog_decay: Unit = Field(0.1, description="Per-step decay of information fog.")
+    neutral_band: Unit = Field(0.1, description="Perceived values within it read as neutral.")
+
+
+class Propagation(Section):
+    """Propagation to third parties (SPEC item 6)."""
+
+    observation_weight: Unit = Field(0.2, description="Weight of a step observed between others.")
+    alliance_weight: Unit = Field(0.05, description="Pull of allies' views on one's own trust.")
+
+
+class Payoffs(Section):
+    """Prisoner's Dilemma payoffs and incentives (SPEC item 4; essay: "Finding Answers...")."""
+
+    T: float = Field(5.0, description="Temptation: defect while the other cooperates.")
+    R: float = Field(3.0, description="Reward of mutual restraint.")
+    P: float = Field(1.0, description="Punishment of mutual escalation.")
+    S: float = Field(0.0, description="Sucker's payoff: cooperate while the other defects.")
+    positive_incentive_bonus: NonNegative = Field(
+        1.0, description="Added to R for both when mutual restraint includes a positive incentive."
+    )
+    threat_weight: NonNegative = Field(1.0, description="Weight of the threat faced in national security.")
+
+    @model_validator(mode="after")
+    def _dilemma_shape(self) -> Payoffs:
+        if not (self.T > self.R > self.P > self.S):
+            raise ValueError(
+                f"payoffs must satisfy T > R > P > S (got T={self.T}, R={self.R}, P={self.P}, S={self.S})"
+            )
+        return self
+
+
+class Posture(Section):
+    """Posture dynamics after Richardson (1960): dx/dt = k*y - a*x + g, y the rivals' threat."""
+
+    reaction: NonNegative = Field(0.05, description="Richardson k: reaction to rivals' posture.")
+    fatigue: NonNegative = Field(0.1, description="Richardson a: fatigue/cost of one's own posture.")
+    grievance: float = Field(0.05, description="Richardson g: standing grievance.")
+    dt: Annotated[float, Field(gt=0.0, le=1.0)] = Field(0.1, description="Time step of posture ODE.")
+    distrust_weighted: bool = Field(
+        True, description="Scale the reaction by distrust (1 - trust) of each rival."
+    )
+    floor: float = Field(0.0, description="Lowest posture (no disarmament below it).")
+
+
+class Profile(Section):
+    """Time profile of a shared threat's level: constant, linear ramp, step, or explicit series."""
+
+    kind: Literal["constant", "linear", "step", "series"] = "constant"
+    start: Annotated[int, Field(ge=0)] = 0
+    end: Annotated[int, Field(ge=0)] = 0
+    to: NonNegative = 0.0
+    series: list[NonNegative] = Field(default_factory=list)
+
+
+class Threat(Section):
+    """A shared existential threat (SPEC item 8; essay: the "altered agenda")."""
+
+    name: str
+    level: NonNegative = Field(0.0, description="Level at the start.")
+    profile: Profile = Field(default_factory=Profile)
+
+
+class AlteredAgenda(Section):
+    enabled: bool = Field(False, description="Put the shared threats on the agenda.")
+    gain: NonNegative = Field(1.0, description="Added to R per unit of shared threat.")
+
+
+class GenerousParams(Section):
+    generosity: Unit | None = Field(
+        None, description="Probability of forgiving a defection; default Molander (1985)."
+    )
+
+
+class GritParams(Section):
+    """GRIT after Osgood (1962)."""
+
+    step_size: Unit = Field(0.35, description="Magnitude of the first unilateral step.")
+    growth: Unit = Field(0.1, description="Magnitude added each time a step is reciprocated.")
+    persistence: Annotated[int, Field(ge=1, le=1000)] = Field(
+        5, description="Rounds the initiative is sustained despite non-reciprocation."
+    )
+    pause: Annotated[int, Field(ge=0, le=1000)] = Field(
+        5, description="Rounds of proportionate reciprocity before a new initiative."
+    )
+    declared: bool = Field(True, description="Announce the steps as meant to restore trust.")
+
+
+class HawkParams(Section):
+    trust_threshold: Unit = Field(0.5, description="Below it the hawk builds up its forces.")
+
+
+class LogitParams(Section):
+    """Quantal response (McKelvey & Palfrey 1995) over expected utility."""
+
+    rationality: NonNegative = Field(5.0, description="Logit precision lambda (0 = uniform).")
+
+
+class PolicyParams(Section):
+    generous_tit_for_tat: GenerousParams = Field(default_factory=GenerousParams)
+    grit: GritParams = Field(default_factory=GritParams)
+    hawk: HawkParams = Field(default_factory=HawkParams)
+    logit: LogitParams = Field(default_factory=LogitParams)
+
+
+class Intervention(Section):
+    """A scheduled action (``action``, optional ``target``) or policy change (``policy``)."""
+
+    step: Annotated[int, Field(ge=1)]
+    actor: str
+    action: str | None = None
+    target: str | None = None
+    policy: str | None = None
+    declared: bool = Field(False, description="Announced as meant to restore trust.")
+    duration: Annotated[int, Field(ge=1)] = Field(1, description="Steps the action is repeated.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Intervention:
+        if (self.action is None) == (self.policy is None):
+            raise ValueError("give exactly one of `action` or `policy`")
+        if self.policy is not None and self.target is not None:
+            raise ValueError("a policy change takes no `target`")
+        return self
+
+
+class Record(Section):
+    dyads: bool = Field(True, description="Record per-step dyad rows (trust, action, perception).")
+    attribution: bool = Field(False, description="Record each trust change with its cause.")
+
+
+class Outcomes(Section):
+    recovery_threshold: Unit = Field(0.5, description="Mean trust counted as recovered.")
+    crisis_threshold: NonNegative = Field(1.0, description="Escalation index marking a crisis.")
+    escalation_memory: Unit = Field(0.7, description="Per-step persistence of the escalation index.")
+
+
+class Scenario(Section):
+    """A whole scenario: who the states are, how they relate, and how trust moves between them."""
+
+    name: str = Field("scenario", pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    steps: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    seed: Annotated[int, Field(ge=0)] = 0
+    states: list[StateSpec] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+    network: GeneratedNetwork | None = None
+    initial_trust: InitialTrust = Field(default_factory=InitialTrust)
+    actions: list[Action] = Field(default_factory=_default_actions, min_length=1)
+    repertoire: Repertoire = Field(default_factory=Repertoire)
+    default_policy: str = Field("logit", description="Policy of states that name none.")
+    policy_params: PolicyParams = Field(default_factory=PolicyParams)
+    execution_noise: Unit = Field(0.0, description="Probability an intended move is flipped.")
+    trust: TrustRule = Field(default_factory=TrustRule)
+    perception: Perception = Field(default_factory=Perception)
+    propagation: Propagation = Field(default_factory=Propagation)
+    payoffs: Payoffs = Field(default_factory=Payoffs)
+    posture: Posture = Field(default_factory=Posture)
+    threats: list[Threat] = Field(default_factory=list)
+    altered_agenda: AlteredAgenda = Field(default_factory=AlteredAgenda)
+    interventions: list[Intervention] = Field(default_factory=list)
+    record: Record = Field(default_factory=Record)
+    outcomes: Outcomes = Field(default_factory=Outcomes)
+
+    @model_validator(mode="after")
+    def _states_or_network(self) -> Scenario:
+        if bool(self.states) == (self.network is not None):
+            raise ValueError("give either `states` (with `relations`) or a generated `network`")
+        if self.network is not None and self.relations:
+            raise ValueError("`relations` go with `states`, not with a generated `network`")
+        return self

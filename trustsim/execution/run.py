@@ -1,0 +1,126 @@
+"""Running one scenario and writing its records: model.parquet, dyads.parquet, manifest.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustsim.config.schema import Scenario
+from trustsim.model.model import TrustModel
+
+PACKAGES = ("trustsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "networkx")
+
+
+@dataclass
+class RunResult:
+    model: pd.DataFrame
+    dyads: pd.DataFrame | None
+    attribution: pd.DataFrame | None
+    summary: dict[str, Any]
+    wall_time: float
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def first_step(condition: pd.Series) -> int | None:
+    """The first step at which ``condition`` holds, or None."""
+    hits = condition[condition]
+    return int(hits.index[0]) if len(hits) else None
+
+
+def summarize(frame: pd.DataFrame, model: TrustModel) -> dict[str, Any]:
+    """Outcome of a run: final trust, time to recovery or to congealing, peak escalation."""
+    config = model.config
+    threshold = config.outcomes.recovery_threshold
+    start = float(model.initial_trust[model.src, model.dst].mean())
+    dyads = model.n_edges
+    return {
+        "initial_mean_trust": start,
+        "final_mean_trust": float(frame["mean_trust"].iloc[-1]),
+        "final_min_trust": float(frame["min_trust"].iloc[-1]),
+        "share_constructive": float(frame["share_constructive"].mean()),
+        "share_escalatory": float(frame["share_escalatory"].mean()),
+        "final_congealed_dyads": int(frame["congealed_dyads"].iloc[-1]),
+        "dyads": dyads,
+        "time_to_recovery": first_step(frame["mean_trust"] >= threshold) if start < threshold else None,
+        "time_to_congealing": first_step(frame["congealed_dyads"] >= dyads / 2),
+        "peak_escalation": float(frame["share_escalatory"].max()),
+        "peak_crises": int(frame["crises"].max()),
+        "peak_mean_posture": float(frame["mean_posture"].max()),
+        "final_mutual_security": float(frame["mutual_security"].iloc[-1]),
+        "final_national_security": float(frame["national_security"].iloc[-1]),
+    }
+
+
+def simulate(config: Scenario, progress: Callable[[], None] | None = None) -> RunResult:
+    """Build the model from ``config`` and run it for ``config.steps`` steps."""
+    started = time.perf_counter()
+    model = TrustModel(config)
+    model.run(progress=progress)
+    frame = model.datacollector.get_model_vars_dataframe()
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
+    dyads = model.dyad_log.frame(model) if model.dyad_log is not None else None
+    attribution = model.attribution.frame(model) if model.attribution is not None else None
+    return RunResult(frame, dyads, attribution, summarize(frame, model), time.perf_counter() - started)
+
+
+def default_out_dir(config: Scenario, root: Path = Path("runs")) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return root / f"{config.name}-{stamp}"
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary name and rename, so a half-written file never looks complete."""
+    partial = path.with_name(f".{path.name}.partial")
+    write(partial)
+    os.replace(partial, path)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def write_run(result: RunResult, config: Scenario, out_dir: Path, source: str | None = None) -> Path:
+    """Write the run's records into ``out_dir``; the manifest is written last."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(out_dir / "model.parquet", lambda p: result.model.reset_index().to_parquet(p, index=False))
+    if result.dyads is not None:
+        write_atomic(out_dir / "dyads.parquet", lambda p: result.dyads.to_parquet(p, index=False))
+    if result.attribution is not None:
+        write_atomic(out_dir / "attribution.parquet", lambda p: result.attribution.to_parquet(p, index=False))
+    manifest = {
+        "kind": "run",
+        "scenario": config.name,
+        "source": source,
+        "seed": config.seed,
+        "steps": config.steps,
+        "config": config.model_dump(mode="json", by_alias=True),
+        "versions": package_versions(),
+        "wall_time_seconds": round(result.wall_time, 4),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "summary": result.summary,
+    }
+    text = json.dumps(manifest, indent=2, default=_json_default)
+    write_atomic(out_dir / "manifest.json", lambda p: p.write_text(text + "\n"))
+    return out_dir

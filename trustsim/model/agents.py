@@ -1,0 +1,71 @@
+"""States: the agents of the model (SPEC item 1)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import Cell, FixedAgent
+
+if TYPE_CHECKING:
+    from trustsim.model.model import TrustModel
+
+
+class State(FixedAgent):
+    """A state on the relations network.
+
+    Its trust toward the others is its row of the model's trust matrix and its posture an entry of
+    the model's posture vector: the agent reads and writes its own share, the model does the
+    arithmetic for all states at once.
+    """
+
+    def __init__(
+        self,
+        model: TrustModel,
+        cell: Cell,
+        code: str,
+        name: str,
+        bloc: str,
+        capability: float,
+        policy: str,
+    ) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.index: int = cell.coordinate
+        self.code = code
+        self.name = name or code
+        self.bloc = bloc
+        self.capability = capability
+        self._policy = policy
+
+    @property
+    def policy(self) -> str:
+        """Name of the decision policy in the registry; changing it takes effect next step."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, name: str) -> None:
+        self._policy = name
+        self.model.policies_changed()
+
+    @property
+    def trust(self) -> np.ndarray:
+        """This state's trust toward every state (a view: writing it writes the model's matrix)."""
+        return self.model.trust[self.index]
+
+    @property
+    def posture(self) -> float:
+        return float(self.model.posture[self.index])
+
+    @posture.setter
+    def posture(self, value: float) -> None:
+        self.model.posture[self.index] = value
+
+    @property
+    def trust_received(self) -> float:
+        """Mean trust the state's partners place in it."""
+        partners = self.model.neighbours(self.index)
+        return float(self.model.trust[partners, self.index].mean()) if len(partners) else float("nan")
+
+    def __repr__(self) -> str:
+        return f"State({self.code}, bloc={self.bloc}, policy={self.policy})"

@@ -1,0 +1,76 @@
+"""The action catalog as columns of NumPy arrays, indexed by action id, for vectorized lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trustsim.config.schema import Action
+
+CONSTRUCTIVE, NEUTRAL, ESCALATORY = 1, 0, -1
+KIND_CODE = {"constructive": CONSTRUCTIVE, "neutral": NEUTRAL, "escalatory": ESCALATORY}
+# Cooperation level of each kind in the payoff's bilinear form: C = 1, D = 0, holding halfway.
+COOPERATION_LEVEL = {CONSTRUCTIVE: 1.0, NEUTRAL: 0.5, ESCALATORY: 0.0}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every action attribute as an array, so that ``catalog.other_view[actions]`` is one lookup."""
+
+    names: tuple[str, ...]
+    kind: np.ndarray
+    self_view: np.ndarray
+    other_view: np.ndarray
+    cost: np.ndarray
+    verifiability: np.ndarray
+    posture: np.ndarray
+    fog: np.ndarray
+    positive: np.ndarray
+    negative: np.ndarray
+    target_cost: np.ndarray
+    right: np.ndarray
+    shared_threat: np.ndarray
+    cooperation: np.ndarray
+
+    @classmethod
+    def from_actions(cls, actions: list[Action]) -> Catalog:
+        def column(attribute: str, dtype: type = float) -> np.ndarray:
+            return np.array([getattr(action, attribute) for action in actions], dtype=dtype)
+
+        kind = np.array([KIND_CODE[action.kind] for action in actions], dtype=np.int8)
+        return cls(
+            names=tuple(action.name for action in actions),
+            kind=kind,
+            self_view=column("self_view"),
+            other_view=column("other_view"),
+            cost=column("cost"),
+            verifiability=column("verifiability"),
+            posture=column("posture"),
+            fog=column("fog"),
+            positive=np.array([a.incentive == "positive" for a in actions]),
+            negative=np.array([a.incentive == "negative" for a in actions]),
+            target_cost=column("target_cost"),
+            right=column("right", bool),
+            shared_threat=column("shared_threat", bool),
+            cooperation=np.array([COOPERATION_LEVEL[k] for k in kind]),
+        )
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def nearest(self, kind: int, magnitude: np.ndarray) -> np.ndarray:
+        """For each wanted magnitude, the action of ``kind`` whose |other_view| is closest to it."""
+        candidates = np.flatnonzero(self.kind == kind)
+        sizes = np.abs(self.other_view[candidates])
+        order = np.argsort(sizes, kind="stable")
+        candidates, sizes = candidates[order], sizes[order]
+        position = np.clip(np.searchsorted(sizes, magnitude), 1, len(sizes) - 1) if len(sizes) > 1 else 0
+        if len(sizes) == 1:
+            return np.full(np.shape(magnitude), candidates[0])
+        below, above = sizes[position - 1], sizes[position]
+        pick = np.where(np.abs(magnitude - below) <= np.abs(above - magnitude), position - 1, position)
+        return candidates[pick]

@@ -1,0 +1,225 @@
+"""What a run records (SPEC "What a run records"): model-level measures, dyad rows, attribution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
+
+if TYPE_CHECKING:
+    from trustsim.model.model import TrustModel
+
+
+@dataclass
+class StepOutcome:
+    """Everything the step decided, per directed edge, for reporters and logs."""
+
+    step: int
+    threat: float
+    actions: np.ndarray
+    declared: np.ndarray
+    perceived: np.ndarray
+    move: np.ndarray
+    payoff: np.ndarray
+    security: np.ndarray
+    deltas: np.ndarray
+
+
+def edge_trust(model: TrustModel) -> np.ndarray:
+    return model.trust[model.src, model.dst]
+
+
+def mean_trust(model: TrustModel) -> float:
+    return float(edge_trust(model).mean())
+
+
+def min_trust(model: TrustModel) -> float:
+    return float(edge_trust(model).min())
+
+
+def trust_within_blocs(model: TrustModel) -> float:
+    trust = edge_trust(model)[model.same_bloc]
+    return float(trust.mean()) if trust.size else float("nan")
+
+
+def trust_across_blocs(model: TrustModel) -> float:
+    trust = edge_trust(model)[~model.same_bloc]
+    return float(trust.mean()) if trust.size else float("nan")
+
+
+def _share(model: TrustModel, kind: int) -> float:
+    return float((model.catalog.kind[model.last.actions] == kind).mean())
+
+
+def share_constructive(model: TrustModel) -> float:
+    return _share(model, CONSTRUCTIVE)
+
+
+def share_neutral(model: TrustModel) -> float:
+    return _share(model, NEUTRAL)
+
+
+def share_escalatory(model: TrustModel) -> float:
+    return _share(model, ESCALATORY)
+
+
+def mean_posture(model: TrustModel) -> float:
+    return float(model.posture.mean())
+
+
+def congealed_dyads(model: TrustModel) -> int:
+    """Directed dyads whose mistrust has hardened past ``congealed_level``."""
+    hardness = model.hardness[model.src, model.dst]
+    return int((hardness >= model.config.trust.congealed_level).sum())
+
+
+def national_security(model: TrustModel) -> float:
+    """Mean over states of each state's own security: its dyads' payoffs less the threats it faces."""
+    per_state = np.bincount(model.src, weights=model.last.security, minlength=model.n)
+    per_state = np.divide(per_state, model.out_degree, out=np.zeros(model.n), where=model.out_degree > 0)
+    return float(per_state.mean())
+
+
+def mutual_security(model: TrustModel) -> float:
+    """Mean over dyads of the lesser of the two sides' security: no side is secure alone."""
+    security = model.last.security
+    return float(np.minimum(security, security[model.rev])[model.first_half].mean())
+
+
+def crises(model: TrustModel) -> int:
+    """Dyads where either side's escalation index exceeds the crisis threshold."""
+    hot = model.escalation > model.config.outcomes.crisis_threshold
+    return int((hot | hot[model.rev])[model.first_half].sum())
+
+
+def self_other_gap(model: TrustModel) -> float:
+    """Mean of (self-view - other-view) of the steps taken: the countervailing-rights gap."""
+    actions = model.last.actions
+    return float((model.catalog.self_view[actions] - model.catalog.other_view[actions]).mean())
+
+
+def rights_exercised(model: TrustModel) -> float:
+    """Share of steps that exercise a right the actor sees as neutral and the target as escalation."""
+    return float(model.catalog.right[model.last.actions].mean())
+
+
+def shared_threat(model: TrustModel) -> float:
+    return model.last.threat
+
+
+MODEL_REPORTERS = {
+    reporter.__name__: reporter
+    for reporter in (
+        mean_trust,
+        min_trust,
+        trust_within_blocs,
+        trust_across_blocs,
+        share_constructive,
+        share_neutral,
+        share_escalatory,
+        mean_posture,
+        congealed_dyads,
+        national_security,
+        mutual_security,
+        crises,
+        self_other_gap,
+        rights_exercised,
+        shared_threat,
+    )
+}
+
+
+class DyadLog:
+    """Per-step rows of every directed dyad, kept as arrays and turned into a DataFrame at the end."""
+
+    def __init__(self) -> None:
+        self.chunks: list[dict[str, np.ndarray]] = []
+
+    def add(self, model: TrustModel) -> None:
+        last = model.last
+        self.chunks.append(
+            {
+                "step": np.full(model.n_edges, last.step, dtype=np.int32),
+                "source": model.src.astype(np.int32),
+                "target": model.dst.astype(np.int32),
+                "action": last.actions.astype(np.int16),
+                "declared": last.declared,
+                "self_view": model.catalog.self_view[last.actions],
+                "perceived_value": last.perceived,
+                "perceived_move": last.move,
+                "trust": model.trust[model.dst, model.src],
+                "trust_change": last.deltas,
+                "payoff": last.payoff,
+            }
+        )
+
+    def frame(self, model: TrustModel) -> pd.DataFrame:
+        """Rows: the actor (source) did ``action`` toward the target, which read it as
+        ``perceived_value``; ``trust`` is the target's trust in the source after the step."""
+        columns = (
+            {key: np.concatenate([c[key] for c in self.chunks]) for key in self.chunks[0]}
+            if self.chunks
+            else {}
+        )
+        frame = pd.DataFrame(columns)
+        if frame.empty:
+            return frame
+        codes = pd.Categorical.from_codes
+        frame["source"] = codes(frame["source"], categories=model.codes)
+        frame["target"] = codes(frame["target"], categories=model.codes)
+        frame["action"] = codes(frame["action"], categories=list(model.catalog.names))
+        frame["perceived_move"] = frame["perceived_move"].map(
+            {1: "constructive", 0: "neutral", -1: "escalatory"}
+        )
+        return frame
+
+
+class AttributionLog:
+    """Each trust change with its cause: observer, subject, acting state, action and mechanism."""
+
+    def __init__(self, tolerance: float = 1e-12) -> None:
+        self.tolerance = tolerance
+        self.chunks: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, step, observer, subject, actor, action, mechanism, delta) -> None:
+        keep = np.abs(delta) > self.tolerance
+        if not keep.any():
+            return
+        count = int(keep.sum())
+        self.chunks.append(
+            (
+                np.full(count, step, dtype=np.int32),
+                np.asarray(observer)[keep].astype(np.int32),
+                np.asarray(subject)[keep].astype(np.int32),
+                np.asarray(actor)[keep].astype(np.int32),
+                np.asarray(action)[keep].astype(np.int16),
+                np.full(count, mechanism, dtype=np.int8),
+                np.asarray(delta)[keep],
+            )
+        )
+
+    def frame(self, model: TrustModel) -> pd.DataFrame:
+        from trustsim.model.model import MECHANISMS
+
+        names = ["step", "observer", "subject", "actor", "action", "mechanism", "delta"]
+        if not self.chunks:
+            return pd.DataFrame({name: [] for name in names})
+        frame = pd.DataFrame(
+            {name: np.concatenate([c[i] for c in self.chunks]) for i, name in enumerate(names)}
+        )
+        states = [*model.codes, "(allies)"]
+        frame["observer"] = pd.Categorical.from_codes(frame["observer"], categories=model.codes)
+        frame["subject"] = pd.Categorical.from_codes(frame["subject"], categories=model.codes)
+        frame["actor"] = pd.Categorical.from_codes(
+            np.where(frame["actor"] < 0, len(model.codes), frame["actor"]), categories=states
+        )
+        actions = [*model.catalog.names, "(none)"]
+        frame["action"] = pd.Categorical.from_codes(
+            np.where(frame["action"] < 0, len(actions) - 1, frame["action"]), categories=actions
+        )
+        frame["mechanism"] = pd.Categorical.from_codes(frame["mechanism"], categories=list(MECHANISMS))
+        return frame
