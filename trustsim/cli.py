@@ -10,7 +10,8 @@ import typer
 import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from trustsim.config.loading import ConfigError, load_scenario, shipped_scenarios
 
@@ -27,7 +28,8 @@ errors = Console(stderr=True)
 
 def fail(message: str) -> None:
     """One clear line on stderr and exit status 2: bad input, nothing written."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    line = " ".join(message.splitlines())  # as plain text: no markup, no emoji, never wrapped
+    errors.print(Text.assemble(("error:", "bold red"), " ", line), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -65,6 +67,8 @@ def run(
 
     scenario = _load(config, set_, steps, seed)
     out_dir = out or default_out_dir(scenario)
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"{out_dir}: exists and is not a folder; choose another --out")
     if out_dir.exists() and (out_dir / "manifest.json").exists():
         fail(f"{out_dir}: already holds a finished run; choose another --out")
     with Progress(
@@ -80,6 +84,15 @@ def run(
         result = simulate(scenario, progress=lambda: progress.advance(task))
     write_run(result, scenario, out_dir, source=str(config))
     s = result.summary
+    if not s:
+        console.print(
+            f"{scenario.name}: {scenario.steps} steps in {result.wall_time:.2f} s "
+            f"(model-level measures not recorded: record.model is false)\n  written to        {out_dir}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return
     recovery = "never" if s["time_to_recovery"] is None else f"step {s['time_to_recovery']}"
     console.print(
         f"{scenario.name}: {scenario.steps} steps in {result.wall_time:.2f} s\n"
@@ -90,6 +103,8 @@ def run(
         f"  congealed dyads   {s['final_congealed_dyads']} of {s['dyads']}\n"
         f"  written to        {out_dir}",
         highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -99,7 +114,71 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     scenario = _load(config, set_)
     data = scenario.model_dump(mode="json", by_alias=True)
     sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    errors.print(f"{config}: valid", highlight=False)
+    errors.print(f"{config}: valid", highlight=False, markup=False, emoji=False)
+
+
+def _parse_payoffs(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not values[0] > values[1] > values[2] > values[3]:
+        fail(f"--payoffs {text!r}: expected four numbers T,R,P,S with T > R > P > S, e.g. 5,3,1,0")
+    return values
+
+
+@app.command()
+def match(
+    policy_a: Annotated[str, typer.Argument(help="Policy of player A.")],
+    policy_b: Annotated[str, typer.Argument(help="Policy of player B.")],
+    turns: Annotated[int, typer.Option(help="Turns per match.")] = 200,
+    noise: Annotated[float, typer.Option(help="Probability each intended move is flipped.")] = 0.0,
+    repetitions: Annotated[int, typer.Option(help="Independent matches.")] = 100,
+    seed: Annotated[int, typer.Option(help="Master seed; each repetition's seed is spawned from it.")] = 0,
+    payoffs: Annotated[str, typer.Option(help="T,R,P,S.")] = "5,3,1,0",
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Play two policies in the iterated Prisoner's Dilemma on the full model (configs/classic_ipd.yaml)."""
+    import json
+
+    from trustsim.execution.match import run_match
+    from trustsim.model.policies import POLICIES
+
+    for policy in (policy_a, policy_b):
+        if policy not in POLICIES:
+            fail(f"unknown policy {policy!r}; allowed: {', '.join(sorted(POLICIES))}")
+    if turns < 1:
+        fail(f"--turns must be a whole number >= 1 (got {turns})")
+    if not 0.0 <= noise <= 1.0:
+        fail(f"--noise must be in [0, 1] (got {noise})")
+    if repetitions < 1:
+        fail(f"--repetitions must be a whole number >= 1 (got {repetitions})")
+    if seed < 0:
+        fail(f"--seed must be >= 0 (got {seed})")
+    values = _parse_payoffs(payoffs)
+    try:
+        result = run_match(policy_a, policy_b, turns, noise, repetitions, seed, values)
+    except ConfigError as exc:
+        fail(str(exc))
+    if json_:
+        sys.stdout.write(json.dumps(result.as_dict()) + "\n")
+        return
+    table = Table(
+        title=f"{turns} turns, noise {noise}, {repetitions} repetitions, seed {seed}, payoffs {payoffs}",
+        title_justify="left",
+    )
+    for column in ("player", "policy", "mean payoff / turn", "std. error", "cooperation"):
+        table.add_column(column, no_wrap=True)
+    for i, label in enumerate("AB"):
+        table.add_row(
+            label,
+            result.policies[i],
+            f"{result.mean_payoff[i]:.4f}",
+            f"{result.stderr[i]:.4f}",
+            f"{result.cooperation[i]:.1%}",
+        )
+    console.print(table)
 
 
 @app.command("list")
@@ -113,7 +192,12 @@ def list_(
     if what not in ("all", "scenarios", "policies", "actions"):
         fail(f"list: unknown {what!r}; allowed: all, scenarios, policies, actions")
     if what in ("all", "scenarios"):
-        table = Table("scenario", "description", title="Scenarios (configs/)", title_justify="left")
+        table = Table(
+            Column("scenario", no_wrap=True),
+            "description",
+            title="Scenarios (configs/)",
+            title_justify="left",
+        )
         for path in shipped_scenarios():
             data = yaml.safe_load(path.read_text()) or {}
             table.add_row(
@@ -124,14 +208,14 @@ def list_(
             )
         console.print(table)
     if what in ("all", "policies"):
-        table = Table("policy", "what it does", title="Policies", title_justify="left")
+        table = Table(Column("policy", no_wrap=True), "what it does", title="Policies", title_justify="left")
         for name, cls in sorted(POLICIES.items()):
             table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0])
         console.print(table)
     if what in ("all", "actions"):
         table = Table(
-            "action",
-            "kind",
+            Column("action", no_wrap=True),  # names are what configs use: never cut them
+            Column("kind", no_wrap=True),
             "self view",
             "other view",
             "cost",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from trustsim.config.schema import Scenario
 
@@ -30,16 +32,42 @@ def _short(value: Any) -> str:
 def format_validation_error(source: str, error: ValidationError) -> str:
     """Render pydantic's first error as one line naming the file, the key path and what is allowed."""
     first = error.errors()[0]
-    loc = [part for part in first["loc"] if not str(part).startswith("function-after")]
+    loc = [part for part in first["loc"] if not str(part).startswith("function-after") and part != "[key]"]
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling; `trustsim validate` shows every key)"
+        message = _unknown_key(loc)
     elif first["type"] == "missing":
         message = "required key is missing"
     got = "" if first["type"] in ("missing",) else f" (got {_short(first.get('input'))})"
-    if first["type"] == "extra_forbidden" or first["loc"] == ():
+    if first["type"] == "extra_forbidden" or first["loc"] == () or isinstance(first.get("input"), dict):
         got = ""
     return f"{source}: {_dotted(loc)}: {message}{got}"
+
+
+def _section(annotation: Any) -> type[BaseModel] | None:
+    """The config section a field holds, through ``list[...]`` and ``... | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if (found := _section(arg)) is not None:
+            return found
+    return None
+
+
+def _unknown_key(loc: Sequence[Any]) -> str:
+    """Say which keys the section at ``loc`` allows, and the nearest one to the typo."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        model = _section(field.annotation) if field is not None else None
+    if model is None:
+        return "unknown key (check the spelling; `trustsim validate` shows every key)"
+    keys = sorted(field.alias or name for name, field in model.model_fields.items())
+    near = difflib.get_close_matches(str(loc[-1]), keys, n=1) if loc else []
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    return f"unknown key{hint}; allowed: {', '.join(keys)}"
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -47,11 +75,19 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such file")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        node = _node_at(yaml.compose(text, Loader=yaml.SafeLoader), mark) if mark else None
+        where = f"{node[0]}: " if node else ""
+        tag = node[1].replace("tag:yaml.org,2002:", "!!") if node else "this"
         raise ConfigError(
-            f"{path}: line {exc.problem_mark.line + 1 if exc.problem_mark else '?'}: "
-            f"YAML tag not allowed ({exc.problem}); only plain values, lists and mappings"
+            f"{path}: {where}line {mark.line + 1 if mark else '?'}: YAML tag {tag!r} not allowed; "
+            "only plain values, lists and mappings"
         ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -63,6 +99,24 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys (got {type(data).__name__})")
     return data
+
+
+def _node_at(node: yaml.Node | None, mark: yaml.Mark, path: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """The dotted key path and tag of the YAML node starting at ``mark`` (composed, never built)."""
+    if node is None:
+        return None
+    if (node.start_mark.line, node.start_mark.column) == (mark.line, mark.column):
+        return _dotted(path), node.tag
+    if isinstance(node, yaml.MappingNode):
+        children = [(str(key.value), child) for key, value in node.value for child in (key, value)]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [(str(i), value) for i, value in enumerate(node.value)]
+    else:
+        return None
+    for part, child in children:
+        if (found := _node_at(child, mark, (*path, part))) is not None:
+            return found
+    return None
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -116,8 +170,11 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     path = resolve_config_path(path)
     data = read_yaml(path)
     for text in overrides:
-        keys, value = parse_override(text)
-        apply_override(data, keys, value, text)
+        try:
+            keys, value = parse_override(text)
+            apply_override(data, keys, value, text)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     source = str(path) if not overrides else f"{path} (with --set)"
     return scenario_from_dict(data, source)
 

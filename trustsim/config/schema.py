@@ -32,10 +32,15 @@ class Action(Section):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Identifier used in configs.")
     kind: Literal["constructive", "neutral", "escalatory"]
     self_view: Signed = Field(description="How the actor sees the step, on [-1, 1] (Goldstein/10).")
-    other_view: Signed = Field(description="How the target reads the step, on [-1, 1] (Goldstein/10).")
+    other_view: Signed = Field(
+        description="How a rival target reads the step, on [-1, 1] (Goldstein/10); "
+        "allies read rights by self_view."
+    )
     cost: NonNegative = Field(0.0, description="Payoff cost to the actor.")
     verifiability: Unit = Field(1.0, description="Probability that the target notices the step.")
-    posture: float = Field(0.0, description="Change to the actor's posture when taken.")
+    posture: float = Field(
+        0.0, description="Change to the actor's posture when taken toward all its partners (averaged)."
+    )
     fog: float = Field(0.0, description="Change to the target's information fog (misperception).")
     incentive: Literal["none", "positive", "negative"] = "none"
     target_cost: NonNegative = Field(0.0, description="Payoff cost imposed on the target.")
@@ -165,7 +170,7 @@ class TrustRule(Section):
         0.1, description="Bayesian rule: probability a move is misread (Kydd 2005)."
     )
     signal_cost_scale: Annotated[float, Field(gt=0.0)] = Field(
-        0.3, description="Bayesian rule: cost at which a step is 63% as informative as can be."
+        0.3, description="Bayesian rule: cost scale c0 of how hard a step is to fake, 1 - exp(-cost/c0)."
     )
 
 
@@ -300,6 +305,7 @@ class Intervention(Section):
 
 
 class Record(Section):
+    model: bool = Field(True, description="Collect the model-level measures every step.")
     dyads: bool = Field(True, description="Record per-step dyad rows (trust, action, perception).")
     attribution: bool = Field(False, description="Record each trust change with its cause.")
 

@@ -48,7 +48,12 @@ def first_step(condition: pd.Series) -> int | None:
 
 
 def summarize(frame: pd.DataFrame, model: TrustModel) -> dict[str, Any]:
-    """Outcome of a run: final trust, time to recovery or to congealing, peak escalation."""
+    """Outcome of a run: final trust, time to recovery or to congealing, peak escalation.
+
+    Empty when the model-level measures were not recorded (``record.model: false``).
+    """
+    if frame.empty:
+        return {}
     config = model.config
     threshold = config.outcomes.recovery_threshold
     start = float(model.initial_trust[model.src, model.dst].mean())

@@ -40,7 +40,7 @@ class State(FixedAgent):
 
     @property
     def policy(self) -> str:
-        """Name of the decision policy in the registry; changing it takes effect next step."""
+        """Name of the decision policy in the registry; a change applies from the next decision."""
         return self._policy
 
     @policy.setter

@@ -8,6 +8,7 @@ import numpy as np
 
 from trustsim.config.schema import Action
 
+# Kinds are coded as the moves of policies.py: constructive = C, neutral = N, escalatory = D.
 CONSTRUCTIVE, NEUTRAL, ESCALATORY = 1, 0, -1
 KIND_CODE = {"constructive": CONSTRUCTIVE, "neutral": NEUTRAL, "escalatory": ESCALATORY}
 # Cooperation level of each kind in the payoff's bilinear form: C = 1, D = 0, holding halfway.

@@ -27,6 +27,7 @@ from trustsim.model.trust_rules import RULES
 from trustsim.model.world import KIND_CODES, build_world
 
 DIRECT, OBSERVATION, ALLIANCE, DECAY = range(4)
+ALLIES, NO_ACTOR = -1, -2  # attribution's actor for alliance influence and for decay
 MECHANISMS = ("direct", "observation", "alliance", "decay")
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
 
@@ -133,7 +134,8 @@ class TrustModel(mesa.Model):
         totals = np.asarray(weights.sum(axis=1)).ravel()
         self.has_allies = totals > 0
         influence = sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights
-        self.influence = influence.toarray() if self.dense else influence.tocsr()
+        self.influence_dense = influence.toarray()
+        self.influence = self.influence_dense if self.dense else influence.tocsr()
 
     def _build_repertoires(self, specs: list) -> None:
         default = self.config.repertoire
@@ -214,13 +216,20 @@ class TrustModel(mesa.Model):
                 self.states[actor].policy = rest[0]
         threat = threat_level(self.config.threats, t)
         agenda = self.config.altered_agenda
-        reward = self.config.payoffs.R + (agenda.gain * threat if agenda.enabled else 0.0)
+        agenda_gain = agenda.gain * threat if agenda.enabled else 0.0
+        reward = self.config.payoffs.R + agenda_gain
+        # Extra reward of mutual restraint when a step is a positive incentive or, on the altered
+        # agenda, joint work on the shared threat (per action; either side's step earns it).
+        bonus = (
+            self.config.payoffs.positive_incentive_bonus * self.catalog.positive
+            + agenda_gain * self.catalog.shared_threat
+        )
         # Every step draws the same numbers whatever is chosen, so a run with an intervention
         # and one without share their random streams (common random numbers).
         draws = self.rng.random((self.n_edges, 4))
         noise = self.rng.standard_normal(self.n_edges)
 
-        actions, declared = self._decide(draws[:, 0], reward)
+        actions, declared = self._decide(draws[:, 0], reward, bonus)
         forced = np.zeros(self.n_edges, dtype=bool)
         for kind, *rest in self._scheduled.get(t, ()):
             if kind == "action":
@@ -230,7 +239,7 @@ class TrustModel(mesa.Model):
         actions = self._paralysis(actions, draws[:, 3], forced)
         declared &= self.catalog.kind[actions] == CONSTRUCTIVE
         perceived, move, error = self._perceive(actions, declared, draws[:, 2], noise)
-        payoff, security = self._payoffs(actions, reward)
+        payoff, security = self._payoffs(actions, reward, bonus)
         deltas = self._update_trust(actions, declared, perceived, move, error)
         self._update_posture(actions)
         self._remember(actions, perceived, move)
@@ -244,12 +253,14 @@ class TrustModel(mesa.Model):
             payoff=payoff,
             security=security,
             deltas=deltas,
+            edge_trust=self.trust[self.src, self.dst],
         )
         if self.dyad_log is not None:
             self.dyad_log.add(self)
-        self.datacollector.collect(self)
+        if self.config.record.model:
+            self.datacollector.collect(self)
 
-    def _decide(self, draw: np.ndarray, reward: float) -> tuple[np.ndarray, np.ndarray]:
+    def _decide(self, draw: np.ndarray, reward: float, bonus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         actions = np.empty(self.n_edges, dtype=np.int64)
         declared = np.zeros(self.n_edges, dtype=bool)
         cfg = self.config.payoffs
@@ -265,6 +276,7 @@ class TrustModel(mesa.Model):
                 own_last=self.own_last[edges],
                 draw=draw[edges],
                 reward=np.full(len(edges), reward),
+                bonus=bonus,
                 payoffs=(cfg.T, cfg.R, cfg.P, cfg.S),
                 catalog=self.catalog,
                 repertoire={slot: ids[self.src[edges]] for slot, ids in self.repertoire.items()},
@@ -320,17 +332,21 @@ class TrustModel(mesa.Model):
         error = np.minimum(0.49, self.config.trust.perception_error + spec.fog_gain * self.fog[self.dst])
         return perceived, move, error
 
-    def _payoffs(self, actions: np.ndarray, reward: float) -> tuple[np.ndarray, np.ndarray]:
+    def _payoffs(
+        self, actions: np.ndarray, reward: float, bonus: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Prisoner's Dilemma payoffs in bilinear form over cooperation levels, with incentives.
 
         U = R'xy + Sx(1-y) + T(1-x)y + P(1-x)(1-y) - cost - target cost of the other's step, where
-        R' adds the positive-incentive bonus when either side's step was one. Security of the
-        actor in the dyad subtracts the threat it faces from the partner: (1 - trust) * cap * posture.
+        R' adds the larger of the two steps' bonuses (positive incentive; shared-threat work on the
+        altered agenda). Security of the
+        actor in the dyad subtracts the threat it faces from the partner:
+        threat_weight * (1 - trust) * capability * posture.
         """
         cfg, cat = self.config.payoffs, self.catalog
         other = actions[self.rev]
         x, y = cat.cooperation[actions], cat.cooperation[other]
-        bonus = cfg.positive_incentive_bonus * (cat.positive[actions] | cat.positive[other])
+        bonus = np.maximum(bonus[actions], bonus[other])
         payoff = (
             (reward + bonus) * x * y
             + cfg.S * x * (1 - y)
@@ -369,15 +385,21 @@ class TrustModel(mesa.Model):
 
         alpha = spec.propagation.alliance_weight
         if alpha > 0 and self.has_allies.any():
-            pooled = self.influence @ self.trust
+            # Pool allies' views of each state l, leaving out l's view of itself: the mean over
+            # allies m != l of trust[m, l], renormalised by 1 - W[k, l].
+            others = self.trust.copy()
+            np.fill_diagonal(others, 0.0)
+            pooled = np.asarray(self.influence @ others)
+            weight = 1.0 - self.influence_dense
+            pooled = np.divide(pooled, weight, out=self.trust.copy(), where=weight > 1e-12)
             change = alpha * (pooled - self.trust)
             change[~self.has_allies] = 0.0
             np.fill_diagonal(change, 0.0)
-            self._apply_matrix(change, ALLIANCE)
+            self._apply_matrix(change, ALLIANCE, actor=ALLIES)
 
         if spec.trust.decay > 0:
             change = spec.trust.decay * (self.initial_trust - self.trust)
-            self._apply_matrix(change, DECAY)
+            self._apply_matrix(change, DECAY, actor=NO_ACTOR)
 
         self._congeal()
         return self.trust[observer, subject] - before
@@ -406,13 +428,17 @@ class TrustModel(mesa.Model):
         return dominant[self.obs_cols]
 
     def _apply(self, rows, cols, delta, mechanism, actor, action) -> None:
-        self.trust[rows, cols] = np.clip(self.trust[rows, cols] + delta, 0.0, 1.0)
+        """Add ``delta`` to trust (clipped to [0, 1]) and attribute the change actually made."""
+        before = self.trust[rows, cols]
+        after = np.clip(before + delta, 0.0, 1.0)
+        self.trust[rows, cols] = after
         if self.attribution is not None:
-            self.attribution.add(self.steps, rows, cols, actor, action, mechanism, delta)
+            self.attribution.add(self.steps, rows, cols, actor, action, mechanism, after - before)
 
-    def _apply_matrix(self, change: np.ndarray, mechanism: int) -> None:
+    def _apply_matrix(self, change: np.ndarray, mechanism: int, actor: int) -> None:
         rows, cols = np.nonzero(change)
-        self._apply(rows, cols, change[rows, cols], mechanism, np.full(len(rows), -1), np.full(len(rows), -1))
+        count = len(rows)
+        self._apply(rows, cols, change[rows, cols], mechanism, np.full(count, actor), np.full(count, -1))
 
     def _congeal(self) -> None:
         """Hardening of mistrust: hardness grows while trust is below the threshold, thaws above it."""
@@ -441,7 +467,7 @@ class TrustModel(mesa.Model):
     def _remember(self, actions: np.ndarray, perceived: np.ndarray, move: np.ndarray) -> None:
         """What each actor will know next step: its own move and the other's perceived moves."""
         kind = self.catalog.kind[actions]
-        self.own_last = np.select([kind == CONSTRUCTIVE, kind == ESCALATORY], [C, D], N).astype(np.int8)
+        self.own_last = kind  # kinds are coded as moves: constructive C, neutral N, escalatory D
         self.other_before = self.other_last
         self.other_last = move[self.rev]
         self.other_last_value = perceived[self.rev]

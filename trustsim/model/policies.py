@@ -33,6 +33,7 @@ class Dyads:
     own_last: np.ndarray  # the actor's own last move (as taken)
     draw: np.ndarray  # one uniform number in [0, 1) per dyad for this policy's chance
     reward: np.ndarray  # R for this dyad this step (raised by the altered agenda)
+    bonus: np.ndarray  # per catalog action: extra reward of mutual restraint it brings
     payoffs: tuple[float, float, float, float]  # T, R, P, S as configured
     catalog: Catalog
     repertoire: dict[str, np.ndarray]  # slot -> action id per dyad (the actor's repertoire)
@@ -40,11 +41,9 @@ class Dyads:
 
     def act(self, moves: np.ndarray) -> np.ndarray:
         """Turn moves into the actor's repertoire actions."""
-        return np.select(
-            [moves == C, moves == D],
-            [self.repertoire["constructive"], self.repertoire["escalatory"]],
-            self.repertoire["neutral"],
-        )
+        slots = self.repertoire
+        neutral_or_escalatory = np.where(moves == D, slots["escalatory"], slots["neutral"])
+        return np.where(moves == C, slots["constructive"], neutral_or_escalatory)
 
     def first(self) -> np.ndarray:
         return self.other_last == NONE
@@ -282,7 +281,8 @@ class Logit(Policy):
     move in kind with probability ``trust`` and otherwise holds (cooperation level 1/2), so in the
     pure C/D choice cooperating pays when trust exceeds (T+P-R-S)/(T+R-S-P), 3/7 at 5, 3, 1, 0: a
     trust threshold in the sense of Kydd (2005, ch. 1). Each action's utility is the Prisoner's
-    Dilemma payoff at its cooperation level, less its cost; choices follow
+    Dilemma payoff at its cooperation level (R raised by the action's incentive bonus), less its
+    cost; choices follow
     P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind).
     """
 
@@ -297,6 +297,7 @@ class Logit(Policy):
         trust = dyads.trust[:, None]
         y = trust * x + (1 - trust) * 0.5
         r = dyads.reward[:, None]
+        r = r + dyads.bonus[None, :]
         utility = r * x * y + s * x * (1 - y) + t * (1 - x) * y + p * (1 - x) * (1 - y)
         utility = utility - catalog.cost[None, :]
         scaled = self.params.rationality * (utility - utility.max(axis=1, keepdims=True))

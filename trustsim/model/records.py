@@ -27,10 +27,11 @@ class StepOutcome:
     payoff: np.ndarray
     security: np.ndarray
     deltas: np.ndarray
+    edge_trust: np.ndarray  # each actor's trust in its target after the step
 
 
 def edge_trust(model: TrustModel) -> np.ndarray:
-    return model.trust[model.src, model.dst]
+    return model.last.edge_trust
 
 
 def mean_trust(model: TrustModel) -> float:
@@ -79,9 +80,9 @@ def congealed_dyads(model: TrustModel) -> int:
 
 def national_security(model: TrustModel) -> float:
     """Mean over states of each state's own security: its dyads' payoffs less the threats it faces."""
+    related = model.out_degree > 0  # a state with no partners has no security to speak of here
     per_state = np.bincount(model.src, weights=model.last.security, minlength=model.n)
-    per_state = np.divide(per_state, model.out_degree, out=np.zeros(model.n), where=model.out_degree > 0)
-    return float(per_state.mean())
+    return float((per_state[related] / model.out_degree[related]).mean())
 
 
 def mutual_security(model: TrustModel) -> float:
@@ -211,11 +212,13 @@ class AttributionLog:
         frame = pd.DataFrame(
             {name: np.concatenate([c[i] for c in self.chunks]) for i, name in enumerate(names)}
         )
-        states = [*model.codes, "(allies)"]
+        states = [*model.codes, "(allies)", "(none)"]
         frame["observer"] = pd.Categorical.from_codes(frame["observer"], categories=model.codes)
         frame["subject"] = pd.Categorical.from_codes(frame["subject"], categories=model.codes)
         frame["actor"] = pd.Categorical.from_codes(
-            np.where(frame["actor"] < 0, len(model.codes), frame["actor"]), categories=states
+            # -1: allies' pooled views (alliance influence); -2: nobody (decay)
+            np.where(frame["actor"] < 0, len(model.codes) - 1 - frame["actor"], frame["actor"]),
+            categories=states,
         )
         actions = [*model.catalog.names, "(none)"]
         frame["action"] = pd.Categorical.from_codes(
