@@ -76,11 +76,15 @@ def summarize(frame: pd.DataFrame, model: TrustModel) -> dict[str, Any]:
     }
 
 
-def simulate(config: Scenario, progress: Callable[[], None] | None = None) -> RunResult:
-    """Build the model from ``config`` and run it for ``config.steps`` steps."""
+def simulate(
+    config: Scenario,
+    progress: Callable[[], None] | None = None,
+    until: Callable[[TrustModel], bool] | None = None,
+) -> RunResult:
+    """Build the model from ``config`` and run it for ``config.steps`` steps (or ``until``)."""
     started = time.perf_counter()
     model = TrustModel(config)
-    model.run(progress=progress)
+    model.run(progress=progress, until=until)
     frame = model.datacollector.get_model_vars_dataframe()
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
     dyads = model.dyad_log.frame(model) if model.dyad_log is not None else None

@@ -478,12 +478,15 @@ class TrustModel(mesa.Model):
 
     # -- running ----------------------------------------------------------------------------------
 
-    def run(self, steps: int | None = None, progress=None) -> None:
-        """Run ``steps`` steps (default: the scenario's)."""
+    def run(self, steps: int | None = None, progress=None, until=None) -> None:
+        """Run ``steps`` steps (default: the scenario's), or until ``until(model)`` is true."""
         for _ in range(self.config.steps if steps is None else steps):
             self.step()
             if progress is not None:
                 progress()
+            if until is not None and until(self):
+                self.running = False
+                break
 
 
 __all__ = ["MECHANISMS", "NEUTRAL", "TrustModel"]

@@ -1,0 +1,137 @@
+"""Property tests: for any parameters within the schema's bounds, trust stays a probability, nothing
+is NaN, and a run is a pure function of (config, seed)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trustsim.config.loading import load_scenario, scenario_from_dict
+from trustsim.model.model import TrustModel
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+POLICIES = ["logit", "tit_for_tat", "generous_tit_for_tat", "grit", "hawk", "dove", "grudger", "all_defect"]
+
+
+@st.composite
+def trust_sections(draw) -> dict:
+    """Every trust, perception and propagation parameter, drawn within the schema's bounds."""
+    return {
+        "trust": {
+            "rule": draw(st.sampled_from(["adaptive", "bayesian"])),
+            "learning_rate": draw(unit),
+            "negativity_bias": draw(st.floats(1.0, 10.0)),
+            "congeal_threshold": draw(unit),
+            "congeal_rate": draw(unit),
+            "thaw_rate": draw(unit),
+            "congealed_level": draw(unit),
+            "short_circuit": draw(unit),
+            "paralysis": draw(unit),
+            "declared_credibility": draw(unit),
+            "declared_verifiability": draw(unit),
+            "decay": draw(unit),
+            "perception_error": draw(st.floats(0.0, 0.49)),
+            "signal_cost_scale": draw(st.floats(0.01, 5.0)),
+        },
+        "perception": {
+            "noise": draw(st.floats(0.0, 2.0)),
+            "fog_gain": draw(st.floats(0.0, 2.0)),
+            "fog_decay": draw(unit),
+            "neutral_band": draw(unit),
+        },
+        "propagation": {"observation_weight": draw(unit), "alliance_weight": draw(unit)},
+        "execution_noise": draw(unit),
+    }
+
+
+@st.composite
+def network_scenarios(draw) -> dict:
+    n = draw(st.integers(3, 30))
+    mix = draw(st.lists(st.sampled_from(POLICIES), min_size=0, max_size=3, unique=True))
+    return {
+        "name": "property",
+        "steps": 25,
+        "seed": draw(st.integers(0, 2**31 - 1)),
+        "network": {
+            "generator": "watts_strogatz",
+            "n": n,
+            "degree": draw(st.integers(2, min(6, n - 1))),
+            "rewire": draw(unit),
+            "blocs": draw(st.integers(1, 3)),
+            "policy_mix": {name: 1.0 / (len(mix) + 1) for name in mix},
+        },
+        "default_policy": draw(st.sampled_from(POLICIES)),
+        "initial_trust": {"within_bloc": draw(unit), "across_bloc": draw(unit)},
+        "record": {"dyads": True, "attribution": False},
+        **draw(trust_sections()),
+    }
+
+
+def run(scenario) -> TrustModel:
+    model = TrustModel(scenario)
+    model.run()
+    return model
+
+
+def check_bounded_and_finite(model: TrustModel) -> None:
+    assert np.isfinite(model.trust).all()
+    assert ((model.trust >= 0.0) & (model.trust <= 1.0)).all(), (model.trust.min(), model.trust.max())
+    for array in (model.hardness, model.posture, model.fog, model.escalation):
+        assert np.isfinite(array).all()
+    records = model.datacollector.get_model_vars_dataframe()
+    # mean trust within (across) blocs is NaN, by design, only when no dyad is within (across) blocs
+    allowed = {"trust_within_blocs": not model.same_bloc.any(), "trust_across_blocs": model.same_bloc.all()}
+    for column in records:
+        if not allowed.get(column, False):
+            assert np.isfinite(records[column].to_numpy(float)).all(), column
+    for column in ("mean_trust", "min_trust"):
+        assert records[column].between(0.0, 1.0).all()
+    dyads = model.dyad_log.frame(model)
+    for column in ("perceived_value", "trust", "trust_change", "payoff"):
+        assert np.isfinite(dyads[column].to_numpy(float)).all(), column
+    assert dyads["trust"].between(0.0, 1.0).all()
+    assert dyads["perceived_value"].between(-1.0, 1.0).all()
+
+
+def outcome(data: dict, source: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Run a config; check it; return its final trust, model records and dyad records."""
+    model = run(scenario_from_dict(data, source))
+    check_bounded_and_finite(model)
+    records = model.datacollector.get_model_vars_dataframe().to_numpy(float)
+    return model.trust, records, model.dyad_log.frame(model)
+
+
+def check_reproducible(data: dict, source: str) -> None:
+    trust, records, dyads = outcome(data, source)
+    again = outcome(data, source)
+    assert np.array_equal(trust, again[0])
+    assert np.array_equal(records, again[1], equal_nan=True)
+    pd.testing.assert_frame_equal(dyads, again[2])
+
+    other = outcome({**data, "seed": data["seed"] + 1}, source)
+    same = np.array_equal(trust, other[0]) and np.array_equal(records, other[1], equal_nan=True)
+    assert not same, "a different seed gave the very same run"
+
+
+@settings(max_examples=25, deadline=None)
+@given(network_scenarios())
+def test_generated_networks_keep_trust_bounded_finite_and_reproducible(data):
+    check_reproducible(data, "property")
+
+
+@cache
+def europe() -> dict:
+    return load_scenario("europe", ["steps=15"]).model_dump(by_alias=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(trust_sections(), st.integers(0, 2**31 - 1))
+def test_europe_keeps_trust_bounded_finite_and_reproducible(sections, seed):
+    data = {**europe(), "seed": seed}
+    for key, value in sections.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    check_reproducible(data, "europe (property)")
