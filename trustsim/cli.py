@@ -117,6 +117,117 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     errors.print(f"{config}: valid", highlight=False, markup=False, emoji=False)
 
 
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(help="Sweep YAML file (see configs/sweeps/).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default runs/<sweep>-<UTC time>); rerun to resume.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the runs and a time estimate; run nothing.")
+    ] = False,
+) -> None:
+    """Run a batch sweep in parallel; resumable after a kill by running the same command again."""
+    import os
+    import time
+    from datetime import UTC, datetime
+
+    from trustsim.config.sweep import load_sweep
+    from trustsim.execution.sweep import Task, check_design, execute, plan
+
+    try:
+        spec, base = load_sweep(config)
+        points, runs = plan(spec)
+        check_design(spec, base, points, str(config))
+    except ConfigError as exc:
+        fail(str(exc))
+    if workers is not None and workers < 1:
+        fail(f"--workers must be >= 1 (got {workers})")
+    cores = workers or os.cpu_count() or 1
+    if dry_run:
+        first = runs.iloc[0]
+        started = time.perf_counter()
+        probe = execute(
+            Task(
+                int(first["run_id"]),
+                int(first["seed"]),
+                {p: first[p] for p in points.columns},
+                base,
+                spec.kept_measures(),
+                spec.stop.model_dump() if spec.stop else None,
+            )
+        )
+        seconds = time.perf_counter() - started
+        console.print(
+            f"{spec.name}: {len(points)} design points x {spec.replications} replications = {len(runs)} runs "
+            f"({spec.design.kind} design, master seed {spec.master_seed})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        console.print(points.head(10).to_string(), highlight=False, markup=False, soft_wrap=True)
+        status = "" if probe["status"] == "ok" else f" (the probe run failed: {probe['error']})"
+        console.print(
+            f"one run took {seconds:.2f} s{status}; estimated {seconds * len(runs) / cores:.0f} s "
+            f"on {cores} workers",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    from trustsim.execution.sweep import run_sweep
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = out or Path("runs") / f"{spec.name}-{stamp}"
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"{out_dir}: exists and is not a folder")
+    with Progress(
+        TextColumn(f"[bold]{spec.name}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as bar:
+        task = bar.add_task("runs", total=len(runs), failed=0, rate="")
+        started = time.perf_counter()
+
+        def advance(finished: int, failed: int, skipped: int) -> None:
+            rate = finished / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=skipped + finished, failed=failed, rate=f"{rate:.1f} runs/s")
+
+        try:
+            result = run_sweep(spec, base, str(config), out_dir, workers, dask, progress=advance)
+        except ConfigError as exc:
+            fail(str(exc))
+        except (RuntimeError, OSError) as exc:
+            fail(f"{config}: {exc}")
+    console.print(
+        f"{spec.name}: {result.completed} runs ok, {result.failed} failed"
+        f"{f', {result.skipped} already done' if result.skipped else ''} "
+        f"({result.total} in all) in {result.wall_time:.1f} s\n  written to        {out_dir}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    if result.failed:
+        errors.print(
+            f"{result.failed} runs failed: see {out_dir / 'failures.jsonl'}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+
+
 def _parse_payoffs(text: str) -> tuple[float, float, float, float]:
     parts = text.split(",")
     try:
