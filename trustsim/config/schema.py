@@ -294,6 +294,9 @@ class Intervention(Section):
     policy: str | None = None
     declared: bool = Field(False, description="Announced as meant to restore trust.")
     duration: Annotated[int, Field(ge=1)] = Field(1, description="Steps the action is repeated.")
+    enabled: bool = Field(
+        True, description="Switch off to get the same run without it (a paired comparison in sweeps)."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Intervention:

@@ -70,6 +70,7 @@ class TrustModel(mesa.Model):
         self._policy_edges: dict[str, np.ndarray] | None = None
         self.memory: dict[str, np.ndarray] = {}
         self._scheduled = self._schedule_interventions()
+        self.initiator, self.hops = self._initiator_hops(world.graph)
 
         e = self.n_edges
         self.own_last = np.full(e, NONE, dtype=np.int8)
@@ -159,10 +160,24 @@ class TrustModel(mesa.Model):
         self.rival_src, self.rival_dst = self.src[rival], self.dst[rival]
         self.rival_salience = self.salience[rival]
 
+    def _initiator_hops(self, graph: nx.Graph) -> tuple[int | None, np.ndarray]:
+        """The initiator (actor of the first scheduled action, enabled or not) and every state's
+        network distance from it, for charting propagation one, two and three hops away."""
+        first = next((item for item in self.config.interventions if item.action is not None), None)
+        hops = np.full(self.n, -1)
+        if first is None:
+            return None, hops
+        initiator = self.codes.index(first.actor)
+        for node, distance in nx.single_source_shortest_path_length(graph, initiator).items():
+            hops[node] = distance
+        return initiator, hops
+
     def _schedule_interventions(self) -> dict[int, list]:
         index = {code: i for i, code in enumerate(self.codes)}
         scheduled: dict[int, list] = defaultdict(list)
         for item in self.config.interventions:
+            if not item.enabled:
+                continue
             if item.policy is not None:
                 scheduled[item.step].append(("policy", index[item.actor], item.policy))
                 continue

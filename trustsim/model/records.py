@@ -112,6 +112,27 @@ def shared_threat(model: TrustModel) -> float:
     return model.last.threat
 
 
+def _trust_in_initiator(model: TrustModel, hops: int) -> float:
+    """Mean trust in the initiator of the scenario's first scheduled step, held by the states
+    ``hops`` relations away from it (NaN without an initiator or such states)."""
+    if model.initiator is None:
+        return float("nan")
+    observers = np.flatnonzero(model.hops == hops)
+    return float(model.trust[observers, model.initiator].mean()) if len(observers) else float("nan")
+
+
+def trust_in_initiator_1hop(model: TrustModel) -> float:
+    return _trust_in_initiator(model, 1)
+
+
+def trust_in_initiator_2hops(model: TrustModel) -> float:
+    return _trust_in_initiator(model, 2)
+
+
+def trust_in_initiator_3hops(model: TrustModel) -> float:
+    return _trust_in_initiator(model, 3)
+
+
 MODEL_REPORTERS = {
     reporter.__name__: reporter
     for reporter in (
@@ -130,6 +151,9 @@ MODEL_REPORTERS = {
         self_other_gap,
         rights_exercised,
         shared_threat,
+        trust_in_initiator_1hop,
+        trust_in_initiator_2hops,
+        trust_in_initiator_3hops,
     )
 }
 
