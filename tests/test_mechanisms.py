@@ -1024,7 +1024,7 @@ def test_scheduled_policy_change_takes_effect_at_its_step():
 
 def test_intervention_runs_share_random_numbers_until_the_intervention():
     with_step = TrustModel(load_scenario("dyad"))
-    without = TrustModel(load_scenario("dyad", ["interventions=[]"]))
+    without = TrustModel(load_scenario("dyad", ["interventions.0.enabled=false"]))
     for model in (with_step, without):
         model.run(40)
     a, b = records(with_step), records(without)
@@ -1040,6 +1040,9 @@ def test_intervention_runs_share_random_numbers_until_the_intervention():
     again = TrustModel(load_scenario("dyad"))
     again.run(40)
     assert np.array_equal(again.trust, with_step.trust)
+    removed = TrustModel(load_scenario("dyad", ["interventions=[]"]))
+    removed.run(40)
+    assert np.array_equal(removed.trust, without.trust)  # switched off is the same as absent
 
 
 def test_intervention_leaves_an_unconnected_dyad_on_the_same_random_numbers():
