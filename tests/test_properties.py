@@ -85,6 +85,11 @@ def check_bounded_and_finite(model: TrustModel) -> None:
     records = model.datacollector.get_model_vars_dataframe()
     # mean trust within (across) blocs is NaN, by design, only when no dyad is within (across) blocs
     allowed = {"trust_within_blocs": not model.same_bloc.any(), "trust_across_blocs": model.same_bloc.all()}
+    # ... and trust in the initiator d hops away only without an initiator or states at that distance
+    for hops, column in enumerate(
+        ("trust_in_initiator_1hop", "trust_in_initiator_2hops", "trust_in_initiator_3hops"), start=1
+    ):
+        allowed[column] = model.initiator is None or not (model.hops == hops).any()
     for column in records:
         if not allowed.get(column, False):
             assert np.isfinite(records[column].to_numpy(float)).all(), column
