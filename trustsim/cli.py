@@ -228,6 +228,49 @@ def sweep(
         raise typer.Exit(1)
 
 
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by trustsim run or trustsim sweep.")],
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file to write (default RUN_DIR/report.html).")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report (figures embedded) about a run or a sweep."""
+    from trustsim.analysis.load import AnalysisError, load
+    from trustsim.analysis.report import write_report
+
+    try:
+        results = load(run_dir)
+    except AnalysisError as exc:
+        fail(str(exc))
+    path = write_report(results, out)
+    console.print(str(path), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default runs/quickstart-<UTC time>).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+) -> None:
+    """Run configs/sweeps/quickstart.yaml and write its report.html; prints the report's path."""
+    from datetime import UTC, datetime
+
+    from trustsim.config.loading import CONFIG_DIR
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = out or Path("runs") / f"quickstart-{stamp}"
+    try:
+        sweep(
+            CONFIG_DIR / "sweeps" / "quickstart.yaml", out=out_dir, workers=workers, dask=None, dry_run=False
+        )
+    except typer.Exit as exc:
+        if exc.exit_code:
+            raise
+    report(out_dir, out=None)
+
+
 def _parse_payoffs(text: str) -> tuple[float, float, float, float]:
     parts = text.split(",")
     try:

@@ -274,5 +274,5 @@ def check_references(scenario: Scenario, source: str) -> None:
         profile = threat.profile
         if profile.kind == "series" and not profile.series:
             fail(f"threats.{i}.profile.series", "a series profile needs at least one value")
-        if profile.kind == "linear" and profile.end < profile.start:
+        if profile.kind in ("linear", "pulse") and profile.end < profile.start:
             fail(f"threats.{i}.profile.end", f"must be >= start ({profile.start}) (got {profile.end})")

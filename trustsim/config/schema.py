@@ -225,9 +225,10 @@ class Posture(Section):
 
 
 class Profile(Section):
-    """Time profile of a shared threat's level: constant, linear ramp, step, or explicit series."""
+    """Time profile of a shared threat's level: constant, linear ramp, step, pulse (a ramp up from
+    ``start`` to ``end`` and back down over as many steps), or an explicit series."""
 
-    kind: Literal["constant", "linear", "step", "series"] = "constant"
+    kind: Literal["constant", "linear", "step", "pulse", "series"] = "constant"
     start: Annotated[int, Field(ge=0)] = 0
     end: Annotated[int, Field(ge=0)] = 0
     to: NonNegative = 0.0

@@ -77,6 +77,13 @@ class Design(Section):
         elif self.kind == "list":
             if not self.points:
                 raise ValueError("a list design needs `points`")
+            names = set(self.points[0])
+            for i, point in enumerate(self.points):
+                if set(point) != names:
+                    raise ValueError(
+                        f"points.{i}: every point must set the same parameters as point 0 "
+                        f"({', '.join(sorted(names))})"
+                    )
         else:
             if not self.bounds:
                 raise ValueError(f"a {self.kind} design needs `bounds`")

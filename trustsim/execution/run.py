@@ -18,6 +18,7 @@ import pandas as pd
 
 from trustsim.config.schema import Scenario
 from trustsim.model.model import TrustModel
+from trustsim.model.world import KIND_CODES
 
 PACKAGES = ("trustsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "networkx")
 
@@ -29,6 +30,7 @@ class RunResult:
     attribution: pd.DataFrame | None
     summary: dict[str, Any]
     wall_time: float
+    network: dict[str, Any]
 
 
 def package_versions() -> dict[str, str]:
@@ -89,7 +91,24 @@ def simulate(
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
     dyads = model.dyad_log.frame(model) if model.dyad_log is not None else None
     attribution = model.attribution.frame(model) if model.attribution is not None else None
-    return RunResult(frame, dyads, attribution, summarize(frame, model), time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    return RunResult(frame, dyads, attribution, summarize(frame, model), wall, describe_network(model))
+
+
+def describe_network(model: TrustModel) -> dict[str, Any]:
+    """The states and relations as run (generated networks included), for analysis."""
+    kinds = {code: kind for kind, code in KIND_CODES.items()}
+    half = model.first_half
+    return {
+        "states": model.codes,
+        "blocs": [state.bloc for state in model.states],
+        "edges": [
+            [model.codes[a], model.codes[b], kinds[k]]
+            for a, b, k in zip(model.src[half], model.dst[half], model.edge_kind[half], strict=True)
+        ],
+        "initiator": None if model.initiator is None else model.codes[model.initiator],
+        "hops": model.hops.tolist(),
+    }
 
 
 def default_out_dir(config: Scenario, root: Path = Path("runs")) -> Path:
@@ -129,6 +148,7 @@ def write_run(result: RunResult, config: Scenario, out_dir: Path, source: str | 
         "wall_time_seconds": round(result.wall_time, 4),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "summary": result.summary,
+        "network": result.network,
     }
     text = json.dumps(manifest, indent=2, default=_json_default)
     write_atomic(out_dir / "manifest.json", lambda p: p.write_text(text + "\n"))

@@ -18,6 +18,10 @@ def profile_level(threat: Threat, step: int) -> float:
         return threat.level
     if p.kind == "step":
         return threat.level if step < p.start else p.to
+    if p.kind == "pulse":
+        rise = max(p.end - p.start, 1)
+        distance = abs(step - p.end)
+        return threat.level + (p.to - threat.level) * max(0.0, 1.0 - distance / rise)
     if p.kind == "linear":
         if step <= p.start:
             return threat.level

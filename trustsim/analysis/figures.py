@@ -1,0 +1,359 @@
+"""The charts a modeler wants from a run or a sweep. Each function takes loaded ``Results`` and
+returns a matplotlib Figure, or raises ``NotApplicable`` saying why this run has nothing to show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from trustsim.analysis import stats
+from trustsim.analysis.load import HOP_MEASURES, Results, short
+
+PALETTE = "colorblind"
+sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
+
+
+class NotApplicable(Exception):
+    """This analysis does not apply to this run (the message says why)."""
+
+
+def save(figure: Figure, folder: Path, name: str) -> list[Path]:
+    """Write ``name``.png and .svg into ``folder`` (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    figure.savefig(paths[0], dpi=120, bbox_inches="tight")
+    figure.savefig(paths[1], bbox_inches="tight")
+    plt.close(figure)
+    return paths
+
+
+def _steps(results: Results) -> pd.DataFrame:
+    if results.steps.empty:
+        raise NotApplicable("no per-step measures were kept (measures: none)")
+    return results.tidy_steps()
+
+
+def trust_trajectories(results: Results) -> Figure:
+    """Mean trust over time per condition (95% CI across replications), and within vs across blocs."""
+    data = _steps(results)
+    if "mean_trust" not in data:
+        raise NotApplicable("mean_trust was not kept per step")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    conditions = data["condition"].nunique()
+    sns.lineplot(
+        data=data,
+        x="step",
+        y="mean_trust",
+        hue="condition" if conditions > 1 else None,
+        errorbar=("ci", 95),
+        n_boot=200,
+        seed=0,
+        ax=left,
+    )
+    left.set(
+        xlabel="step",
+        ylabel="mean trust (0-1)",
+        ylim=(0, 1),
+        title="Does trust recover or collapse under each condition?",
+    )
+    if conditions > 1:
+        left.legend(title=None, fontsize=8)
+    blocs = data.melt(
+        id_vars=["run_id", "step"],
+        value_vars=["trust_within_blocs", "trust_across_blocs"],
+        var_name="relation",
+        value_name="trust",
+    ).dropna()
+    if blocs.empty:
+        right.set_visible(False)
+    else:
+        blocs["relation"] = blocs["relation"].map(
+            {"trust_within_blocs": "within blocs", "trust_across_blocs": "across blocs"}
+        )
+        sns.lineplot(
+            data=blocs, x="step", y="trust", hue="relation", errorbar=("ci", 95), n_boot=200, seed=0, ax=right
+        )
+        right.set(
+            xlabel="step", ylabel="mean trust (0-1)", title="Is the gap between and within blocs closing?"
+        )
+        right.legend(title=None)
+    figure.tight_layout()
+    return figure
+
+
+OUTCOMES = {
+    "final_mean_trust": "final mean trust",
+    "recovered": "probability of recovery",
+    "congealed": "probability of congealing",
+}
+
+
+def outcome_heatmaps(results: Results, x: str | None = None, y: str | None = None) -> Figure:
+    """Outcomes over two swept parameters (others marginalised): final trust, P(recovery), P(congealing)."""
+    varied = results.varied()
+    if results.kind != "sweep" or len(varied) < 2:
+        raise NotApplicable("needs a sweep that varies at least two parameters")
+    x = x or varied[0]
+    y = y or varied[1]
+    runs = stats.outcomes(results)
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    for ax, (column, label) in zip(axes, OUTCOMES.items(), strict=True):
+        table = runs.pivot_table(index=y, columns=x, values=column, aggfunc="mean")
+        sns.heatmap(
+            table, annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1, ax=ax, cbar_kws={"label": label}
+        )
+        ax.set(xlabel=short(x), ylabel=short(y), title=label)
+        ax.invert_yaxis()
+    others = [p for p in varied if p not in (x, y)]
+    note = f" (averaged over {', '.join(short(p) for p in others)})" if others else ""
+    figure.suptitle(f"Where in ({short(x)}, {short(y)}) does trust recover, and where does it congeal?{note}")
+    figure.tight_layout()
+    return figure
+
+
+def propagation(results: Results) -> Figure:
+    """Trust change in the initiator of a small step, one, two and three hops away, over time."""
+    if results.kind == "sweep":
+        paired = stats.paired_hop_effects(results)
+        if paired is None:
+            raise NotApplicable("needs a sweep with an `interventions.N.enabled` parameter (paired runs)")
+        panels = list(paired.groupby("condition"))
+        figure, axes = plt.subplots(
+            1, len(panels), figsize=(6.5 * len(panels), 4.6), sharey=True, squeeze=False
+        )
+        for ax, (condition, frame) in zip(axes[0], panels, strict=True):
+            sns.lineplot(
+                data=frame,
+                x="step",
+                y="effect",
+                hue="distance",
+                errorbar=("ci", 95),
+                n_boot=200,
+                seed=0,
+                ax=ax,
+            )
+            ax.axhline(0, color="grey", linewidth=0.8)
+            ax.set(
+                xlabel="step",
+                ylabel="trust in the initiator: with step - without",
+                title=condition or "all runs",
+            )
+            ax.legend(title="distance from initiator")
+        figure.suptitle("How far does one state's small step carry? (paired runs, common random numbers)")
+        figure.tight_layout()
+        return figure
+    network = results.manifest.get("network", {})
+    initiator = network.get("initiator")
+    if initiator is None:
+        raise NotApplicable("the scenario schedules no step (no initiator)")
+    if results.attribution is not None and not results.attribution.empty:
+        frame = stats.attributed_hop_changes(results)
+        figure, ax = plt.subplots(figsize=(8, 4.6))
+        sns.lineplot(data=frame, x="step", y="change", hue="distance", ax=ax)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set(
+            xlabel="step",
+            ylabel=f"cumulative change in trust in {initiator}",
+            title=f"How far does {initiator}'s step carry? (attributed trust changes)",
+        )
+        ax.legend(title="distance from initiator")
+        figure.tight_layout()
+        return figure
+    data = results.steps.melt(
+        id_vars="step", value_vars=HOP_MEASURES, var_name="distance", value_name="trust"
+    ).dropna()
+    if data.empty:
+        raise NotApplicable("no states one to three hops from the initiator")
+    data["distance"] = data["distance"].map(stats.HOP_LABELS)
+    figure, ax = plt.subplots(figsize=(8, 4.6))
+    sns.lineplot(data=data, x="step", y="trust", hue="distance", ax=ax)
+    ax.set(
+        xlabel="step",
+        ylabel=f"mean trust in {initiator} (0-1)",
+        ylim=(0, 1),
+        title=f"Trust in {initiator} by distance from it",
+    )
+    figure.tight_layout()
+    return figure
+
+
+def hysteresis(results: Results) -> Figure:
+    """Trust against a shared threat raised then lowered: the way back up is not the way down."""
+    data = _steps(results)
+    if "shared_threat" not in data:
+        raise NotApplicable("shared_threat was not kept per step")
+    threat = data.groupby("step")["shared_threat"].mean()
+    change = np.sign(np.diff(threat.to_numpy()))
+    if not ((change > 0).any() and (change < 0).any()):
+        raise NotApplicable("needs a shared threat that rises and then falls (see configs/hysteresis.yaml)")
+    trust = data.groupby("step")["mean_trust"].mean()
+    peak = int(threat.to_numpy().argmax())
+    figure, ax = plt.subplots(figsize=(7, 5))
+    ax.plot(threat.iloc[: peak + 1], trust.iloc[: peak + 1], "-o", markersize=2, label="threat rising")
+    ax.plot(threat.iloc[peak:], trust.iloc[peak:], "-o", markersize=2, label="threat falling")
+    ax.set(
+        xlabel="shared threat level",
+        ylabel="mean trust (0-1)",
+        ylim=(0, 1),
+        title="Is the way back the way up? (hysteresis of congealed mistrust)",
+    )
+    ax.legend()
+    figure.tight_layout()
+    return figure
+
+
+def survival(results: Results) -> Figure:
+    """Kaplan-Meier curves of the time to recovery, per condition, for runs that start in mistrust."""
+    runs = results.ok.assign(condition=results.condition())
+    if "initial_mean_trust" not in runs or "time_to_recovery" not in runs:
+        raise NotApplicable("no outcome summary")
+    runs = runs[runs["time_to_recovery"].notna() | (runs["initial_mean_trust"] < 0.5)]
+    starting_low = runs[runs["initial_mean_trust"] < runs.get("recovery_threshold", 0.5)]
+    if starting_low.empty:
+        raise NotApplicable("no run starts below the recovery threshold")
+    horizon = int(results.steps["step"].max()) if not results.steps.empty else 100
+    figure, ax = plt.subplots(figsize=(8, 4.6))
+    for condition, frame in starting_low.groupby("condition"):
+        curve = stats.kaplan_meier(frame["time_to_recovery"], horizon)
+        ax.step(curve.index, curve.to_numpy(), where="post", label=f"{condition} (n={len(frame)})")
+    ax.set(
+        xlabel="step",
+        ylabel="share of runs not yet recovered",
+        ylim=(0, 1.02),
+        title="How long until trust recovers? (Kaplan-Meier; censored at the last step)",
+    )
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def action_mix(results: Results) -> Figure:
+    """Shares of constructive, neutral and escalatory steps over time, and the self/other-view gap."""
+    data = _steps(results)
+    needed = ["share_constructive", "share_neutral", "share_escalatory"]
+    if not set(needed) <= set(data):
+        raise NotApplicable("action shares were not kept per step")
+    mean = data.groupby("step")[needed].mean()
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6))
+    colors = sns.color_palette(PALETTE)
+    left.stackplot(
+        mean.index,
+        mean.T.to_numpy(),
+        labels=["constructive", "neutral", "escalatory"],
+        colors=[colors[2], colors[7], colors[3]],
+        alpha=0.85,
+    )
+    left.set(
+        xlabel="step",
+        ylabel="share of steps",
+        ylim=(0, 1),
+        xlim=(mean.index.min(), mean.index.max()),
+        title="What do states do? (all runs pooled)",
+    )
+    left.legend(loc="upper right", fontsize=8)
+    if "self_other_gap" in data:
+        sns.lineplot(
+            data=data,
+            x="step",
+            y="self_other_gap",
+            hue="condition" if data["condition"].nunique() > 1 else None,
+            errorbar=("ci", 95),
+            n_boot=200,
+            seed=0,
+            ax=right,
+        )
+        right.set(
+            xlabel="step",
+            ylabel="self-view - other-view of steps taken",
+            title="Countervailing rights: how much worse is a step read than meant?",
+        )
+        if data["condition"].nunique() > 1:
+            right.legend(title=None, fontsize=8)
+    else:
+        right.set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def sensitivity(results: Results) -> Figure:
+    """Sobol' (first and total order) or Morris (mu*) indices, with confidence intervals."""
+    indices = stats.sensitivity_indices(results)
+    figure, ax = plt.subplots(figsize=(9, 0.5 * len(indices["parameter"].unique()) + 2.5))
+    measures = [c for c in ("S1", "ST", "mu_star") if c in indices]
+    long = indices.melt(id_vars=["parameter"], value_vars=measures, var_name="index", value_name="value")
+    conf = indices.melt(
+        id_vars=["parameter"], value_vars=[f"{m}_conf" for m in measures], var_name="index", value_name="conf"
+    )
+    long["conf"] = conf["conf"].to_numpy()
+    long["parameter"] = long["parameter"].map(short)
+    sns.barplot(data=long, y="parameter", x="value", hue="index", ax=ax, errorbar=None)
+    for bar, (_, row) in zip(ax.patches, long.iterrows(), strict=False):
+        ax.errorbar(
+            bar.get_x() + bar.get_width(),
+            bar.get_y() + bar.get_height() / 2,
+            xerr=row["conf"],
+            fmt="none",
+            color="black",
+            capsize=2,
+        )
+    kind = "Sobol'" if "S1" in indices else "Morris"
+    ax.set(
+        xlabel=f"{kind} index of final mean trust (95% CI)",
+        ylabel="",
+        title="Which parameter moves the outcome most?",
+    )
+    figure.tight_layout()
+    return figure
+
+
+def tipping_points(results: Results) -> Figure:
+    """Where along each swept parameter the probability of recovery crosses one half (bootstrap CI)."""
+    points = stats.tipping_points(results)
+    if points.empty:
+        raise NotApplicable("needs a sweep over a numeric parameter with at least three values")
+    runs = stats.outcomes(results)
+    figure, axes = plt.subplots(1, len(points), figsize=(6 * len(points), 4.4), squeeze=False)
+    for ax, (_, point) in zip(axes[0], points.iterrows(), strict=True):
+        sns.lineplot(
+            data=runs,
+            x=point["parameter"],
+            y="recovered",
+            errorbar=("ci", 95),
+            n_boot=200,
+            seed=0,
+            marker="o",
+            ax=ax,
+        )
+        ax.axhline(0.5, color="grey", linewidth=0.8, linestyle="--")
+        if np.isfinite(point["crossing"]):
+            ax.axvline(point["crossing"], color="black")
+            ax.axvspan(point["low"], point["high"], color="grey", alpha=0.2)
+        ax.set(
+            xlabel=short(point["parameter"]),
+            ylabel="probability of recovery",
+            ylim=(-0.02, 1.02),
+            title=f"Tipping point: {point['label']}",
+        )
+    figure.tight_layout()
+    return figure
+
+
+FIGURES = {
+    "trajectories": trust_trajectories,
+    "heatmaps": outcome_heatmaps,
+    "propagation": propagation,
+    "hysteresis": hysteresis,
+    "survival": survival,
+    "action_mix": action_mix,
+    "sensitivity": sensitivity,
+    "tipping_points": tipping_points,
+}

@@ -1,0 +1,191 @@
+"""The numbers behind the charts and the report: outcomes per run, paired effects, survival,
+sensitivity indices and tipping points. Functions of loaded ``Results``, nothing else."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from trustsim.analysis.load import HOP_MEASURES, Results, short
+
+HOP_LABELS = dict(zip(HOP_MEASURES, ["1 hop", "2 hops", "3 hops"], strict=True))
+ENABLED = re.compile(r"^interventions\.\d+\.enabled$")
+
+
+def config_of(results: Results) -> dict:
+    return results.manifest.get("config") or results.manifest.get("base") or {}
+
+
+def recovery_threshold(results: Results) -> float:
+    return float(config_of(results).get("outcomes", {}).get("recovery_threshold", 0.5))
+
+
+def outcomes(results: Results) -> pd.DataFrame:
+    """Finished runs with 0/1 outcomes: ``recovered`` (final mean trust at or above the recovery
+    threshold) and ``congealed`` (half the dyads congealed at some step)."""
+    runs = results.ok.copy()
+    runs["condition"] = results.condition()
+    runs["recovered"] = (runs["final_mean_trust"] >= recovery_threshold(results)).astype(float)
+    runs["congealed"] = runs["time_to_congealing"].notna().astype(float)
+    return runs
+
+
+def condition_table(results: Results) -> pd.DataFrame:
+    """Outcome summary per condition."""
+    runs = outcomes(results)
+    table = runs.groupby("condition").agg(
+        runs=("run_id", "size"),
+        final_trust_mean=("final_mean_trust", "mean"),
+        final_trust_sd=("final_mean_trust", "std"),
+        p_recovery=("recovered", "mean"),
+        p_congealing=("congealed", "mean"),
+        constructive=("share_constructive", "mean"),
+        peak_crises=("peak_crises", "mean"),
+    )
+    return table.reset_index()
+
+
+def paired_hop_effects(results: Results) -> pd.DataFrame | None:
+    """With-minus-without trust in the initiator by distance, per step, for runs paired on their
+    replication (common random numbers) and the other parameters."""
+    switches = [p for p in results.varied() if ENABLED.match(p)]
+    if not switches or not set(HOP_MEASURES) & set(results.steps):
+        return None
+    switch = switches[0]
+    others = [p for p in results.varied() if p != switch]
+    steps = results.tidy_steps()
+    steps["condition"] = (
+        steps[others].apply(lambda r: ", ".join(f"{short(p)}={r[p]}" for p in others), axis=1)
+        if others
+        else ""
+    )
+    keys = ["condition", "replication", "step"]
+    on = steps[steps[switch].astype(bool)].set_index(keys)[HOP_MEASURES]
+    off = steps[~steps[switch].astype(bool)].set_index(keys)[HOP_MEASURES]
+    effect = (on - off.reindex(on.index)).reset_index()
+    long = effect.melt(id_vars=keys, value_vars=HOP_MEASURES, var_name="distance", value_name="effect")
+    long["distance"] = long["distance"].map(HOP_LABELS)
+    return long.dropna(subset=["effect"])
+
+
+def attributed_hop_changes(results: Results) -> pd.DataFrame:
+    """Cumulative attributed change of trust in the initiator, by the observer's distance from it."""
+    network = results.manifest["network"]
+    distance = dict(zip(network["states"], network["hops"], strict=True))
+    initiator = network["initiator"]
+    rows = results.attribution[results.attribution["subject"].astype(str) == initiator].copy()
+    rows["hops"] = rows["observer"].astype(str).map(distance)
+    rows = rows[rows["hops"].between(1, 3)]
+    steps = int(results.steps["step"].max())
+    table = rows.pivot_table(index="step", columns="hops", values="delta", aggfunc="sum")
+    table = table.reindex(range(1, steps + 1), fill_value=0.0).fillna(0.0).cumsum()
+    long = table.reset_index().melt(id_vars="step", var_name="hops", value_name="change")
+    long["distance"] = long["hops"].map({1: "1 hop", 2: "2 hops", 3: "3 hops"})
+    return long
+
+
+def kaplan_meier(times: pd.Series, horizon: int) -> pd.Series:
+    """Share of runs without the event by each step; a missing time is censored at ``horizon``."""
+    event = times.notna().to_numpy()
+    t = np.where(event, times.fillna(horizon).to_numpy(float), horizon)
+    steps = np.arange(0, horizon + 1)
+    survival = np.ones(len(steps))
+    alive = 1.0
+    for i, step in enumerate(steps):
+        at_risk = (t >= step).sum()
+        events = ((t == step) & event).sum()
+        if at_risk:
+            alive *= 1 - events / at_risk
+        survival[i] = alive
+    return pd.Series(survival, index=steps)
+
+
+def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> pd.DataFrame:
+    """Sobol' S1/ST (SALib's sobol.analyze) or Morris mu* (morris.analyze) with 95% intervals."""
+    from trustsim.analysis.figures import NotApplicable
+
+    design = results.design
+    problem = results.manifest.get("design", {}).get("problem")
+    if design not in ("sobol", "morris") or not problem:
+        raise NotApplicable("needs a sweep with a sobol or morris design")
+    runs = results.runs
+    if (runs["status"] != "ok").any():
+        raise NotApplicable("some runs failed: sensitivity indices need every design point")
+    per_point = runs.groupby("point")[output].mean().sort_index().to_numpy()
+    if design == "sobol":
+        from SALib.analyze import sobol
+
+        second = bool(results.manifest["sweep"]["design"].get("second_order", False))
+        found = sobol.analyze(problem, per_point, calc_second_order=second, seed=0, print_to_console=False)
+        return pd.DataFrame(
+            {
+                "parameter": problem["names"],
+                "S1": found["S1"],
+                "S1_conf": found["S1_conf"],
+                "ST": found["ST"],
+                "ST_conf": found["ST_conf"],
+            }
+        )
+    from SALib.analyze import morris
+
+    design_points = pd.read_parquet(results.path / "design.parquet").set_index("point")[problem["names"]]
+    found = morris.analyze(
+        problem,
+        design_points.to_numpy(float),
+        per_point,
+        num_levels=results.manifest["sweep"]["design"].get("levels", 4),
+        seed=0,
+    )
+    return pd.DataFrame(
+        {"parameter": problem["names"], "mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"]}
+    )
+
+
+def _crossing(values: np.ndarray, means: np.ndarray, level: float = 0.5) -> float:
+    """First value at which the curve crosses ``level``, by linear interpolation (NaN if never)."""
+    above = means >= level
+    for i in range(1, len(values)):
+        if above[i] != above[i - 1]:
+            x0, x1, y0, y1 = values[i - 1], values[i], means[i - 1], means[i]
+            return float(x0 + (level - y0) * (x1 - x0) / (y1 - y0))
+    return float("nan")
+
+
+def tipping_points(results: Results, boot: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Per numeric swept parameter: where P(recovery) crosses 1/2, with a 95% bootstrap interval."""
+    if results.kind != "sweep":
+        return pd.DataFrame()
+    runs = outcomes(results)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for parameter in results.varied():
+        column = pd.to_numeric(runs[parameter], errors="coerce")
+        if column.isna().any() or column.nunique() < 3 or runs[parameter].dtype == bool:
+            continue
+        groups = [g["recovered"].to_numpy() for _, g in runs.groupby(column)]
+        values = np.sort(column.unique())
+        crossing = _crossing(values, np.array([g.mean() for g in groups]))
+        draws = [
+            _crossing(values, np.array([rng.choice(g, len(g)).mean() for g in groups])) for _ in range(boot)
+        ]
+        draws = np.array(draws)
+        found = draws[np.isfinite(draws)]
+        low, high = np.percentile(found, [2.5, 97.5]) if len(found) else (np.nan, np.nan)
+        label = (
+            f"P(recovery) crosses 1/2 at {short(parameter)} = {crossing:.3g} [{low:.3g}, {high:.3g}]"
+            if np.isfinite(crossing)
+            else "no crossing in the swept range"
+        )
+        rows.append(
+            {
+                "parameter": parameter,
+                "crossing": crossing,
+                "low": low,
+                "high": high,
+                "label": label,
+                "share_of_boots_with_crossing": len(found) / boot,
+            }
+        )
+    return pd.DataFrame(rows)
