@@ -10,5 +10,5 @@ from trustsim.analysis.figures import hysteresis, survival
 from trustsim.analysis.script import main
 
 if __name__ == "__main__":
-    codes = [main("hysteresis", hysteresis), main("survival", survival)]
-    sys.exit(max(codes))
+    code = main("hysteresis", hysteresis)
+    sys.exit(code if code else main("survival", survival))

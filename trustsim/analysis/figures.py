@@ -36,6 +36,12 @@ def save(figure: Figure, folder: Path, name: str) -> list[Path]:
     return paths
 
 
+def _hue(data: pd.DataFrame) -> str | None:
+    """Colour by condition when there are several, but no more than the palette's ten colours
+    (a sampled design has one condition per point: those are pooled)."""
+    return "condition" if 1 < data["condition"].nunique() <= len(sns.color_palette(PALETTE)) else None
+
+
 def _steps(results: Results) -> pd.DataFrame:
     if results.steps.empty:
         raise NotApplicable("no per-step measures were kept (measures: none)")
@@ -49,29 +55,28 @@ def trust_trajectories(results: Results) -> Figure:
         raise NotApplicable("mean_trust was not kept per step")
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
     conditions = data["condition"].nunique()
+    hue = _hue(data)
     sns.lineplot(
         data=data,
         x="step",
         y="mean_trust",
-        hue="condition" if conditions > 1 else None,
+        hue=hue,
         errorbar=("ci", 95),
         n_boot=200,
         seed=0,
         ax=left,
     )
-    left.set(
-        xlabel="step",
-        ylabel="mean trust (0-1)",
-        ylim=(0, 1),
-        title="Does trust recover or collapse under each condition?",
-    )
-    if conditions > 1:
+    question = "Does trust recover or collapse"
+    if hue:
+        question += " under each condition?"
+    else:
+        question += f"? ({conditions} conditions pooled)" if conditions > 1 else "?"
+    left.set(xlabel="step", ylabel="mean trust (0-1)", ylim=(0, 1), title=question)
+    if hue:
         left.legend(title=None, fontsize=8)
+    kept = [c for c in ("trust_within_blocs", "trust_across_blocs") if c in data]
     blocs = data.melt(
-        id_vars=["run_id", "step"],
-        value_vars=["trust_within_blocs", "trust_across_blocs"],
-        var_name="relation",
-        value_name="trust",
+        id_vars=["run_id", "step"], value_vars=kept, var_name="relation", value_name="trust"
     ).dropna()
     if blocs.empty:
         right.set_visible(False)
@@ -102,6 +107,9 @@ def outcome_heatmaps(results: Results, x: str | None = None, y: str | None = Non
     varied = results.varied()
     if results.kind != "sweep" or len(varied) < 2:
         raise NotApplicable("needs a sweep that varies at least two parameters")
+    if results.design not in ("grid", "list"):
+        # a sampled design rarely repeats a value: one cell per run, unreadable
+        raise NotApplicable(f"needs a grid or list design (a {results.design} design samples its values)")
     x = x or varied[0]
     y = y or varied[1]
     runs = stats.outcomes(results)
@@ -162,7 +170,7 @@ def propagation(results: Results) -> Figure:
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set(
             xlabel="step",
-            ylabel=f"cumulative change in trust in {initiator}",
+            ylabel=f"change in trust in {initiator} since the start\n(mean per state at that distance)",
             title=f"How far does {initiator}'s step carry? (attributed trust changes)",
         )
         ax.legend(title="distance from initiator")
@@ -180,7 +188,7 @@ def propagation(results: Results) -> Figure:
         xlabel="step",
         ylabel=f"mean trust in {initiator} (0-1)",
         ylim=(0, 1),
-        title=f"Trust in {initiator} by distance from it",
+        title=f"Does trust in {initiator} differ one, two and three hops away?",
     )
     figure.tight_layout()
     return figure
@@ -216,11 +224,11 @@ def survival(results: Results) -> Figure:
     runs = results.ok.assign(condition=results.condition())
     if "initial_mean_trust" not in runs or "time_to_recovery" not in runs:
         raise NotApplicable("no outcome summary")
-    runs = runs[runs["time_to_recovery"].notna() | (runs["initial_mean_trust"] < 0.5)]
-    starting_low = runs[runs["initial_mean_trust"] < runs.get("recovery_threshold", 0.5)]
+    starting_low = runs[runs["initial_mean_trust"] < stats.recovery_threshold(results)]
     if starting_low.empty:
         raise NotApplicable("no run starts below the recovery threshold")
-    horizon = int(results.steps["step"].max()) if not results.steps.empty else 100
+    steps = int(stats.config_of(results).get("steps", 100))
+    horizon = int(results.steps["step"].max()) if not results.steps.empty else steps
     figure, ax = plt.subplots(figsize=(8, 4.6))
     for condition, frame in starting_low.groupby("condition"):
         curve = stats.kaplan_meier(frame["time_to_recovery"], horizon)
@@ -265,7 +273,7 @@ def action_mix(results: Results) -> Figure:
             data=data,
             x="step",
             y="self_other_gap",
-            hue="condition" if data["condition"].nunique() > 1 else None,
+            hue=_hue(data),
             errorbar=("ci", 95),
             n_boot=200,
             seed=0,
@@ -276,7 +284,7 @@ def action_mix(results: Results) -> Figure:
             ylabel="self-view - other-view of steps taken",
             title="Countervailing rights: how much worse is a step read than meant?",
         )
-        if data["condition"].nunique() > 1:
+        if _hue(data):
             right.legend(title=None, fontsize=8)
     else:
         right.set_visible(False)
@@ -308,7 +316,7 @@ def sensitivity(results: Results) -> Figure:
     kind = "Sobol'" if "S1" in indices else "Morris"
     ax.set(
         xlabel=f"{kind} index of final mean trust (95% CI)",
-        ylabel="",
+        ylabel="parameter",
         title="Which parameter moves the outcome most?",
     )
     figure.tight_layout()
@@ -319,7 +327,7 @@ def tipping_points(results: Results) -> Figure:
     """Where along each swept parameter the probability of recovery crosses one half (bootstrap CI)."""
     points = stats.tipping_points(results)
     if points.empty:
-        raise NotApplicable("needs a sweep over a numeric parameter with at least three values")
+        raise NotApplicable("needs a grid or list sweep over a numeric parameter with at least three values")
     runs = stats.outcomes(results)
     figure, axes = plt.subplots(1, len(points), figsize=(6 * len(points), 4.4), squeeze=False)
     for ax, (_, point) in zip(axes[0], points.iterrows(), strict=True):
@@ -341,7 +349,7 @@ def tipping_points(results: Results) -> Figure:
             xlabel=short(point["parameter"]),
             ylabel="probability of recovery",
             ylim=(-0.02, 1.02),
-            title=f"Tipping point: {point['label']}",
+            title=f"Where does recovery tip along {short(point['parameter'])}?\n{point['label']}",
         )
     figure.tight_layout()
     return figure

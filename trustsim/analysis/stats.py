@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from trustsim.analysis.load import HOP_MEASURES, Results, short
+from trustsim.analysis.load import HOP_MEASURES, Results, _fmt, short
 
 HOP_LABELS = dict(zip(HOP_MEASURES, ["1 hop", "2 hops", "3 hops"], strict=True))
 ENABLED = re.compile(r"^interventions\.\d+\.enabled$")
@@ -57,7 +57,7 @@ def paired_hop_effects(results: Results) -> pd.DataFrame | None:
     others = [p for p in results.varied() if p != switch]
     steps = results.tidy_steps()
     steps["condition"] = (
-        steps[others].apply(lambda r: ", ".join(f"{short(p)}={r[p]}" for p in others), axis=1)
+        steps[others].apply(lambda r: ", ".join(f"{short(p)}={_fmt(r[p])}" for p in others), axis=1)
         if others
         else ""
     )
@@ -71,15 +71,18 @@ def paired_hop_effects(results: Results) -> pd.DataFrame | None:
 
 
 def attributed_hop_changes(results: Results) -> pd.DataFrame:
-    """Cumulative attributed change of trust in the initiator, by the observer's distance from it."""
+    """Cumulative attributed change of trust in the initiator, by the observer's distance from it:
+    per observer, averaged over the states at that distance (the change in ``trust_in_initiator_*``)."""
     network = results.manifest["network"]
     distance = dict(zip(network["states"], network["hops"], strict=True))
+    observers = pd.Series(network["hops"]).value_counts()
     initiator = network["initiator"]
     rows = results.attribution[results.attribution["subject"].astype(str) == initiator].copy()
     rows["hops"] = rows["observer"].astype(str).map(distance)
     rows = rows[rows["hops"].between(1, 3)]
     steps = int(results.steps["step"].max())
     table = rows.pivot_table(index="step", columns="hops", values="delta", aggfunc="sum")
+    table = table.div(observers.reindex(table.columns), axis="columns")
     table = table.reindex(range(1, steps + 1), fill_value=0.0).fillna(0.0).cumsum()
     long = table.reset_index().melt(id_vars="step", var_name="hops", value_name="change")
     long["distance"] = long["hops"].map({1: "1 hop", 2: "2 hops", 3: "3 hops"})
@@ -118,7 +121,9 @@ def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> p
         from SALib.analyze import sobol
 
         second = bool(results.manifest["sweep"]["design"].get("second_order", False))
-        found = sobol.analyze(problem, per_point, calc_second_order=second, seed=0, print_to_console=False)
+        # seed 1, not 0: SALib's sobol.analyze ignores a falsy seed and draws its bootstrap from the
+        # global NumPy state, so the intervals would change from call to call (figure vs table)
+        found = sobol.analyze(problem, per_point, calc_second_order=second, seed=1, print_to_console=False)
         return pd.DataFrame(
             {
                 "parameter": problem["names"],
@@ -155,7 +160,9 @@ def _crossing(values: np.ndarray, means: np.ndarray, level: float = 0.5) -> floa
 
 def tipping_points(results: Results, boot: int = 400, seed: int = 0) -> pd.DataFrame:
     """Per numeric swept parameter: where P(recovery) crosses 1/2, with a 95% bootstrap interval."""
-    if results.kind != "sweep":
+    if results.kind != "sweep" or results.design not in ("grid", "list"):
+        # sampled designs (lhs, sobol, morris) rarely repeat a value: P(recovery) per value would be
+        # one or two 0/1 runs, and its first crossing of 1/2 noise
         return pd.DataFrame()
     runs = outcomes(results)
     rng = np.random.default_rng(seed)
@@ -172,7 +179,10 @@ def tipping_points(results: Results, boot: int = 400, seed: int = 0) -> pd.DataF
         ]
         draws = np.array(draws)
         found = draws[np.isfinite(draws)]
-        low, high = np.percentile(found, [2.5, 97.5]) if len(found) else (np.nan, np.nan)
+        # no interval around a crossing that the curve itself does not make
+        low, high = (
+            np.percentile(found, [2.5, 97.5]) if len(found) and np.isfinite(crossing) else (np.nan,) * 2
+        )
         label = (
             f"P(recovery) crosses 1/2 at {short(parameter)} = {crossing:.3g} [{low:.3g}, {high:.3g}]"
             if np.isfinite(crossing)
