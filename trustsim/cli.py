@@ -271,6 +271,37 @@ def demo(
     report(out_dir, out=None)
 
 
+@app.command()
+def viz(
+    config: Annotated[
+        str, typer.Argument(help="Scenario to open: a YAML file, or the name of one in configs/.")
+    ] = "europe",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (default: this machine only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8521,
+    set_: SetOpt = None,
+) -> None:
+    """Open the browser app (Mesa SolaraViz): the network, live charts, sliders; prints its address."""
+    _load(config, set_)  # a bad scenario fails here, with the usual one line
+    if not 0 <= port <= 65535:
+        fail(f"--port must be between 0 and 65535 (got {port})")
+    import importlib.util
+
+    if importlib.util.find_spec("solara") is None:
+        fail("the app needs Solara (Mesa's visualization extras): pip install 'mesa[rec]' solara-assets")
+    from trustsim.viz_server import bind, serve
+
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port or --host")
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is the way to stop it
+        serve(sock, config, list(set_ or []))
+
+
 def _parse_payoffs(text: str) -> tuple[float, float, float, float]:
     parts = text.split(",")
     try:

@@ -1,0 +1,472 @@
+"""The browser app (trustsim/app.py, ``trustsim viz``).
+
+In-process tests render the Solara page with ``solara.render`` (no server, no browser): the
+components are there, the sliders are the schema's fields, Step and Reset work and Reset rebuilds the
+model with the chosen values, the scenario picker and the intervention panel work. One test starts
+``trustsim viz`` and drives it in headless Chromium (Playwright, Debian's /usr/bin/chromium) with
+every request off this machine refused: it clicks Step, checks that the counter and the charts move
+and that no error shows, times each step, and keeps a screenshot and the timings under
+``runs/test-artifacts/`` (or ``$TRUSTSIM_TEST_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ipyvuetify as v
+import numpy as np
+import pytest
+import solara
+from typer.testing import CliRunner
+
+from trustsim import app
+from trustsim.cli import app as cli
+from trustsim.config.loading import ConfigError, load_scenario, shipped_scenarios
+from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
+
+SHIPPED = [path.stem for path in shipped_scenarios()]
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_choice(monkeypatch):
+    """Each test opens on europe, whatever environment `trustsim viz` left."""
+    monkeypatch.delenv(app.SCENARIO_ENV, raising=False)
+    monkeypatch.delenv(app.OVERRIDES_ENV, raising=False)
+    app.current_choice.set("europe")
+    yield
+    app.current_choice.set("europe")
+
+
+@pytest.fixture
+def built(monkeypatch) -> list[app.VizModel]:
+    """Every VizModel the page builds, in order (the app keeps its model inside SolaraViz)."""
+    models: list[app.VizModel] = []
+    original = app.VizModel.__init__
+
+    @functools.wraps(original)  # Mesa reads the signature: keyword arguments only
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        models.append(self)
+
+    monkeypatch.setattr(app.VizModel, "__init__", spy)
+    return models
+
+
+def render():
+    """The page as the server shows it: inside Solara's AppLayout, which holds the sidebar."""
+    return solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+
+
+def button(rc, label: str):
+    return rc.find(v.Btn, children=[label]).widget
+
+
+def status(rc) -> str:
+    return rc.find(v.Html, class_="trustsim-step").widget.children[0]
+
+
+def svg(rc, name: str):
+    """The widget holding the SVG of the network or the charts view."""
+    return rc.find(solara.widgets.HTML, attributes={"class": f"trustsim-svg trustsim-{name}-svg"}).widget
+
+
+# -- the sliders come from the schema ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["europe", "classic_ipd"])
+def test_sliders_are_the_schema_fields_at_the_scenario_values(name):
+    scenario = load_scenario(name)
+    params = app.model_params(scenario, name)
+    assert params["scenario_name"] == name
+    assert params["seed"]["value"] == str(scenario.seed)
+    assert set(params) == {"scenario_name", "seed", *app.SLIDER_FIELDS}
+    for path in app.SLIDER_FIELDS:
+        field = app.schema_field(path)
+        control = params[path]
+        value = app.scenario_value(scenario, path)
+        if field.annotation is bool:
+            assert control == {"type": "Checkbox", "value": value, "label": app.control_label(path)}
+            continue
+        assert control.label == app.control_label(path)
+        assert control.value == value
+        assert control.is_float_slider == (field.annotation is float)
+        low, high = app._bounds(field)
+        assert control.min == (low if low is not None else 0)
+        if high is not None and field.annotation is float:
+            assert control.max == high
+        assert control.min <= control.value <= control.max
+
+
+def test_classic_ipd_opens_with_its_own_values():
+    params = app.model_params(load_scenario("classic_ipd"), "classic_ipd")
+    assert params["policy_params.grit.step_size"].value == 1.0  # set in the file; the default is 0.35
+    assert params["perception.noise"].value == 0.0
+
+
+def test_every_slider_value_reaches_the_model():
+    values = {}
+    for path in app.SLIDER_FIELDS:
+        control = app.control_for(path, app.scenario_value(load_scenario("europe"), path))
+        values[path] = not control["value"] if isinstance(control, dict) else control.max - 2 * control.step
+    model = app.VizModel("europe", seed="7", **values)
+    assert model.config.seed == 7
+    for path, value in values.items():
+        assert app.scenario_value(model.config, path) == pytest.approx(value)
+
+
+def test_a_value_outside_the_schema_is_refused_by_the_loader():
+    with pytest.raises(ConfigError, match="negativity_bias"):
+        app.VizModel("europe", **{"trust.negativity_bias": 0.5})
+    kept = app.VizModel("europe", seed="abc")  # the page's seed field is free text
+    assert kept.config.seed == load_scenario("europe").seed and "seed 'abc'" in kept.problem
+
+
+# -- the page ---------------------------------------------------------------------------------------
+
+
+def test_page_has_its_components():
+    _, rc = render()
+    assert status(rc) == "Step 0 of 150"
+    network = svg(rc, "network").unsafe_innerHTML
+    assert network.count("<circle") >= 13 and "United States" in network
+    assert "trust" in svg(rc, "charts").unsafe_innerHTML
+    labels = {widget.label for widget in rc.find(v.Slider).widgets}
+    assert {app.control_label(path) for path in app.SLIDER_FIELDS if not path.endswith("enabled")} <= labels
+    picker = rc.find(v.Select, label="scenario").widget
+    assert set(SHIPPED) <= set(picker.items) and picker.v_model == "europe"
+    for label in ("Step", "Reset", "Schedule"):
+        button(rc, label)
+    rc.find(v.BtnToggle).assert_single()
+    assert rc.find(solara.widgets.GridLayout).widget.grid_layout == app.GRID_LAYOUT  # our cells, not Mesa's
+    rc.close()
+
+
+def test_step_advances_the_counter_and_the_charts():
+    _, rc = render()
+    charts = svg(rc, "charts")
+    before = charts.unsafe_innerHTML
+    for _ in range(3):
+        button(rc, "Step").click()
+    assert status(rc) == "Step 3 of 150"
+    assert charts.unsafe_innerHTML != before and "<polyline" in charts.unsafe_innerHTML
+    assert "step 3 of 150" in svg(rc, "network").unsafe_innerHTML
+    rc.close()
+
+
+def test_reset_rebuilds_the_model_with_the_chosen_values(built):
+    _, rc = render()
+    button(rc, "Step").click()
+    rc.find(v.Slider, label="trust: negativity bias").widget.v_model = 4.5
+    rc.find(v.Slider, label="grit: persistence").widget.v_model = 9
+    rc.find(v.Checkbox, label="altered agenda: enabled").widget.v_model = True
+    seed = rc.find(v.TextField, label="seed").widget
+    seed.v_model = "11"
+    seed.fire_event("keyup.enter", "11")  # the seed field takes its value on Enter or leaving it
+    button(rc, "Reset").click()
+    model = built[-1]
+    assert model.steps == 0 and status(rc) == "Step 0 of 150"
+    assert model.config.trust.negativity_bias == 4.5
+    assert model.config.policy_params.grit.persistence == 9
+    assert model.config.altered_agenda.enabled is True
+    assert model.config.seed == 11
+    assert model.config.trust.congeal_rate == load_scenario("europe").trust.congeal_rate  # untouched
+    rc.close()
+
+
+def test_the_picker_opens_another_scenario_with_its_values(built):
+    _, rc = render()
+    rc.find(v.Select, label="scenario").widget.v_model = "classic_ipd"
+    assert built[-1].config.name == "classic_ipd"
+    assert status(rc) == f"Step 0 of {load_scenario('classic_ipd').steps}"
+    assert rc.find(v.Slider, label="grit: step size").widget.v_model == 1.0
+    rc.close()
+
+
+def test_the_colour_toggle_recolours_the_nodes():
+    _, rc = render()
+    network = svg(rc, "network")
+    by_bloc = network.unsafe_innerHTML
+    rc.find(v.BtnToggle).widget.v_model = 1  # "trust received"
+    assert network.unsafe_innerHTML != by_bloc and "colour: trust received" in network.unsafe_innerHTML
+    rc.close()
+
+
+def test_scheduling_from_the_page_reaches_the_model(built):
+    _, rc = render()
+    rc.find(v.Select, label="state").widget.v_model = "RUS"
+    rc.find(v.Select, label="toward").widget.v_model = "USA"
+    rc.find(v.Select, label="action").widget.v_model = "limit_military_exercises (constructive)"
+    button(rc, "Schedule").click()
+    assert rc.find(v.Alert).widget.children == ["Scheduled: RUS → USA: limit_military_exercises at step 1"]
+    model = built[-1]
+    assert model.config.interventions[-1].action == "limit_military_exercises"
+    button(rc, "Step").click()
+    edge = np.flatnonzero((model.src == model.codes.index("RUS")) & (model.dst == model.codes.index("USA")))
+    assert model.catalog.names[model.last.actions[edge[0]]] == "limit_military_exercises"
+    assert "RUS → USA: limit_military_exercises" in svg(rc, "network").unsafe_innerHTML
+    rc.close()
+
+
+# -- the model and the drawings ---------------------------------------------------------------------
+
+
+def test_schedule_follows_the_initiator_and_refuses_what_cannot_happen():
+    model = app.VizModel("random_network")
+    model.step()
+    actor = model.codes[5]
+    item = model.schedule(actor, "limit_military_exercises", step=3, duration=2, declared=True)
+    assert model.initiator == 5 and model.hops[5] == 0 and model.initiator_since == 2
+    model.step()
+    model.step()
+    mine = model.src == 5
+    assert (np.array(model.catalog.names)[model.last.actions[mine]] == item.action).all()
+    assert np.isfinite(model.datacollector.model_vars["trust_in_initiator_1hop"][-1])
+    with pytest.raises(ConfigError, match="not a partner"):
+        model.schedule(
+            actor,
+            "open_dialogue",
+            target=next(c for c in model.codes if c not in model.partners(actor) and c != actor),
+        )
+    with pytest.raises(ConfigError, match="step must be between"):
+        model.schedule(actor, "open_dialogue", step=1)
+    with pytest.raises(ConfigError, match="unknown action"):
+        model.schedule(actor, "no_such_action")
+
+
+def test_the_model_stops_at_the_scenarios_steps():
+    model = app.VizModel("dyad", **{"trust.congeal_rate": 0.1})
+    for _ in range(model.config.steps):
+        model.step()
+    assert not model.running
+
+
+def test_network_drawing_marks_trust_actions_and_congealed_dyads():
+    model = app.VizModel("europe")
+    for _ in range(4):
+        model.step()
+    model.hardness[model.src[0], model.dst[0]] = 1.0
+    drawing = app.network_svg(model)
+    kinds = model.catalog.kind[model.last.actions]
+    assert drawing.count("stroke-linecap='round'") == model.n_edges  # two halves per relation
+    arrows = int(((kinds == CONSTRUCTIVE) | (kinds == ESCALATORY)).sum())
+    assert drawing.count("<polygon") == arrows + 2  # and the legend's two
+    assert drawing.count("stroke-dasharray='3 3' pointer-events") >= 1
+    assert "congealed (hardness 1.00)" in drawing
+    received = model.trust_received()
+    assert received == pytest.approx([state.trust_received for state in model.states])
+
+
+def test_the_scenario_trustsim_viz_names_comes_first_with_its_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv(app.SCENARIO_ENV, "random_network")
+    monkeypatch.setenv(app.OVERRIDES_ENV, json.dumps(["network.n=12"]))
+    choices = app.scenario_choices()
+    assert next(iter(choices)) == app.initial_choice() == "random_network (network.n=12)"
+    assert set(SHIPPED) < set(choices)
+    assert app.VizModel("random_network (network.n=12)").n == 12
+    own = tmp_path / "europe.yaml"
+    own.write_text((ROOT / "configs" / "europe.yaml").read_text().replace("steps: 150", "steps: 40"))
+    monkeypatch.setenv(app.SCENARIO_ENV, str(own))
+    monkeypatch.setenv(app.OVERRIDES_ENV, "[]")
+    assert app.VizModel(str(own)).config.steps == 40 and app.VizModel("europe").config.steps == 150
+
+
+def test_layout_is_computed_once_per_network():
+    first = app.VizModel("random_network")
+    again = app.VizModel("random_network")
+    assert again.layout is first.layout
+
+
+def test_a_200_state_network_is_drawn_in_well_under_a_second():
+    model = app.VizModel("random_network", **{"network.n": 200})
+    model.step()
+    started = time.perf_counter()
+    app.network_svg(model)
+    app.charts_svg(model)
+    assert time.perf_counter() - started < 1.0
+
+
+# -- the command line and the offline assets --------------------------------------------------------
+
+
+def test_viz_refuses_a_bad_scenario_and_a_busy_port():
+    runner = CliRunner()
+    result = runner.invoke(cli, ["viz", "no_such_scenario"])
+    assert result.exit_code == 2 and "no such file" in result.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(cli, ["viz", "europe", "--port", str(port)])
+    assert result.exit_code == 2 and "cannot listen on 127.0.0.1" in result.output
+
+
+def test_solaras_front_end_is_installed_locally(monkeypatch, tmp_path):
+    from solara.server import settings
+
+    from trustsim import viz_server
+
+    needed = viz_server.needed_assets()
+    assert any(name.startswith("@widgetti/solara-vuetify-app@") for name in needed)
+    assert viz_server.missing_assets() == []  # solara-assets is installed: nothing from the CDN
+    monkeypatch.setattr(settings.assets, "proxy_cache_dir", tmp_path)
+    assert set(viz_server.missing_assets()) == needed | {"font-awesome@4.5.0"}
+
+
+# -- a real browser ---------------------------------------------------------------------------------
+
+EUROPE_BUDGET, BIG_BUDGET = 0.5, 2.0  # seconds from a click on Step to the page showing that step
+
+
+def _browser_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).exists()
+
+
+@pytest.mark.skipif(
+    not _browser_available() and not os.environ.get("CI"),
+    reason="needs playwright and /usr/bin/chromium (required in CI)",
+)
+def test_in_a_browser_with_the_network_blocked():
+    from playwright.sync_api import sync_playwright
+
+    artifacts = Path(os.environ.get("TRUSTSIM_TEST_ARTIFACTS", ROOT / "runs" / "test-artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    log = artifacts / "viz-server.log"
+    trustsim = shutil.which("trustsim", path=str(Path(sys.executable).parent)) or "trustsim"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [trustsim, "viz", "random_network", "--set", "network.n=200", "--port", "0"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        url = _address(server, log)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            outside: list[str] = []
+            page_errors: list[str] = []
+
+            def local_only(route):
+                if re.match(r"^(https?|wss?)://127\.0\.0\.1[:/]", route.request.url):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", local_only)
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.goto(url)
+            page.wait_for_selector(".trustsim-step", timeout=90_000)
+            assert page.inner_text(".trustsim-step") == "Step 0 of 100"
+            big = _time_steps(page, 100, 1, 4)
+
+            _pick(page, "scenario", "europe")
+            page.wait_for_function(
+                "document.querySelector('.trustsim-step')?.innerText === 'Step 0 of 150'", timeout=30_000
+            )
+            europe = _time_steps(page, 150, 1, 6)
+
+            # schedule a step from the page and watch it spread
+            _pick(page, "state", "RUS")
+            _pick(page, "action", "limit_military_exercises")
+            page.fill(".v-text-field:has(label:text-is('for steps')) input", "8")
+            page.press(".v-text-field:has(label:text-is('for steps')) input", "Enter")
+            page.click("text=declared (announced as meant to restore trust)")
+            page.click("button:has-text('Schedule')")
+            page.wait_for_selector(".v-alert:has-text('Scheduled: RUS')")
+            _time_steps(page, 150, 7, 6)  # the step is taken at steps 7 to 14
+            page.click("button:has-text('trust in initiator')")
+            page.wait_for_function(
+                "document.querySelector('.trustsim-network-svg')?.innerHTML.includes('colour: trust in init')"
+            )
+            assert "trust in RUS, the initiator" in page.inner_html(".trustsim-charts-svg")
+            assert "RUS → USA: limit_military_exercises" in page.inner_html(".trustsim-network-svg")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(artifacts / "app.png"))
+            shown = page.locator(".v-alert.error").count() + page.get_by_text("Traceback").count()
+            browser.close()
+        if os.environ.get("TRUSTSIM_DOCS_SCREENSHOT"):
+            shutil.copy(artifacts / "app.png", ROOT / "docs" / "app-screenshot.png")
+        timings = {
+            "europe_seconds_per_step": europe,
+            "random_network_200_seconds_per_step": big,
+            "europe_median": statistics.median(europe),
+            "random_network_200_median": statistics.median(big),
+        }
+        (artifacts / "app-timings.json").write_text(json.dumps(timings, indent=2))
+        print(json.dumps(timings))
+        assert outside == []
+        assert shown == 0 and page_errors == []
+        assert timings["europe_median"] < EUROPE_BUDGET
+        assert timings["random_network_200_median"] < BIG_BUDGET
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _address(server: subprocess.Popen, log: Path) -> str:
+    """The address ``trustsim viz`` prints once it serves."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and server.poll() is None:
+        found = re.search(r"at (http://127\.0\.0\.1:\d+)", log.read_text())
+        if found:
+            return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"trustsim viz printed no address: {log.read_text()}")
+
+
+def _pick(page, label: str, item: str) -> None:
+    """Choose ``item`` in the Vuetify select labelled ``label``."""
+    page.click(f".v-select:has(label:text-is('{label}'))")
+    page.click(f".menuable__content__active .v-list-item:has-text('{item}')")
+
+
+def _time_steps(page, total: int, first: int, clicks: int) -> list[float]:
+    """Click Step ``clicks`` times from step ``first``; each time, seconds until the counter, the
+    network and the charts all show the new step."""
+    charts = page.inner_html(".trustsim-charts-svg")
+    seconds = []
+    for step in range(first, first + clicks):
+        started = time.perf_counter()
+        page.click("button:has-text('Step')")
+        page.wait_for_function(
+            """([step, total, charts]) => {
+                const counter = document.querySelector('.trustsim-step');
+                const network = document.querySelector('.trustsim-network-svg');
+                const now = document.querySelector('.trustsim-charts-svg');
+                return counter?.innerText === `Step ${step} of ${total}`
+                    && network?.innerHTML.includes(`step ${step} of ${total}`)
+                    && now && now.innerHTML !== charts;
+            }""",
+            arg=[step, total, charts],
+            timeout=30_000,
+        )
+        seconds.append(round(time.perf_counter() - started, 3))
+        charts = page.inner_html(".trustsim-charts-svg")
+    return seconds
