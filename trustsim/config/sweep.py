@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 
 from trustsim.config.loading import (
     ConfigError,
@@ -44,7 +44,11 @@ class Range(Section):
         return self
 
 
-Values = list[Any] | Range
+# a mapping is a range, anything else a list: errors then speak of the one the user meant
+Values = Annotated[
+    Annotated[list[Any], Tag("list")] | Annotated[Range, Tag("range")],
+    Discriminator(lambda value: "range" if isinstance(value, dict | Range) else "list"),
+]
 
 
 class Design(Section):
@@ -188,9 +192,9 @@ def load_sweep(path: str | Path) -> tuple[Sweep, dict[str, Any]]:
         sweep = Sweep.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(str(path), exc)) from None
-    base_path = resolve_config_path(sweep.base)
-    if not base_path.exists() and not Path(sweep.base).is_absolute():
-        base_path = resolve_config_path(path.parent / sweep.base)
+    base_path = path.parent / sweep.base  # relative to the sweep file (an absolute path stays as is)
+    if not base_path.is_file():
+        base_path = resolve_config_path(sweep.base)  # or the name of a shipped scenario
     if not base_path.exists():
         raise ConfigError(f"{path}: base: no scenario {sweep.base!r} (a file, or a name in configs/)")
     base = read_yaml(base_path)

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from trustsim.config.sweep import Design, Range
 
@@ -30,7 +29,7 @@ def problem(design: Design) -> dict[str, Any]:
 
 def _integer_columns(design: Design, frame: pd.DataFrame) -> pd.DataFrame:
     for path, (low, high) in design.bounds.items():
-        if float(low).is_integer() and float(high).is_integer() and isinstance(low, int | np.integer):
+        if isinstance(low, int | np.integer) and isinstance(high, int | np.integer):
             frame[path] = frame[path].round().astype(int)
     return frame
 
@@ -43,6 +42,8 @@ def points(design: Design, seed: int) -> pd.DataFrame:
     elif design.kind == "list":
         frame = pd.DataFrame(design.points)
     elif design.kind == "lhs":
+        from scipy.stats import qmc  # imported here: run workers import this module but never sample
+
         spec = problem(design)
         unit = qmc.LatinHypercube(d=spec["num_vars"], seed=np.random.default_rng(seed)).random(design.n)
         low, high = np.array(spec["bounds"]).T

@@ -64,7 +64,8 @@ def check_design(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, sourc
     """Every parameter path must exist and take every value the design gives it (before any run)."""
     for path in points.columns:
         values = points[path].drop_duplicates()
-        extremes = values if len(values) <= 50 else values.iloc[[0, -1]]
+        many = len(values) > 50 and pd.api.types.is_numeric_dtype(values)
+        extremes = values.iloc[[values.argmin(), values.argmax()]] if many else values
         for value in extremes:
             try:
                 scenario_with(base, {path: value}, f"{source}: design")
@@ -162,7 +163,13 @@ class SweepStore:
         """Read the journal; delete chunk files it does not list (written before a crash)."""
         listed: set[int] = set()
         if self.journal.exists():
-            for line in self.journal.read_text().splitlines():
+            text = self.journal.read_text()
+            if text and not text.endswith("\n"):
+                # a line cut short by the crash: drop it (its chunk is redone), so that the next
+                # entry does not get appended to it
+                text = text[: text.rfind("\n") + 1]
+                write_atomic(self.journal, lambda p: p.write_text(text))
+            for line in text.splitlines():
                 try:
                     entry = json.loads(line)
                 except json.JSONDecodeError:
@@ -181,6 +188,8 @@ class SweepStore:
         number = self.chunk
         name = f"part-{number:06d}.parquet"
         frame = pd.DataFrame(rows)
+        if "seed" in frame:  # 64-bit seeds: int64 in a chunk where all are < 2**63 merges to float64
+            frame["seed"] = frame["seed"].astype(np.uint64)
         write_atomic(self.out / "chunks" / name, lambda p: frame.to_parquet(p, index=False))
         if steps:
             merged = pd.concat(steps, ignore_index=True)
@@ -197,7 +206,7 @@ class SweepStore:
         parts = sorted((self.out / "chunks").glob("part-*.parquet"))
         runs = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame()
         if not runs.empty:
-            runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
+            runs = _normalize(runs.sort_values("run_id", kind="stable").reset_index(drop=True))
         write_atomic(self.out / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
         failed = runs[runs["status"] == "failed"] if not runs.empty else runs
         lines = [
@@ -213,6 +222,15 @@ class SweepStore:
         ]
         write_atomic(self.out / "failures.jsonl", lambda p: p.write_text("".join(f"{x}\n" for x in lines)))
         return runs
+
+
+def _normalize(runs: pd.DataFrame) -> pd.DataFrame:
+    """The same columns and dtypes however the runs fell into chunks, so a resumed sweep's results
+    equal an uninterrupted one's: a chunk where an outcome is always None (time_to_recovery), or
+    that holds only failed runs, would otherwise leave an object column or change the column order."""
+    runs = runs.infer_objects()
+    last = [column for column in ("error", "traceback") if column in runs.columns]
+    return runs[[column for column in runs.columns if column not in last] + last]
 
 
 @dataclass
@@ -269,7 +287,8 @@ def run_sweep(
         Task(int(run_id), int(seed), point, base, measures, stop)
         for run_id, seed, point in zip(todo["run_id"], todo["seed"], values, strict=True)
     )
-    lookup = todo.set_index("run_id")
+    # object columns: a row of an all-numeric frame would be float64, rounding 64-bit seeds
+    lookup = todo.set_index("run_id").astype(object)
     started = time.perf_counter()
     executor = make_executor(workers, dask)
     chunk_size = max(8, 4 * executor.workers)
