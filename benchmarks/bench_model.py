@@ -17,7 +17,7 @@ Aims for 1,000 steps on a 2-core machine: N = 100 complete under 2 s, N = 500 sp
 
 Usage::
 
-    python benchmarks/bench_model.py                      # the full table (15-25 min before optimizing)
+    python benchmarks/bench_model.py                      # the full table (~3 min; 15-25 before optimizing)
     python benchmarks/bench_model.py --steps 100 --repeat 1 --sizes 100
     python benchmarks/bench_model.py --json > bench.json  # the same as one JSON list on stdout
     python benchmarks/bench_model.py --blas-threads 1     # pin BLAS to one thread
@@ -136,8 +136,12 @@ def machine_facts() -> dict[str, Any]:
         blas_name = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except (KeyError, TypeError, ValueError):
         blas_name = "unknown"
+    import trustsim.model.model as model_module
+
     source = Path(trustsim.__file__).resolve().parents[1]
     affinity = getattr(os, "sched_getaffinity", None)
+    # Since the optimization, TrustModel runs its dense path's BLAS calls on one thread itself.
+    pinned = hasattr(model_module, "one_blas_thread")
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -148,6 +152,7 @@ def machine_facts() -> dict[str, Any]:
         "blas": blas_name,
         "blas_threads": {var: os.environ[var] for var in BLAS_THREAD_VARS if var in os.environ}
         or "library default",
+        "model_blas": "one thread in the dense path (threadpoolctl)" if pinned else "not limited",
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(affinity(0)) if affinity else os.cpu_count(),
         "cpu": cpu_model(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -63,12 +64,25 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.names)
 
+    @cached_property
+    def self_other_gap(self) -> np.ndarray:
+        """Per action: self-view - other-view (the countervailing-rights gap)."""
+        return self.self_view - self.other_view
+
+    @cached_property
+    def _by_size(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per kind: its actions sorted by |other_view| (stable), and those sizes (for nearest)."""
+        table = {}
+        for kind in (CONSTRUCTIVE, NEUTRAL, ESCALATORY):
+            candidates = np.flatnonzero(self.kind == kind)
+            sizes = np.abs(self.other_view[candidates])
+            order = np.argsort(sizes, kind="stable")
+            table[kind] = candidates[order], sizes[order]
+        return table
+
     def nearest(self, kind: int, magnitude: np.ndarray) -> np.ndarray:
         """For each wanted magnitude, the action of ``kind`` whose |other_view| is closest to it."""
-        candidates = np.flatnonzero(self.kind == kind)
-        sizes = np.abs(self.other_view[candidates])
-        order = np.argsort(sizes, kind="stable")
-        candidates, sizes = candidates[order], sizes[order]
+        candidates, sizes = self._by_size[kind]
         position = np.clip(np.searchsorted(sizes, magnitude), 1, len(sizes) - 1) if len(sizes) > 1 else 0
         if len(sizes) == 1:
             return np.full(np.shape(magnitude), candidates[0])

@@ -10,12 +10,14 @@ updates (direct, third-party observation, alliance influence, decay) and congeal
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 
 import mesa
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from mesa.discrete_space import Network
+from threadpoolctl import ThreadpoolController
 
 from trustsim.config.schema import Scenario
 from trustsim.model import records
@@ -30,6 +32,21 @@ DIRECT, OBSERVATION, ALLIANCE, DECAY = range(4)
 ALLIES, NO_ACTOR = -1, -2  # attribution's actor for alliance influence and for decay
 MECHANISMS = ("direct", "observation", "alliance", "decay")
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
+
+_blas: ThreadpoolController | None = None
+
+
+def one_blas_thread():
+    """A context that runs BLAS (NumPy's matrix products) on one thread, restoring it after.
+
+    The dense path multiplies matrices of at most DENSE_LIMIT x DENSE_LIMIT, too small to gain from
+    threads: OpenBLAS's worker threads busy-wait, and on a loaded machine they made N = 100 about
+    five times slower (docs/performance.md). The products are the same with one thread or several.
+    """
+    global _blas
+    if _blas is None:  # inspecting the loaded libraries takes milliseconds: once per process
+        _blas = ThreadpoolController().select(user_api="blas")
+    return _blas.limit(limits=1)
 
 
 class TrustModel(mesa.Model):
@@ -68,6 +85,7 @@ class TrustModel(mesa.Model):
         self.rule = RULES[config.trust.rule](config.trust)
         self._policies: dict[str, Policy] = {}
         self._policy_edges: dict[str, np.ndarray] | None = None
+        self._policy_views: dict[str, tuple] | None = None
         self.memory: dict[str, np.ndarray] = {}
         self._scheduled = self._schedule_interventions()
         self.initiator, self.hops = self._initiator_hops(world.graph)
@@ -82,6 +100,7 @@ class TrustModel(mesa.Model):
         self.dyad_log = records.DyadLog() if config.record.dyads else None
         self.attribution = records.AttributionLog() if config.record.attribution else None
         self.datacollector = mesa.DataCollector(model_reporters=records.MODEL_REPORTERS)
+        self._build_buffers()
 
     # -- construction -----------------------------------------------------------------------------
 
@@ -97,9 +116,14 @@ class TrustModel(mesa.Model):
         self.edge_kind = np.array([KIND_CODES[k] for k in kinds] * 2, dtype=np.int8)
         self.salience = np.array([graph.edges[a, b]["salience"] for a, b in pairs] * 2)
         self.same_bloc = self.bloc_ids[self.src] == self.bloc_ids[self.dst]
+        self.within_bloc, self.across_bloc = np.flatnonzero(self.same_bloc), np.flatnonzero(~self.same_bloc)
         self.is_ally = self.edge_kind == KIND_CODES["ally"]
         self.first_half = np.arange(self.n_edges) < half
         n = self.n
+        # Flat positions in the (row-major) trust matrix, so that an edge's trust is one np.take
+        # instead of a two-array fancy index: trust[src, dst] == trust.ravel()[flat_src_dst].
+        self.flat_src_dst = self.src * n + self.dst  # the actor's trust in the target
+        self.flat_dst_src = self.dst * n + self.src  # the target's trust in the actor
         self.dense = n <= DENSE_LIMIT or self.n_edges > 0.25 * n * n
         self.out_degree = np.bincount(self.src, minlength=n)
         self._neighbours = np.split(
@@ -125,7 +149,51 @@ class TrustModel(mesa.Model):
         np.fill_diagonal(seen, 0.0)
         self.friends = friends.toarray() if self.dense else friends
         self.obs_rows, self.obs_cols = np.nonzero(seen > 0)
+        self.obs_flat = self.obs_rows * n + self.obs_cols
         self.obs_weight = seen[self.obs_rows, self.obs_cols]
+        if not self.dense:
+            self._build_observation_operator()
+
+    def _build_observation_operator(self) -> None:
+        """The sparse path's observation sums as one sparse matrix over the edges.
+
+        Row (k, i) of ``self.observation`` (one row per observation pair, in ``obs_flat`` order)
+        holds friends[k, j] in the column of edge i -> j, so that
+        ``observation @ evidence[by_source]`` gives sum_j friends[k, j] * evidence(i -> j) for every
+        pair at once. Its columns are the edges sorted by (source, target), ``by_source``, so each
+        row lists its terms in ascending j: the order in which scipy's product friends @ signal
+        (the textbook form, one sparse signal matrix per evidence column) adds the same terms. The
+        sums are therefore bit for bit those of that product.
+        """
+        n = self.n
+        friends = self.friends.tocsr(copy=True)
+        friends.sort_indices()
+        friends = friends.tocoo()  # entries by k, then ascending j
+        self.by_source = np.lexsort((self.dst, self.src))
+        column = np.empty(self.n_edges, dtype=np.int64)
+        column[self.by_source] = np.arange(self.n_edges)
+        # Every friendship k - j meets every edge into j (i -> j): one term (k, i) per such pair.
+        into = np.argsort(self.dst, kind="stable")  # edge ids grouped by target j
+        starts = np.searchsorted(self.dst[into], np.arange(n + 1))
+        counts = starts[friends.col + 1] - starts[friends.col]
+        term_friend = np.repeat(np.arange(friends.nnz), counts)
+        within = np.arange(len(term_friend)) - np.repeat(np.cumsum(counts) - counts, counts)
+        term_edge = into[starts[friends.col][term_friend] + within]
+        term_pair = friends.row[term_friend] * n + self.src[term_edge]
+        term_value = friends.data[term_friend]
+        # Keep the terms of observation pairs (k != i with a positive weight).
+        row = np.searchsorted(self.obs_flat, term_pair)
+        row = np.minimum(row, len(self.obs_flat) - 1)
+        keep = self.obs_flat[row] == term_pair
+        row, term_edge, term_value = row[keep], term_edge[keep], term_value[keep]
+        # Rows in obs_flat order; within a row, ascending j (a stable sort keeps friends' order),
+        # which is also ascending column: the matrix is in canonical form.
+        order = np.argsort(row, kind="stable")
+        row, term_edge, term_value = row[order], term_edge[order], term_value[order]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(self.obs_flat)))])
+        self.observation = sp.csr_matrix(
+            (term_value, column[term_edge], indptr), shape=(len(self.obs_flat), self.n_edges)
+        )
 
     def _build_alliances(self) -> None:
         """Row-stochastic influence of allies' views (DeGroot 1974), weighted by salience."""
@@ -137,13 +205,45 @@ class TrustModel(mesa.Model):
         influence = sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights
         self.influence_dense = influence.toarray()
         self.influence = self.influence_dense if self.dense else influence.tocsr()
+        # Pooling leaves out each state's view of itself and renormalises by 1 - W[k, l]
+        # (_update_trust); where that weight vanishes (l is k's only ally) the pool is k's own view.
+        # The weight is exactly 1 wherever l is not an ally of k, and dividing by 1 changes nothing,
+        # so only the flat positions of the other weights are kept.
+        weight = (1.0 - self.influence_dense).ravel()
+        vanishing = ~(weight > 1e-12)
+        self.pool_renormalised = np.flatnonzero((weight != 1.0) & ~vanishing)
+        self.pool_weight = weight[self.pool_renormalised]
+        self.pool_unweighted = np.flatnonzero(vanishing)
+        self.without_allies = np.flatnonzero(~self.has_allies)
+
+    def _build_buffers(self) -> None:
+        """Work arrays that the step reuses rather than allocating n x n matrices every time."""
+        n = self.n
+        self._change = np.empty((n, n))  # the change of the whole trust matrix by decay
+        self._hardening = np.empty((n, n))  # congealing: the change of hardness,
+        self._grow = np.empty((n, n))  # its growth where trust is low,
+        self._low = np.empty((n, n), dtype=bool)  # and where that is
+        if self.dense:
+            self._signal = np.zeros((n, n))  # signal[j, i]: evidence of edge i -> j (dense _observe)
+            self._seen = np.empty((n, n))
+            self._pooled = np.empty((n, n))  # the allies' pooled views
 
     def _build_repertoires(self, specs: list) -> None:
+        """Each state's action per repertoire slot, and the same per edge (the actor's)."""
         default = self.config.repertoire
         self.repertoire = {}
         for slot in ("constructive", "escalatory", "neutral", "deterrent"):
             chosen = [getattr(spec.repertoire, slot) or getattr(default, slot) for spec in specs]
             self.repertoire[slot] = np.array([self.catalog.index(name) for name in chosen])
+        self.edge_repertoire = {slot: ids[self.src] for slot, ids in self.repertoire.items()}
+        # What a target reads of each action before noise, by whether the actor is its ally:
+        # row 0 the other-view; row 1 the same except for rights, which an ally reads as the actor
+        # does (self-view). An edge's row starts at ally_offset in the flattened table.
+        catalog = self.catalog
+        self.view_table = np.stack(
+            [catalog.other_view, np.where(catalog.right, catalog.self_view, catalog.other_view)]
+        )
+        self.ally_offset = self.is_ally * len(catalog)
 
     def _build_richardson(self, specs: list) -> None:
         base = self.config.posture
@@ -158,6 +258,7 @@ class TrustModel(mesa.Model):
         )
         rival = self.edge_kind == KIND_CODES["rival"]
         self.rival_src, self.rival_dst = self.src[rival], self.dst[rival]
+        self.rival_edges = np.flatnonzero(rival)
         self.rival_salience = self.salience[rival]
 
     def _initiator_hops(self, graph: nx.Graph) -> tuple[int | None, np.ndarray]:
@@ -200,6 +301,7 @@ class TrustModel(mesa.Model):
 
     def policies_changed(self) -> None:
         self._policy_edges = None
+        self._policy_views = None
 
     def policy_edges(self) -> dict[str, np.ndarray]:
         """Edge ids grouped by the policy of their actor (recomputed after a policy change)."""
@@ -213,6 +315,19 @@ class TrustModel(mesa.Model):
             }
         return self._policy_edges
 
+    def _policy_view_parts(self) -> dict[str, tuple]:
+        """Per policy, what its Dyads view takes from the network rather than the step: its edges
+        and the actors' repertoires (recomputed after a policy change). The arrays are read-only,
+        since every step's view shares them."""
+        if self._policy_views is None:
+            self._policy_views = {}
+            for name, edges in self.policy_edges().items():
+                repertoire = {slot: ids[edges] for slot, ids in self.edge_repertoire.items()}
+                for array in (edges, *repertoire.values()):
+                    array.flags.writeable = False
+                self._policy_views[name] = (edges, repertoire)
+        return self._policy_views
+
     def policy(self, name: str) -> Policy:
         if name not in self._policies:
             cls = POLICIES[name]
@@ -221,6 +336,22 @@ class TrustModel(mesa.Model):
             for field, (dtype, initial) in cls.memory.items():
                 self.memory[f"{name}.{field}"] = np.full(self.n_edges, initial, dtype=dtype)
         return self._policies[name]
+
+    def trust_at(self, flat: np.ndarray) -> np.ndarray:
+        """Trust entries at flat positions (row * n + column): ``trust[rows, columns]``, faster."""
+        return np.take(self.trust.ravel(), flat)
+
+    @staticmethod
+    def _flat(matrix: np.ndarray) -> np.ndarray:
+        """An n x n matrix as a flat view, to write entries at flat positions.
+
+        Trust and hardness are built C-contiguous and only ever updated in place (states' rows of
+        trust are views of it), so ravel() is a view; were that ever broken, writes through a copy
+        would be lost silently, hence the check.
+        """
+        if not matrix.flags.c_contiguous:
+            raise RuntimeError("expected a C-contiguous matrix, updated in place")
+        return matrix.ravel()
 
     # -- the step ---------------------------------------------------------------------------------
 
@@ -244,47 +375,57 @@ class TrustModel(mesa.Model):
         draws = self.rng.random((self.n_edges, 4))
         noise = self.rng.standard_normal(self.n_edges)
 
-        actions, declared = self._decide(draws[:, 0], reward, bonus)
+        # Each actor's trust in its target, as it stands until this step's trust updates.
+        trust = self.trust_at(self.flat_src_dst)
+        actions, declared = self._decide(draws[:, 0], reward, bonus, trust)
         forced = np.zeros(self.n_edges, dtype=bool)
         for kind, *rest in self._scheduled.get(t, ()):
             if kind == "action":
                 edges, action, announce = rest
                 actions[edges], declared[edges], forced[edges] = action, announce, True
         actions = self._execution_noise(actions, draws[:, 1], forced)
-        actions = self._paralysis(actions, draws[:, 3], forced)
-        declared &= self.catalog.kind[actions] == CONSTRUCTIVE
+        actions = self._paralysis(actions, draws[:, 3], forced, trust)
+        kind = self.catalog.kind[actions]
+        declared &= kind == CONSTRUCTIVE
         perceived, move, error = self._perceive(actions, declared, draws[:, 2], noise)
-        payoff, security = self._payoffs(actions, reward, bonus)
-        deltas = self._update_trust(actions, declared, perceived, move, error)
-        self._update_posture(actions)
-        self._remember(actions, perceived, move)
+        payoff, security = self._payoffs(actions, reward, bonus, trust)
+        incoming = trust[self.rev]  # each target's trust in the actor (edge i -> j: trust[j, i])
+        with one_blas_thread() if self.dense else nullcontext():
+            self._update_trust(actions, declared, perceived, move, error, incoming)
+        edge_trust = self.trust_at(self.flat_src_dst)
+        deltas = edge_trust[self.rev] - incoming
+        self._update_posture(actions, edge_trust)
+        self._remember(actions, kind, perceived, move)
         self.last = records.StepOutcome(
             step=t,
             threat=threat,
             actions=actions,
+            kind=kind,
             declared=declared,
             perceived=perceived,
             move=move,
             payoff=payoff,
             security=security,
             deltas=deltas,
-            edge_trust=self.trust[self.src, self.dst],
+            edge_trust=edge_trust,
         )
         if self.dyad_log is not None:
             self.dyad_log.add(self)
         if self.config.record.model:
             self.datacollector.collect(self)
 
-    def _decide(self, draw: np.ndarray, reward: float, bonus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _decide(
+        self, draw: np.ndarray, reward: float, bonus: np.ndarray, trust: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         actions = np.empty(self.n_edges, dtype=np.int64)
         declared = np.zeros(self.n_edges, dtype=bool)
         cfg = self.config.payoffs
-        for name, edges in self.policy_edges().items():
+        for name, (edges, repertoire) in self._policy_view_parts().items():
             policy = self.policy(name)
             keys = [f"{name}.{field}" for field in policy.memory]
             view = Dyads(
                 edges=edges,
-                trust=self.trust[self.src[edges], self.dst[edges]],
+                trust=trust[edges],
                 other_last=self.other_last[edges],
                 other_before=self.other_before[edges],
                 other_last_value=self.other_last_value[edges],
@@ -294,7 +435,7 @@ class TrustModel(mesa.Model):
                 bonus=bonus,
                 payoffs=(cfg.T, cfg.R, cfg.P, cfg.S),
                 catalog=self.catalog,
-                repertoire={slot: ids[self.src[edges]] for slot, ids in self.repertoire.items()},
+                repertoire=dict(repertoire),
                 memory={
                     field: self.memory[key][edges] for field, key in zip(policy.memory, keys, strict=True)
                 },
@@ -310,45 +451,45 @@ class TrustModel(mesa.Model):
         if not flip.any():
             return actions
         kind = self.catalog.kind[actions]
-        actor = self.src
         flipped = np.where(
             kind == CONSTRUCTIVE,
-            self.repertoire["escalatory"][actor],
-            np.where(kind == ESCALATORY, self.repertoire["constructive"][actor], actions),
+            self.edge_repertoire["escalatory"],
+            np.where(kind == ESCALATORY, self.edge_repertoire["constructive"], actions),
         )
         return np.where(flip, flipped, actions)
 
-    def _paralysis(self, actions: np.ndarray, draw: np.ndarray, forced: np.ndarray) -> np.ndarray:
+    def _paralysis(
+        self, actions: np.ndarray, draw: np.ndarray, forced: np.ndarray, trust: np.ndarray
+    ) -> np.ndarray:
         """Low trust paralyses the will to try: an initiative (a constructive step not answering
         one) is dropped for holding with probability paralysis * (1 - trust)."""
         level = self.config.trust.paralysis
         if level == 0:
             return actions
         initiative = (self.catalog.kind[actions] == CONSTRUCTIVE) & (self.other_last != C) & ~forced
-        trust = self.trust[self.src, self.dst]
         frozen = initiative & (draw < level * (1.0 - trust))
-        return np.where(frozen, self.repertoire["neutral"][self.src], actions)
+        return np.where(frozen, self.edge_repertoire["neutral"], actions)
 
     def _perceive(self, actions, declared, draw, noise):
         """How each target reads the step toward it: noticed or not, other-view, noise and fog."""
         spec = self.config.perception
         visible = self.catalog.verifiability[actions] + declared * self.config.trust.declared_verifiability
         noticed = draw < visible
-        sigma = spec.noise + spec.fog_gain * self.fog[self.dst]
+        target_fog = spec.fog_gain * self.fog[self.dst]
+        sigma = spec.noise + target_fog
         # Countervailing rights: a rival reads a right exercised as escalation (other-view); an
-        # ally shares the actor's own view of its rights (self-view).
-        shared_view = self.is_ally & self.catalog.right[actions]
-        view = np.where(shared_view, self.catalog.self_view[actions], self.catalog.other_view[actions])
+        # ally shares the actor's own view of its rights (self-view). One lookup in view_table.
+        view = np.take(self.view_table.ravel(), self.ally_offset + actions)
         value = np.where(noticed, view, 0.0)
         perceived = np.clip(value + sigma * noise, -1.0, 1.0) if sigma.any() else value
         move = np.where(
             perceived > spec.neutral_band, C, np.where(perceived < -spec.neutral_band, D, N)
         ).astype(np.int8)
-        error = np.minimum(0.49, self.config.trust.perception_error + spec.fog_gain * self.fog[self.dst])
+        error = np.minimum(0.49, self.config.trust.perception_error + target_fog)
         return perceived, move, error
 
     def _payoffs(
-        self, actions: np.ndarray, reward: float, bonus: np.ndarray
+        self, actions: np.ndarray, reward: float, bonus: np.ndarray, trust: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Prisoner's Dilemma payoffs in bilinear form over cooperation levels, with incentives.
 
@@ -357,29 +498,32 @@ class TrustModel(mesa.Model):
         altered agenda). Security of the
         actor in the dyad subtracts the threat it faces from the partner:
         threat_weight * (1 - trust) * capability * posture.
+
+        The payoff depends only on the pair of actions, so it is tabulated over catalog x catalog
+        (the same arithmetic per entry) and looked up for every dyad.
         """
         cfg, cat = self.config.payoffs, self.catalog
-        other = actions[self.rev]
-        x, y = cat.cooperation[actions], cat.cooperation[other]
-        bonus = np.maximum(bonus[actions], bonus[other])
-        payoff = (
-            (reward + bonus) * x * y
+        x, y = cat.cooperation[:, None], cat.cooperation[None, :]  # own action by row, other's by column
+        pair_bonus = np.maximum(bonus[:, None], bonus[None, :])
+        table = (
+            (reward + pair_bonus) * x * y
             + cfg.S * x * (1 - y)
             + cfg.T * (1 - x) * y
             + cfg.P * (1 - x) * (1 - y)
-            - cat.cost[actions]
-            - cat.target_cost[other]
+            - cat.cost[:, None]
+            - cat.target_cost[None, :]
         )
-        threat = (1.0 - self.trust[self.src, self.dst]) * self.capability[self.dst] * self.posture[self.dst]
+        payoff = np.take(table.ravel(), actions * len(cat) + actions[self.rev])
+        distrust = 1.0 - trust
+        threat = distrust * self.capability[self.dst] * self.posture[self.dst]
         return payoff, payoff - cfg.threat_weight * threat
 
-    def _update_trust(self, actions, declared, perceived, move, error) -> np.ndarray:
+    def _update_trust(self, actions, declared, perceived, move, error, before) -> None:
         """Direct update of each target, then third-party observation, alliance influence, decay.
 
-        Returns the total change of each directed edge's trust (target's trust in the actor).
+        ``before`` is each target's trust in the actor (trust[dst, src] per edge) as it stands.
         """
         spec = self.config
-        observer, subject = self.dst, self.src
         evidence = self.rule.evidence(
             value=perceived,
             declared=declared,
@@ -387,50 +531,65 @@ class TrustModel(mesa.Model):
             cost=self.catalog.cost[actions],
             error=error,
         )
-        before = self.trust[observer, subject]
-        direct = self.rule.respond(before, self.hardness[observer, subject], evidence)
-        self._apply(observer, subject, direct, DIRECT, subject, actions)
+        direct = self.rule.respond(before, np.take(self.hardness.ravel(), self.flat_dst_src), evidence)
+        self._apply(self.flat_dst_src, self.dst, self.src, before, direct, DIRECT, self.src, actions)
 
         weight = spec.propagation.observation_weight
         if weight > 0 and len(self.obs_rows):
             seen = self._observe(evidence) / self.obs_weight[:, None]
+            current = self.trust_at(self.obs_flat)
+            hardness = np.take(self.hardness.ravel(), self.obs_flat)
+            observed = weight * self.rule.respond(current, hardness, seen)
+            # The acting state's dominant action is only needed to attribute the change.
+            dominant = self._dominant_action(actions, perceived) if self.attribution is not None else None
             rows, cols = self.obs_rows, self.obs_cols
-            observed = weight * self.rule.respond(self.trust[rows, cols], self.hardness[rows, cols], seen)
-            self._apply(rows, cols, observed, OBSERVATION, cols, self._dominant_action(actions, perceived))
+            self._apply(self.obs_flat, rows, cols, current, observed, OBSERVATION, cols, dominant)
 
         alpha = spec.propagation.alliance_weight
         if alpha > 0 and self.has_allies.any():
             # Pool allies' views of each state l, leaving out l's view of itself: the mean over
-            # allies m != l of trust[m, l], renormalised by 1 - W[k, l].
-            others = self.trust.copy()
-            np.fill_diagonal(others, 0.0)
-            pooled = np.asarray(self.influence @ others)
-            weight = 1.0 - self.influence_dense
-            pooled = np.divide(pooled, weight, out=self.trust.copy(), where=weight > 1e-12)
-            change = alpha * (pooled - self.trust)
-            change[~self.has_allies] = 0.0
+            # allies m != l of trust[m, l], renormalised by 1 - W[k, l]. The product takes trust
+            # with its diagonal zeroed for the purpose (restored right after; no copy of the matrix).
+            diagonal = self.trust.diagonal().copy()
+            np.fill_diagonal(self.trust, 0.0)
+            try:
+                if self.dense:
+                    pooled = np.matmul(self.influence, self.trust, out=self._pooled)
+                else:
+                    pooled = np.asarray(self.influence @ self.trust)
+            finally:
+                np.fill_diagonal(self.trust, diagonal)
+            flat = self._flat(pooled)
+            flat[self.pool_renormalised] /= self.pool_weight  # elsewhere the weight is 1
+            flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
+            change = pooled  # computed in place
+            change -= self.trust
+            change *= alpha
+            change[self.without_allies] = 0.0
             np.fill_diagonal(change, 0.0)
             self._apply_matrix(change, ALLIANCE, actor=ALLIES)
 
         if spec.trust.decay > 0:
-            change = spec.trust.decay * (self.initial_trust - self.trust)
+            change = np.subtract(self.initial_trust, self.trust, out=self._change)
+            change *= spec.trust.decay
             self._apply_matrix(change, DECAY, actor=NO_ACTOR)
 
         self._congeal()
-        return self.trust[observer, subject] - before
 
     def _observe(self, evidence: np.ndarray) -> np.ndarray:
-        """Salience-weighted sums of the evidence each observer saw about each subject."""
+        """Salience-weighted sums of the evidence each observer saw about each subject.
+
+        Dense path: friends @ signal per evidence column, signal[j, i] the evidence of edge i -> j.
+        Sparse path: the same sums as one sparse product over the edges (_build_observation_operator).
+        """
+        if not self.dense:
+            return self.observation @ evidence[self.by_source]
+        signal, seen = self._signal.ravel(), self._seen  # buffers: ravel() is a view
         columns = []
-        for column in np.moveaxis(evidence, -1, 0):
-            if self.dense:
-                signal = np.zeros((self.n, self.n))
-                signal[self.dst, self.src] = column
-                seen = self.friends @ signal
-            else:
-                signal = sp.csr_matrix((column, (self.dst, self.src)), shape=(self.n, self.n))
-                seen = (self.friends @ signal).toarray()
-            columns.append(seen[self.obs_rows, self.obs_cols])
+        for column in np.ascontiguousarray(np.moveaxis(evidence, -1, 0)):
+            signal[self.flat_dst_src] = column  # only edge positions are ever non-zero
+            np.matmul(self.friends, self._signal, out=seen)
+            columns.append(np.take(seen.ravel(), self.obs_flat))
         return np.stack(columns, axis=-1)
 
     def _dominant_action(self, actions: np.ndarray, perceived: np.ndarray) -> np.ndarray:
@@ -442,30 +601,59 @@ class TrustModel(mesa.Model):
         dominant[self.src[order][first]] = actions[order][first]
         return dominant[self.obs_cols]
 
-    def _apply(self, rows, cols, delta, mechanism, actor, action) -> None:
-        """Add ``delta`` to trust (clipped to [0, 1]) and attribute the change actually made."""
-        before = self.trust[rows, cols]
+    def _apply(self, flat, rows, cols, before, delta, mechanism, actor, action) -> None:
+        """Add ``delta`` to the trust entries at ``flat`` (rows * n + cols, currently ``before``),
+        clipped to [0, 1], and attribute the change actually made."""
         after = np.clip(before + delta, 0.0, 1.0)
-        self.trust[rows, cols] = after
+        self._flat(self.trust)[flat] = after
         if self.attribution is not None:
             self.attribution.add(self.steps, rows, cols, actor, action, mechanism, after - before)
 
     def _apply_matrix(self, change: np.ndarray, mechanism: int, actor: int) -> None:
-        rows, cols = np.nonzero(change)
-        count = len(rows)
-        self._apply(rows, cols, change[rows, cols], mechanism, np.full(count, actor), np.full(count, -1))
+        """Add a change of the whole matrix to trust, clipped to [0, 1], and attribute it.
+
+        In place over every entry: where the change is zero, clip(trust + 0) leaves trust (always in
+        [0, 1]) exactly as it was, so this equals updating the non-zero entries only. Those are
+        looked up only when attribution is recorded.
+        """
+        if self.attribution is None:
+            np.add(self.trust, change, out=self.trust)
+            np.clip(self.trust, 0.0, 1.0, out=self.trust)
+            return
+        changed = change != 0
+        flat = np.flatnonzero(changed)  # row-major, as np.nonzero(change)
+        before = self.trust_at(flat)
+        np.add(self.trust, change, out=self.trust)
+        np.clip(self.trust, 0.0, 1.0, out=self.trust)
+        after = self.trust_at(flat)
+        # Row and column of each flat position, without a (slow) int64 divmod of up to n^2 entries:
+        # the rows repeat in order, as many times as each row has changes.
+        rows = np.repeat(np.arange(self.n), np.count_nonzero(changed, axis=1))
+        cols = flat - rows * self.n
+        self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, after - before)
 
     def _congeal(self) -> None:
-        """Hardening of mistrust: hardness grows while trust is below the threshold, thaws above it."""
-        p = self.config.trust
-        low = self.trust < p.congeal_threshold
-        self.hardness += np.where(low, p.congeal_rate * (1.0 - self.hardness), -p.thaw_rate * self.hardness)
+        """Hardening of mistrust: hardness grows while trust is below the threshold, thaws above it.
 
-    def _update_posture(self, actions: np.ndarray) -> None:
+        hardness += congeal_rate * (1 - hardness) where trust < threshold, else -thaw_rate * hardness.
+
+        Both are computed in buffers, without allocating: at N = 500, fresh n x n temporaries every
+        step (the former np.where) cost more than the arithmetic.
+        """
+        p = self.config.trust
+        hardness, change, grow, low = self.hardness, self._hardening, self._grow, self._low
+        np.multiply(-p.thaw_rate, hardness, out=change)
+        np.subtract(1.0, hardness, out=grow)
+        np.multiply(p.congeal_rate, grow, out=grow)
+        np.less(self.trust, p.congeal_threshold, out=low)
+        np.copyto(change, grow, where=low)
+        hardness += change
+
+    def _update_posture(self, actions: np.ndarray, edge_trust: np.ndarray) -> None:
         """Richardson (1960): dx/dt = k * sum_j w (1 - trust) cap_j x_j - a x + g, plus the
         posture change of the actions taken (mean over the state's partners)."""
         spec = self.config.posture
-        distrust = (1.0 - self.trust[self.rival_src, self.rival_dst]) if spec.distrust_weighted else 1.0
+        distrust = (1.0 - edge_trust[self.rival_edges]) if spec.distrust_weighted else 1.0
         pressure = np.bincount(
             self.rival_src,
             weights=self.rival_salience
@@ -479,9 +667,10 @@ class TrustModel(mesa.Model):
         stepped = np.divide(stepped, self.out_degree, out=np.zeros(self.n), where=self.out_degree > 0)
         self.posture = np.maximum(spec.floor, self.posture + spec.dt * drift + stepped)
 
-    def _remember(self, actions: np.ndarray, perceived: np.ndarray, move: np.ndarray) -> None:
+    def _remember(
+        self, actions: np.ndarray, kind: np.ndarray, perceived: np.ndarray, move: np.ndarray
+    ) -> None:
         """What each actor will know next step: its own move and the other's perceived moves."""
-        kind = self.catalog.kind[actions]
         self.own_last = kind  # kinds are coded as moves: constructive C, neutral N, escalatory D
         self.other_before = self.other_last
         self.other_last = move[self.rev]

@@ -21,6 +21,7 @@ class StepOutcome:
     step: int
     threat: float
     actions: np.ndarray
+    kind: np.ndarray  # each action's kind (CONSTRUCTIVE, NEUTRAL, ESCALATORY)
     declared: np.ndarray
     perceived: np.ndarray
     move: np.ndarray
@@ -43,17 +44,19 @@ def min_trust(model: TrustModel) -> float:
 
 
 def trust_within_blocs(model: TrustModel) -> float:
-    trust = edge_trust(model)[model.same_bloc]
+    trust = np.take(edge_trust(model), model.within_bloc)
     return float(trust.mean()) if trust.size else float("nan")
 
 
 def trust_across_blocs(model: TrustModel) -> float:
-    trust = edge_trust(model)[~model.same_bloc]
+    trust = np.take(edge_trust(model), model.across_bloc)
     return float(trust.mean()) if trust.size else float("nan")
 
 
 def _share(model: TrustModel, kind: int) -> float:
-    return float((model.catalog.kind[model.last.actions] == kind).mean())
+    kinds = model.last.kind
+    # The count over the length: exactly the mean of the boolean array, without its overhead.
+    return np.count_nonzero(kinds == kind) / kinds.size
 
 
 def share_constructive(model: TrustModel) -> float:
@@ -74,7 +77,7 @@ def mean_posture(model: TrustModel) -> float:
 
 def congealed_dyads(model: TrustModel) -> int:
     """Directed dyads whose mistrust has hardened past ``congealed_level``."""
-    hardness = model.hardness[model.src, model.dst]
+    hardness = np.take(model.hardness.ravel(), model.flat_src_dst)  # hardness[src, dst]
     return int((hardness >= model.config.trust.congealed_level).sum())
 
 
@@ -87,25 +90,26 @@ def national_security(model: TrustModel) -> float:
 
 def mutual_security(model: TrustModel) -> float:
     """Mean over dyads of the lesser of the two sides' security: no side is secure alone."""
-    security = model.last.security
-    return float(np.minimum(security, security[model.rev])[model.first_half].mean())
+    security, half = model.last.security, model.n_edges // 2
+    # Edge i of the first half and edge i + half are the two directions of one relation.
+    return float(np.minimum(security[:half], security[half:]).mean())
 
 
 def crises(model: TrustModel) -> int:
     """Dyads where either side's escalation index exceeds the crisis threshold."""
-    hot = model.escalation > model.config.outcomes.crisis_threshold
-    return int((hot | hot[model.rev])[model.first_half].sum())
+    hot, half = model.escalation > model.config.outcomes.crisis_threshold, model.n_edges // 2
+    return int(np.count_nonzero(hot[:half] | hot[half:]))  # both directions of each relation
 
 
 def self_other_gap(model: TrustModel) -> float:
     """Mean of (self-view - other-view) of the steps taken: the countervailing-rights gap."""
-    actions = model.last.actions
-    return float((model.catalog.self_view[actions] - model.catalog.other_view[actions]).mean())
+    return float(model.catalog.self_other_gap[model.last.actions].mean())
 
 
 def rights_exercised(model: TrustModel) -> float:
     """Share of steps that exercise a right the actor sees as neutral and the target as escalation."""
-    return float(model.catalog.right[model.last.actions].mean())
+    exercised = model.catalog.right[model.last.actions]
+    return np.count_nonzero(exercised) / exercised.size  # the mean of the boolean array, exactly
 
 
 def shared_threat(model: TrustModel) -> float:
@@ -176,7 +180,7 @@ class DyadLog:
                 "self_view": model.catalog.self_view[last.actions],
                 "perceived_value": last.perceived,
                 "perceived_move": last.move,
-                "trust": model.trust[model.dst, model.src],
+                "trust": last.edge_trust[model.rev],  # the target's trust in the source: trust[dst, src]
                 "trust_change": last.deltas,
                 "payoff": last.payoff,
             }
@@ -211,19 +215,32 @@ class AttributionLog:
         self.chunks: list[tuple[np.ndarray, ...]] = []
 
     def add(self, step, observer, subject, actor, action, mechanism, delta) -> None:
+        """Record the changes ``delta`` larger than the tolerance. Every argument but ``step`` and
+        ``mechanism`` has one entry per change, except that ``actor`` and ``action`` may be one
+        value for all."""
+        delta = np.asarray(delta)
         keep = np.abs(delta) > self.tolerance
-        if not keep.any():
+        count = int(np.count_nonzero(keep))
+        if count == 0:
             return
-        count = int(keep.sum())
+        # Often every change is kept (alliance influence moves nearly all n^2 entries): then skip
+        # the boolean selection, which would only copy. astype and np.array copy either way.
+        kept = slice(None) if count == len(delta) else keep
+
+        def column(values, dtype) -> np.ndarray:
+            if np.ndim(values) == 0:
+                return np.full(count, values, dtype=dtype)
+            return np.asarray(values)[kept].astype(dtype)
+
         self.chunks.append(
             (
                 np.full(count, step, dtype=np.int32),
-                np.asarray(observer)[keep].astype(np.int32),
-                np.asarray(subject)[keep].astype(np.int32),
-                np.asarray(actor)[keep].astype(np.int32),
-                np.asarray(action)[keep].astype(np.int16),
+                column(observer, np.int32),
+                column(subject, np.int32),
+                column(actor, np.int32),
+                column(action, np.int16),
                 np.full(count, mechanism, dtype=np.int8),
-                np.asarray(delta)[keep],
+                np.array(delta[kept]),
             )
         )
 
