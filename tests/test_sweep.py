@@ -8,6 +8,7 @@ script in a subprocess, since a kill -9 and worker processes are what they are a
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -51,11 +52,13 @@ def sweep_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-# 80 runs: enough that a kill lands mid-sweep (chunks of max(8, 4 x workers) runs)
+# enough runs (a few seconds on 2 workers) that a kill lands mid-sweep: chunks are written every
+# max(8, 4 x workers) runs at least 1 s apart, or every 5 s
+BIG_RUNS = 120
 BIG = sweep_data(
     name="big",
     design={"kind": "grid", "parameters": {"perception.noise": [0.02, 0.1, 0.2, 0.3]}},
-    replications=20,
+    replications=BIG_RUNS // 4,
     common_random_numbers=True,
 )
 
@@ -475,7 +478,7 @@ def test_bad_workers_and_a_different_sweep_in_the_same_folder(tmp_path):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
-    """The 80-run sweep, uninterrupted, in this process (--workers 1)."""
+    """The big sweep, uninterrupted, in this process (--workers 1)."""
     folder = tmp_path_factory.mktemp("reference")
     out = folder / "out"
     result = invoke("sweep", write_sweep(folder, BIG), "--out", out, "--workers", 1)
@@ -507,27 +510,32 @@ def test_resume_after_a_killed_sweep_runs_every_run_exactly_once(tmp_path, refer
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
     done = {run for entry in journal(out) for run in entry["runs"]}
-    assert 0 < len(done) < 80, "the kill did not land mid-sweep"
+    assert 0 < len(done) < BIG_RUNS, "the kill did not land mid-sweep"
     assert not (out / "runs.parquet").exists()
 
     rerun = subprocess.run(command, capture_output=True, text=True, env=cli_env(), timeout=180)
     assert rerun.returncode == 0, rerun.stderr
-    assert "80 runs ok, 0 failed" in rerun.stdout
+    assert f"{BIG_RUNS} runs ok, 0 failed" in rerun.stdout
     assert f"{len(done)} already done" in rerun.stdout
-    assert_exactly_once(out, 80)
+    assert_exactly_once(out, BIG_RUNS)
     # merged results identical to the uninterrupted in-process sweep (1 worker vs 2, resumed)
     pd.testing.assert_frame_equal(read_runs(out), read_runs(reference))
     pd.testing.assert_frame_equal(read_steps(out), read_steps(reference))
 
 
-def test_recovery_drops_unjournaled_chunks_and_a_torn_journal_line(tmp_path):
+def test_recovery_drops_unjournaled_chunks_and_a_torn_journal_line(tmp_path, monkeypatch):
     """The crash windows a kill may hit: chunk files renamed but not journaled, a half-written
     temporary file, a journal line cut short. The rerun redoes those runs and nothing else."""
+    import trustsim.execution.sweep as sweep_module
+
     data = sweep_data(measures=["mean_trust"])
     sweep = Sweep.model_validate(data)
     base = load_sweep(write_sweep(tmp_path, data))[1]
     whole = tmp_path / "whole"
-    run_sweep(sweep, base, "test", whole, workers=1)
+    clock = itertools.count(0.0, 2.0)  # 2 s between results: several chunks from 12 quick runs
+    with monkeypatch.context() as patch:
+        patch.setattr(sweep_module.time, "monotonic", lambda: next(clock))
+        run_sweep(sweep, base, "test", whole, workers=1)
 
     out = tmp_path / "out"
     shutil.copytree(whole, out)
@@ -597,7 +605,7 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path, reference):
         timeout=180,
     )
     assert result.returncode == 0, result.stderr
-    assert "80 runs ok, 0 failed" in result.stdout
-    assert_exactly_once(out, 80)
+    assert f"{BIG_RUNS} runs ok, 0 failed" in result.stdout
+    assert_exactly_once(out, BIG_RUNS)
     pd.testing.assert_frame_equal(read_runs(out), read_runs(reference))
     pd.testing.assert_frame_equal(read_steps(out), read_steps(reference))

@@ -121,9 +121,9 @@ def stream(executor: Any, fn: Callable[[Any], Any], tasks: Iterable[Any], window
             break
     while pending:
         done, pending = executor.wait_first(pending)
-        for future in done:
-            yield future.result()
-        for task in tasks:
+        for task in tasks:  # refill first: the workers keep busy while the results are handled
             pending.add(executor.submit(fn, task))
             if len(pending) >= window:
                 break
+        for future in done:
+            yield future.result()

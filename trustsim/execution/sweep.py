@@ -320,7 +320,9 @@ def run_sweep(
             failed += result["status"] == "failed"
             if progress is not None:
                 progress(completed + failed, failed, skipped)
-            if len(rows) >= chunk_size or time.monotonic() - last_flush > 5.0:
+            # at least chunk_size runs and 1 s apart (fast runs: fewer, larger files), or every 5 s
+            since = time.monotonic() - last_flush
+            if (len(rows) >= chunk_size and since > 1.0) or since > 5.0:
                 store.write_chunk(rows, steps)
                 rows, steps, last_flush = [], [], time.monotonic()
         if rows:
