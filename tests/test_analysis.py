@@ -35,6 +35,7 @@ import seaborn as sns
 import yaml
 from matplotlib.collections import PolyCollection, QuadMesh
 from matplotlib.figure import Figure
+from support import trustsim_command
 from typer.testing import CliRunner
 
 from trustsim.analysis import figures, stats
@@ -155,14 +156,6 @@ def grid(loaded) -> Results:
 @pytest.fixture(scope="module")
 def single(loaded) -> Results:
     return loaded["single"]
-
-
-def trustsim_command() -> list[str]:
-    script = Path(sys.executable).with_name("trustsim")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("trustsim")
-    return [found] if found else [sys.executable, "-m", "trustsim.cli"]
 
 
 def subprocess_env() -> dict[str, str]:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
+from support import trustsim_command
 from typer.testing import CliRunner
 
 from trustsim.cli import app
@@ -501,14 +500,6 @@ def test_list_unknown_section():
 
 
 # -- what users see: the installed script in a subprocess ------------------------------------------
-
-
-def trustsim_command() -> list[str]:
-    script = Path(sys.executable).with_name("trustsim")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("trustsim")
-    return [found] if found else [sys.executable, "-m", "trustsim.cli"]
 
 
 def run_cli(*args: Any, cwd: Path, columns: int = 20) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from support import trustsim_command
 from typer.testing import CliRunner
 
 from trustsim.cli import app
@@ -71,14 +71,6 @@ def write_sweep(folder: Path, data: dict[str, Any], name: str = "sweep.yaml") ->
 
 def invoke(*args: Any) -> Any:
     return CliRunner().invoke(app, [str(arg) for arg in args])
-
-
-def trustsim_command() -> list[str]:
-    script = Path(sys.executable).with_name("trustsim")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("trustsim")
-    return [found] if found else [sys.executable, "-m", "trustsim.cli"]
 
 
 def cli_env() -> dict[str, str]:
