@@ -10,21 +10,28 @@ subclass taking flat keyword parameters, per-step data collected, the result mad
 so replication r of every point has one seed, and batch_run gets those seeds as ``rng``; the table
 checks that both produce the same final mean trust for every run.
 
-For each it prints wall time, runs per second, the peak RSS of the parent process
-(``resource.getrusage``) and the peak memory of the whole process tree (parent, fork server and
-workers: their proportional set sizes summed, sampled every second with psutil), the speed-up and
-the parallel efficiency t1 / (2 x t2) of 2 workers, and the 1-minute load average before the case
-(the machine is shared: other processes inflate wall time).
+The four cases are interleaved and repeated (``--repeat``, default 3), since the load on a shared
+machine moves. Each row of the table is the case's best repeat (least wall time), with the median
+beside it. It shows runs per second, the speed-up and the parallel efficiency t1 / (2 x t2) of 2
+workers, and the median CPU time of the whole process tree (user + system; worker processes
+included). CPU time is much less sensitive to other load than wall time. "CPU overhead" is the CPU
+the 2-worker case spends beyond the same runs in one process: starting workers and moving results.
+The table also shows the peak RSS of the parent process (``resource.getrusage``) and the peak
+memory of the whole tree (parent, fork server and workers: their proportional set sizes summed,
+sampled every second with psutil). Before each repeat, a "machine ceiling" times two pure-Python
+CPU-bound processes against one alone. It is about 100% on an idle 2-core machine, and is the most
+parallel efficiency any tool could show at that moment.
 
 Memory (``--memory``): tiny runs (the dyad, 10 steps, per-step measures kept) at 100, 1,000 and
-10,000 runs with 2 workers, sweep and batch_run; the sweep's parent should stay flat, since runs
-stream through a bounded window and are written in chunks, while batch_run keeps every row.
+10,000 runs, with 2 workers, for the sweep and for batch_run. The sweep's parent should stay about
+flat, since runs stream through a bounded window and are written in chunks; batch_run keeps every
+row.
 
 Usage::
 
-    python benchmarks/bench_sweep.py                     # speed table (about 3 min on 2 cores)
-    python benchmarks/bench_sweep.py --replications 3    # a quicker one
-    python benchmarks/bench_sweep.py --memory            # memory table (about 5 min)
+    python benchmarks/bench_sweep.py                     # speed table (about 5 min on 2 cores)
+    python benchmarks/bench_sweep.py --repeat 1 --replications 3    # a quick look
+    python benchmarks/bench_sweep.py --memory            # memory table (about 5-8 min)
     python benchmarks/bench_sweep.py --memory --sizes 100 1000
     python benchmarks/bench_sweep.py --json              # records as one JSON list on stdout
 

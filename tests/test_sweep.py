@@ -433,6 +433,10 @@ BAD = {
         {"design": {"kind": "list", "points": [{"perception.noise": 0.1}, {"trust.congeal_rate": 0.1}]}},
         ["points.1", "same parameters"],
     ),
+    "seed as a parameter": (
+        {"design": {"kind": "grid", "parameters": {"seed": [1, 2]}}},
+        ["design", "`seed` cannot be a design parameter"],
+    ),
     "unknown measure": ({"measures": ["mean_trust", "happiness"]}, ["happiness", "allowed"]),
     "missing base": ({"base": "no_such_scenario"}, ["base", "no_such_scenario"]),
     "zero replications": ({"replications": 0}, ["replications"]),

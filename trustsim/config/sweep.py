@@ -100,6 +100,8 @@ class Design(Section):
                     )
             if self.kind == "sobol" and self.n & (self.n - 1):
                 raise ValueError(f"n must be a power of two for a sobol design (got {self.n})")
+        if "seed" in self.paths():
+            raise ValueError("`seed` cannot be a design parameter: each run's seed derives from master_seed")
         return self
 
     def paths(self) -> list[str]:
