@@ -95,7 +95,7 @@ ALL_POLICIES = ", ".join(sorted(POLICIES))
 BAD_CONFIGS = {
     "unknown key": (
         variant("trust.negativty_bias", 3),
-        ["trust.negativty_bias", "unknown key", "did you mean 'negativity_bias'", "allowed: congeal_rate"],
+        ["trust.negativty_bias", "unknown key", "did you mean 'negativity_bias'", "allowed: audience_cost"],
     ),
     "unknown top-level key": (variant("stpes", 3), ["stpes", "unknown key", "'steps'", "allowed: actions"]),
     "unknown key in a list item": (
@@ -262,7 +262,7 @@ BAD_SETS = {
     "states.5.policy=grit": ["--set states.5.policy=grit: states.5: no list item 5", "has 2 items"],
     "states.x.policy=grit": ["states.x: no list item x"],
     "steps.x=1": ["--set steps.x=1: steps is a plain value, not a section"],
-    "trust.bogus=1": ["(with --set): trust.bogus: unknown key", "allowed: congeal_rate"],
+    "trust.bogus=1": ["(with --set): trust.bogus: unknown key", "allowed: audience_cost"],
     "bogus.key=1": ["(with --set): bogus: unknown key", "allowed: actions"],
     "nokey": ["--set 'nokey': expected KEY=VALUE"],
     "=3": ["--set '=3': expected KEY=VALUE"],

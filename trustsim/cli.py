@@ -272,6 +272,35 @@ def demo(
 
 
 @app.command()
+def claims(
+    replications: Annotated[
+        int, typer.Option(min=2, max=10_000, help="Paired replications per claim (seeds 0..N-1).")
+    ] = 30,
+    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/claims.md"),
+    only: Annotated[
+        list[str] | None, typer.Option(help="Run only the claim of this name; repeatable.")
+    ] = None,
+) -> None:
+    """Measure every essay claim as a paired experiment with its ablation; write docs/claims.md."""
+    from trustsim.claims import CLAIMS, evaluate, render_markdown
+
+    known = {claim.name for claim in CLAIMS}
+    for name in only or []:
+        if name not in known:
+            fail(f"--only: no claim named {name!r} (allowed: {', '.join(sorted(known))})")
+    if not out.parent.is_dir():
+        fail(f"--out: {out.parent} is not a folder")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors) as bar:
+        task = bar.add_task("claims", total=len(only or known))
+        results = evaluate(
+            replications, only, progress=lambda name: bar.update(task, advance=1, description=name)
+        )
+    out.write_text(render_markdown(results, replications))
+    held = sum(result.holds for result in results)
+    console.print(f"{held} of {len(results)} claims hold; written to {out}")
+
+
+@app.command()
 def viz(
     config: Annotated[
         str, typer.Argument(help="Scenario to open: a YAML file, or the name of one in configs/.")

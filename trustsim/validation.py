@@ -937,6 +937,7 @@ def _cooperation_shares(
             "dyad",
             [
                 "interventions=[]",
+                "initial_trust={default: 0.5}",
                 f"threats=[{{name: shared, level: {level}}}]",
                 f"altered_agenda.enabled={'true' if enabled else 'false'}",
                 "policy_params.logit.rationality=2",
@@ -979,8 +980,8 @@ def check_shared_threat(
     return _result(
         "Shared threat: the altered agenda raises cooperation",
         "Legvold's essay (the 'altered agenda'); SPEC item 8; McKelvey & Palfrey (1995)",
-        f"configs/dyad.yaml without its intervention, both states on the logit policy (rationality "
-        f"2), constant shared threat at levels {', '.join(f'{x:g}' for x in levels)}, "
+        f"configs/dyad.yaml without its intervention, initial trust 0.5, both states on the logit "
+        f"policy (rationality 2), constant shared threat at levels {', '.join(f'{x:g}' for x in levels)}, "
         f"{steps} steps, {seeds} seeds (agenda on) and {off.shape[1]} (off), the same seeds "
         "at every level.",
         "share rises with each step up in the threat (agenda on); identical at every level (off)",
@@ -1016,7 +1017,7 @@ def _dyad_with_interventions(trust: dict[str, Any], interventions: list[dict], s
 
 
 def check_congealing_hysteresis(
-    down: int = 3, low: int = 40, up: int = 30, congeal_rate: float | None = None
+    down: int = 3, low: int = 40, up: int = 5, congeal_rate: float | None = None
 ) -> CheckResult:
     """Without congealing the way back up depends only on where trust is; with it, on how long
     trust has been low (hysteresis)."""
@@ -1089,19 +1090,28 @@ def _one_step_change(value: float, trust0: float, trust: dict[str, Any]) -> floa
     return float(path[1] - path[0])
 
 
+def _log_odds(trust: float) -> float:
+    return math.log(trust / (1 - trust))
+
+
 def check_negativity_bias_symmetry(
     value: float = 0.4, levels: Sequence[float] = (0.2, 0.5, 0.8), bias: float = 2.0
 ) -> CheckResult:
-    """negativity_bias = 1: a step +v at trust T gains what -v at 1 - T loses; bias b: b times as much."""
+    """negativity_bias = 1: a step +v at trust T gains (in log-odds) what -v at 1 - T loses; bias b:
+    b times as much, at every trust level."""
     comparisons = []
     for trust0 in levels:
         for b in (1.0, bias):
             params = {"negativity_bias": b, "short_circuit": 0.0}
-            gain = _one_step_change(value, trust0, params)
-            loss = -_one_step_change(-value, 1 - trust0, params)
+            gain = _log_odds(trust0 + _one_step_change(value, trust0, params)) - _log_odds(trust0)
+            after = 1 - trust0 + _one_step_change(-value, 1 - trust0, params)
+            loss = _log_odds(1 - trust0) - _log_odds(after)
             comparisons.append(
                 Comparison(
-                    f"bias {b:g}, T = {trust0:g}: loss at 1 - T vs {b:g} x gain at T", b * gain, loss, 1e-12
+                    f"bias {b:g}, T = {trust0:g}: log-odds loss at 1 - T vs {b:g} x gain at T",
+                    b * gain,
+                    loss,
+                    1e-9,
                 )
             )
     return _result(
@@ -1109,11 +1119,11 @@ def check_negativity_bias_symmetry(
         "Legvold's essay (trust 'lost faster than gained'); Slovic (1993); SPEC item 5",
         f"classic_ipd dyad, one step perceived as +{value:g} by B at trust T, or -{value:g} at trust "
         f"1 - T, for T in {', '.join(f'{t:g}' for t in levels)}; short_circuit 0, no hardness yet.",
-        "loss(-v at 1 - T) = negativity_bias x gain(+v at T)",
-        "1e-12 (deterministic)",
+        "log-odds loss(-v at 1 - T) = negativity_bias x log-odds gain(+v at T)",
+        "1e-9 (deterministic, through a log)",
         comparisons,
-        "The adaptive rule gains lr v (1 - T) and loses lr bias v T': at T' = 1 - T the two are "
-        "equal exactly when bias = 1, and the loss is bias times the gain otherwise. The "
+        "The adaptive rule moves log-odds by lr v' for a gain and lr bias v' for a loss (v' the value "
+        "beyond the neutral band), so the loss is bias times the gain at every trust level. The "
         "short-circuit discount is set to 0 here, as it would otherwise shrink gains (only) at "
         "low trust and break the symmetry for a reason of its own (checked separately).",
     )
@@ -1127,11 +1137,11 @@ def check_short_circuit_ablation(
     comparisons = []
     for sc in (0.0, default_sc):
         params = {"short_circuit": sc}
-        low = _one_step_change(1.0, distrusted, params)
-        high = _one_step_change(1.0, trusted, params)
-        scaled = high * (1 - distrusted) / (1 - trusted)
+        low = _log_odds(distrusted + _one_step_change(1.0, distrusted, params)) - _log_odds(distrusted)
+        high = _log_odds(trusted + _one_step_change(1.0, trusted, params)) - _log_odds(trusted)
+        scaled = high
         if sc == 0:
-            comparisons.append(Comparison(f"short_circuit 0: gain at T = {distrusted:g}", scaled, low, 1e-12))
+            comparisons.append(Comparison(f"short_circuit 0: gain at T = {distrusted:g}", scaled, low, 1e-9))
         else:
             discount = (1 - sc * (1 - distrusted)) / (1 - sc * (1 - trusted))
             comparisons += [
@@ -1142,7 +1152,7 @@ def check_short_circuit_ablation(
                     f"short_circuit {sc:g}: gain at T = {distrusted:g} = scaled x discount",
                     scaled * discount,
                     low,
-                    1e-12,
+                    1e-9,
                 ),
             ]
     return _result(
@@ -1150,13 +1160,12 @@ def check_short_circuit_ablation(
         "Legvold's essay (a step by the distrusted is read as a trick); SPEC item 5",
         f"classic_ipd dyad, one constructive step (perceived +1) by A toward B, B's trust in A "
         f"T = {distrusted:g} (distrusted) or {trusted:g} (trusted); short_circuit 0 and {default_sc:g}.",
-        f"gain(T = {distrusted:g}) = gain(T = {trusted:g}) x (1 - {distrusted:g}) / (1 - {trusted:g})",
-        "1e-12 (deterministic); the discounted gain must be lower by more than 1e-9",
+        f"log-odds gain(T = {distrusted:g}) = log-odds gain(T = {trusted:g})",
+        "1e-9 (deterministic, through a log); the discounted gain must be lower by more than 1e-9",
         comparisons,
-        "Without the discount the adaptive rule's gain is lr v (1 - T) at any trust: the "
-        "distrusted state's step is worth exactly the trusted state's, scaled by the room left to "
-        "gain. With short_circuit s, it is further multiplied by 1 - s (1 - T), which hits the "
-        "distrusted state's step hardest.",
+        "Without the discount the adaptive rule's gain is lr v' in log-odds at any trust: the "
+        "distrusted state's step is worth exactly the trusted state's. With short_circuit s, a free "
+        "step's gain is multiplied by 1 - s (1 - T), which hits the distrusted state's step hardest.",
     )
 
 

@@ -91,6 +91,11 @@ class StateSpec(Section):
     capability: NonNegative = Field(1.0, description="Relative military power.")
     posture: NonNegative = Field(1.0, description="Initial forward forces/armament level.")
     policy: str | None = Field(None, description="Decision policy; default: `default_policy`.")
+    motive: Literal["security", "greedy"] = Field(
+        "security",
+        description="Private motive (Kydd 2005): a security seeker prefers mutual restraint to "
+        "exploiting; a greedy state gains from exploiting. Others' trust is their belief about it.",
+    )
     repertoire: RepertoireOverride = Field(default_factory=RepertoireOverride)
     richardson: RichardsonOverride = Field(default_factory=RichardsonOverride)
 
@@ -113,6 +118,7 @@ class GeneratedNetwork(Section):
     rewire: Unit = Field(0.1, description="Watts-Strogatz rewiring probability.")
     blocs: Annotated[int, Field(ge=1, le=26)] = 2
     capability_spread: NonNegative = Field(0.5, description="Log-normal sigma of capabilities.")
+    greedy_share: Unit = Field(0.0, description="Share of states with a greedy motive (Kydd 2005).")
     policy_mix: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
         default_factory=dict,
         description="Share of states per policy; the rest use `default_policy`.",
@@ -144,23 +150,47 @@ class InitialTrust(Section):
 
 
 class TrustRule(Section):
-    """Trust as a separate, prior factor (SPEC item 5; essay: "Restoring Trust as a Discrete...")."""
+    """Trust as a separate, prior factor (SPEC item 5; essay: "Restoring Trust as a Discrete...").
+
+    The adaptive rule moves trust in log-odds (docs/ODD.md, "Trust update"), so that the negativity
+    bias holds at every trust level and no level is absorbing.
+    """
 
     rule: Literal["adaptive", "bayesian"] = Field("adaptive", description="Update rule.")
-    learning_rate: Unit = Field(0.3, description="Scale of a trust update per unit perceived signal.")
+    learning_rate: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.8, description="Change of trust's log-odds per unit of perceived evidence."
+    )
     negativity_bias: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
-        2.0, description="How much faster trust is lost than gained (1 = symmetric)."
+        2.0, description="How much faster trust is lost than gained, in log-odds (1 = symmetric)."
+    )
+    trust_floor: Annotated[float, Field(ge=1e-6, le=0.1)] = Field(
+        0.01, description="Trust stays within [floor, 1 - floor]: no belief is certain."
     )
     congeal_threshold: Unit = Field(0.3, description="Trust below which mistrust starts to congeal.")
     congeal_rate: Unit = Field(0.05, description="Per-step hardening while below the threshold.")
-    thaw_rate: Unit = Field(0.02, description="Per-step softening while above the threshold.")
+    congeal_max: Annotated[float, Field(ge=0.0, le=0.99)] = Field(
+        0.8, description="Hardness approaches this ceiling, never 1: congealed mistrust still thaws."
+    )
+    thaw_rate: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.5, description="Softening of hardness per unit of credible constructive evidence received."
+    )
     congealed_level: Unit = Field(0.5, description="Hardness at which a dyad counts as congealed.")
     short_circuit: Unit = Field(
-        0.6, description="Discount of a distrusted state's constructive step (read as a trick)."
+        0.6, description="Discount of a distrusted state's cheap constructive step (read as a trick)."
     )
     paralysis: Unit = Field(0.3, description="Low trust's damping of willingness to take initiatives.")
-    declared_credibility: Unit = Field(
-        0.5, description="Share of the short-circuit discount removed when a step is declared."
+    audience_cost: NonNegative = Field(
+        0.5,
+        description="Cost a state pays for escalating against a partner it declared a step toward "
+        "(tying hands, Fearon 1997); it makes a declaration a costly signal.",
+    )
+    commitment_window: Annotated[int, Field(ge=1, le=1000)] = Field(
+        10, description="Steps a declaration binds: escalating within them costs the audience cost."
+    )
+    provocation_discount: Unit = Field(
+        0.5,
+        description="Share of a hostile reply discounted when the observer knows its own last step "
+        "provoked it (self-view escalatory); rights are seen as neutral, so their replies are not.",
     )
     declared_verifiability: Unit = Field(
         0.3, description="Added probability that a declared step is noticed."
@@ -170,7 +200,7 @@ class TrustRule(Section):
         0.1, description="Bayesian rule: probability a move is misread (Kydd 2005)."
     )
     signal_cost_scale: Annotated[float, Field(gt=0.0)] = Field(
-        0.3, description="Bayesian rule: cost scale c0 of how hard a step is to fake, 1 - exp(-cost/c0)."
+        0.3, description="Cost scale c0 of how hard a step is to fake, 1 - exp(-cost/c0)."
     )
 
 
@@ -201,12 +231,34 @@ class Payoffs(Section):
         1.0, description="Added to R for both when mutual restraint includes a positive incentive."
     )
     threat_weight: NonNegative = Field(1.0, description="Weight of the threat faced in national security.")
+    security_temptation: float | None = Field(
+        None,
+        description="A security seeker's payoff for exploiting (Kydd 2005), default (P + R) / 2: "
+        "below R, so that it prefers mutual restraint when it trusts (an assurance game); greedy "
+        "states get T.",
+    )
+    fear: NonNegative = Field(
+        0.5,
+        description="How much a security seeker's sucker's payoff falls per unit of threat it faces "
+        "(the spiral model, Jervis 1976).",
+    )
+    deterrence: NonNegative = Field(
+        1.0, description="Weight of threatened costs in the threatened state's decision (deterrence)."
+    )
+    deterrence_memory: Unit = Field(
+        0.8, description="Per-step persistence of a threatened cost in the threatened state's mind."
+    )
 
     @model_validator(mode="after")
     def _dilemma_shape(self) -> Payoffs:
         if not (self.T > self.R > self.P > self.S):
             raise ValueError(
                 f"payoffs must satisfy T > R > P > S (got T={self.T}, R={self.R}, P={self.P}, S={self.S})"
+            )
+        if self.security_temptation is not None and not (self.P < self.security_temptation <= self.T):
+            raise ValueError(
+                f"security_temptation must be in (P, T] = ({self.P}, {self.T}] "
+                f"(got {self.security_temptation})"
             )
         return self
 

@@ -82,7 +82,8 @@ class TrustModel(mesa.Model):
         self._build_edges(world.graph)
         self._build_repertoires(world.states)
         self._build_richardson(world.states)
-        self.rule = RULES[config.trust.rule](config.trust)
+        self.rule = RULES[config.trust.rule](config.trust, band=config.perception.neutral_band)
+        self.greedy = np.array([state.motive == "greedy" for state in world.states])
         self._policies: dict[str, Policy] = {}
         self._policy_edges: dict[str, np.ndarray] | None = None
         self._policy_views: dict[str, tuple] | None = None
@@ -96,6 +97,9 @@ class TrustModel(mesa.Model):
         self.other_before = np.full(e, NONE, dtype=np.int8)
         self.other_last_value = np.zeros(e)
         self.escalation = np.zeros(e)
+        self.last_action = np.full(e, -1, dtype=np.int64)  # each actor's last action (-1: none yet)
+        self.threatened = np.zeros(e)  # edge i -> j: the cost i expects from j if it escalates
+        self.commitment = np.zeros(e, dtype=np.int64)  # steps i's declaration toward j still binds
         self.last: records.StepOutcome | None = None
         self.dyad_log = records.DyadLog() if config.record.dyads else None
         self.attribution = records.AttributionLog() if config.record.attribution else None
@@ -377,7 +381,8 @@ class TrustModel(mesa.Model):
 
         # Each actor's trust in its target, as it stands until this step's trust updates.
         trust = self.trust_at(self.flat_src_dst)
-        actions, declared = self._decide(draws[:, 0], reward, bonus, trust)
+        threat_faced = self._threat_faced(trust)
+        actions, declared = self._decide(draws[:, 0], reward, bonus, trust, threat_faced)
         forced = np.zeros(self.n_edges, dtype=bool)
         for kind, *rest in self._scheduled.get(t, ()):
             if kind == "action":
@@ -388,14 +393,14 @@ class TrustModel(mesa.Model):
         kind = self.catalog.kind[actions]
         declared &= kind == CONSTRUCTIVE
         perceived, move, error = self._perceive(actions, declared, draws[:, 2], noise)
-        payoff, security = self._payoffs(actions, reward, bonus, trust)
+        payoff, security = self._payoffs(actions, reward, bonus, trust, threat_faced)
         incoming = trust[self.rev]  # each target's trust in the actor (edge i -> j: trust[j, i])
         with one_blas_thread() if self.dense else nullcontext():
             self._update_trust(actions, declared, perceived, move, error, incoming)
         edge_trust = self.trust_at(self.flat_src_dst)
         deltas = edge_trust[self.rev] - incoming
         self._update_posture(actions, edge_trust)
-        self._remember(actions, kind, perceived, move)
+        self._remember(actions, kind, perceived, move, declared)
         self.last = records.StepOutcome(
             step=t,
             threat=threat,
@@ -414,12 +419,43 @@ class TrustModel(mesa.Model):
         if self.config.record.model:
             self.datacollector.collect(self)
 
+    def _threat_faced(self, trust: np.ndarray) -> np.ndarray:
+        """Per edge i -> j, the threat i faces from j: distrust * capability_j * posture_j, the
+        national-security threat of Richardson's reaction term."""
+        return (1.0 - trust) * self.capability[self.dst] * self.posture[self.dst]
+
+    def decision_terms(self, threat_faced: np.ndarray) -> dict[str, np.ndarray]:
+        """What each actor's payoffs look like to it this step (per edge), for the policies.
+
+        - temptation: T for a greedy actor, ``security_temptation`` (< R) for a security seeker
+          (Kydd 2005: security seekers prefer mutual restraint to exploitation);
+        - sucker: S, lowered for a security seeker by ``fear`` times the threat it faces, including
+          threatened costs: the more threatened, the worse being caught restraining (Jervis 1976,
+          the spiral model);
+        - escalation_cost: the cost the actor expects for escalating: threatened negative incentives
+          (deterrence) and the audience cost of reneging on a declaration still binding it.
+        """
+        cfg = self.config.payoffs
+        greedy = self.greedy[self.src]
+        secure = cfg.security_temptation if cfg.security_temptation is not None else (cfg.P + cfg.R) / 2
+        temptation = np.where(greedy, cfg.T, secure)
+        sucker = np.where(greedy, cfg.S, cfg.S - cfg.fear * (threat_faced + self.threatened))
+        binding = (self.commitment > 0) * self.config.trust.audience_cost
+        deterred = cfg.deterrence * self.threatened
+        return {"temptation": temptation, "sucker": sucker, "escalation_cost": deterred + binding}
+
     def _decide(
-        self, draw: np.ndarray, reward: float, bonus: np.ndarray, trust: np.ndarray
+        self,
+        draw: np.ndarray,
+        reward: float,
+        bonus: np.ndarray,
+        trust: np.ndarray,
+        threat_faced: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         actions = np.empty(self.n_edges, dtype=np.int64)
         declared = np.zeros(self.n_edges, dtype=bool)
         cfg = self.config.payoffs
+        terms = self.decision_terms(threat_faced)
         for name, (edges, repertoire) in self._policy_view_parts().items():
             policy = self.policy(name)
             keys = [f"{name}.{field}" for field in policy.memory]
@@ -439,6 +475,9 @@ class TrustModel(mesa.Model):
                 memory={
                     field: self.memory[key][edges] for field, key in zip(policy.memory, keys, strict=True)
                 },
+                temptation=terms["temptation"][edges],
+                sucker=terms["sucker"][edges],
+                escalation_cost=terms["escalation_cost"][edges],
             )
             actions[edges], declared[edges] = policy.choose(view)
             for field, key in zip(policy.memory, keys, strict=True):
@@ -489,7 +528,12 @@ class TrustModel(mesa.Model):
         return perceived, move, error
 
     def _payoffs(
-        self, actions: np.ndarray, reward: float, bonus: np.ndarray, trust: np.ndarray
+        self,
+        actions: np.ndarray,
+        reward: float,
+        bonus: np.ndarray,
+        trust: np.ndarray,
+        threat_faced: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Prisoner's Dilemma payoffs in bilinear form over cooperation levels, with incentives.
 
@@ -514,9 +558,12 @@ class TrustModel(mesa.Model):
             - cat.target_cost[None, :]
         )
         payoff = np.take(table.ravel(), actions * len(cat) + actions[self.rev])
-        distrust = 1.0 - trust
-        threat = distrust * self.capability[self.dst] * self.posture[self.dst]
-        return payoff, payoff - cfg.threat_weight * threat
+        reneged = (self.commitment > 0) & (cat.kind[actions] == ESCALATORY)
+        payoff = payoff - reneged * self.config.trust.audience_cost
+        # National security: the payoff less the threat faced, plus the deterrent weight of one's
+        # own forces against a distrusted partner; arming raises it at the partner's expense.
+        own_forces = (1.0 - trust) * self.capability[self.src] * self.posture[self.src]
+        return payoff, payoff - cfg.threat_weight * (threat_faced - own_forces)
 
     def _update_trust(self, actions, declared, perceived, move, error, before) -> None:
         """Direct update of each target, then third-party observation, alliance influence, decay.
@@ -524,15 +571,26 @@ class TrustModel(mesa.Model):
         ``before`` is each target's trust in the actor (trust[dst, src] per edge) as it stands.
         """
         spec = self.config
+        # The target knows its own last step toward the actor as it sees it (self-view): a reply to
+        # an escalation it knows it made is discounted; a right it took as neutral is not.
+        own_last = self.last_action[self.rev]
+        provoked = (own_last >= 0) & (
+            np.take(self.catalog.self_view, np.maximum(own_last, 0)) < -spec.perception.neutral_band
+        )
         evidence = self.rule.evidence(
             value=perceived,
             declared=declared,
             move=move,
             cost=self.catalog.cost[actions],
             error=error,
+            provoked=provoked,
         )
-        direct = self.rule.respond(before, np.take(self.hardness.ravel(), self.flat_dst_src), evidence)
+        hardness = np.take(self.hardness.ravel(), self.flat_dst_src)
+        direct = self.rule.respond(before, hardness, evidence)
         self._apply(self.flat_dst_src, self.dst, self.src, before, direct, DIRECT, self.src, actions)
+        # Sustained credible evidence thaws congealed mistrust (hysteresis, not a trap).
+        thaw = np.maximum(0.0, 1.0 - spec.trust.thaw_rate * self.rule.credible(before, evidence))
+        self._flat(self.hardness)[self.flat_dst_src] = hardness * thaw
 
         weight = spec.propagation.observation_weight
         if weight > 0 and len(self.obs_rows):
@@ -633,19 +691,19 @@ class TrustModel(mesa.Model):
         self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, after - before)
 
     def _congeal(self) -> None:
-        """Hardening of mistrust: hardness grows while trust is below the threshold, thaws above it.
+        """Hardening of mistrust: while trust is below the threshold, hardness approaches its ceiling,
 
-        hardness += congeal_rate * (1 - hardness) where trust < threshold, else -thaw_rate * hardness.
+        hardness += congeal_rate * (congeal_max - hardness),
 
-        Both are computed in buffers, without allocating: at N = 500, fresh n x n temporaries every
-        step (the former np.where) cost more than the arithmetic.
+        never 1, so congealed mistrust can still thaw under credible evidence (``_update_trust``).
+        Computed in buffers, without allocating n x n temporaries every step.
         """
         p = self.config.trust
         hardness, change, grow, low = self.hardness, self._hardening, self._grow, self._low
-        np.multiply(-p.thaw_rate, hardness, out=change)
-        np.subtract(1.0, hardness, out=grow)
+        np.subtract(p.congeal_max, hardness, out=grow)
         np.multiply(p.congeal_rate, grow, out=grow)
         np.less(self.trust, p.congeal_threshold, out=low)
+        change.fill(0.0)
         np.copyto(change, grow, where=low)
         hardness += change
 
@@ -665,10 +723,17 @@ class TrustModel(mesa.Model):
         drift = self.reaction * pressure - self.fatigue * self.posture + self.grievance
         stepped = np.bincount(self.src, weights=self.catalog.posture[actions], minlength=self.n)
         stepped = np.divide(stepped, self.out_degree, out=np.zeros(self.n), where=self.out_degree > 0)
-        self.posture = np.maximum(spec.floor, self.posture + spec.dt * drift + stepped)
+        # The actions' posture changes are rates inside the ODE, so a sustained build-up settles at
+        # a bounded level where fatigue balances it (Richardson's stable case, fatigue > reaction).
+        self.posture = np.maximum(spec.floor, self.posture + spec.dt * (drift + stepped))
 
     def _remember(
-        self, actions: np.ndarray, kind: np.ndarray, perceived: np.ndarray, move: np.ndarray
+        self,
+        actions: np.ndarray,
+        kind: np.ndarray,
+        perceived: np.ndarray,
+        move: np.ndarray,
+        declared: np.ndarray,
     ) -> None:
         """What each actor will know next step: its own move and the other's perceived moves."""
         self.own_last = kind  # kinds are coded as moves: constructive C, neutral N, escalatory D
@@ -679,6 +744,13 @@ class TrustModel(mesa.Model):
         self.fog = np.maximum(0.0, self.fog * (1.0 - self.config.perception.fog_decay) + fog_in)
         memory = self.config.outcomes.escalation_memory
         self.escalation = memory * self.escalation + np.maximum(0.0, -perceived)
+        self.last_action = actions
+        # Threatened costs: edge i -> j remembers what j threatened i with (negative incentives).
+        cat = self.catalog
+        threat_in = (cat.target_cost * cat.negative)[actions[self.rev]]
+        self.threatened = self.config.payoffs.deterrence_memory * self.threatened + threat_in
+        window = self.config.trust.commitment_window
+        self.commitment = np.where(declared, window, np.maximum(self.commitment - 1, 0))
 
     # -- running ----------------------------------------------------------------------------------
 

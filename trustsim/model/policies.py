@@ -38,6 +38,10 @@ class Dyads:
     catalog: Catalog
     repertoire: dict[str, np.ndarray]  # slot -> action id per dyad (the actor's repertoire)
     memory: dict[str, np.ndarray] = field(default_factory=dict)  # this policy's per-dyad state
+    # How the actor's payoffs look to it (TrustModel.decision_terms); None: the plain T, S, no cost.
+    temptation: np.ndarray | None = None  # payoff for exploiting: T if greedy, less if security seeker
+    sucker: np.ndarray | None = None  # payoff for restraint met by escalation, lowered by fear
+    escalation_cost: np.ndarray | None = None  # threatened costs and binding audience costs
 
     def act(self, moves: np.ndarray) -> np.ndarray:
         """Turn moves into the actor's repertoire actions."""
@@ -277,87 +281,49 @@ class Grit(Policy):
 class Logit(Policy):
     """Boundedly rational default: logit quantal response over expected utility.
 
-    McKelvey & Palfrey (1995). The expected reciprocation is the trust level: the other answers a
-    move in kind with probability ``trust`` and otherwise holds (cooperation level 1/2), so in the
-    pure C/D choice cooperating pays when trust exceeds (T+P-R-S)/(T+R-S-P), 3/7 at 5, 3, 1, 0: a
-    trust threshold in the sense of Kydd (2005, ch. 1). Each action's utility is the Prisoner's
-    Dilemma payoff at its cooperation level (R raised by the action's incentive bonus), less its
-    cost; choices follow
-    P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind).
+    McKelvey & Palfrey (1995). The actor expects the other to cooperate with probability equal to
+    its trust, y = trust (trust as the belief that the other is a security seeker who restrains,
+    Kydd 2005). An action at cooperation level x (1 constructive, 1/2 hold, 0 escalatory) has
+
+        U = (R + bonus) x y + S' x (1 - y) + T' (1 - x) y + P (1 - x)(1 - y) - cost - c_esc [escalatory]
+
+    with the actor's own T' and S' (``TrustModel.decision_terms``: a greedy state's temptation is T,
+    a security seeker's is below R and its sucker's payoff falls with the threat it faces) and c_esc
+    the costs it expects for escalating (threats, audience costs). A security seeker therefore
+    restrains once y > y* = (P - S') / ((R - T') + (P - S')) (0.5 at the defaults with no threat);
+    a greedy state escalates unless deterred, once c_esc > (T - R) y + (P - S)(1 - y). Choices
+    follow P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind).
     """
 
     name = "logit"
     classifier = {"memory_depth": 1, "stochastic": True}
     params_key = "logit"
 
-    def __init__(self, params: Any = None) -> None:
-        super().__init__(params)
-        self._catalog: Catalog | None = None  # the catalog _prior_divisor was computed for
-        self._divisor = np.ones((0, 1))
-
     def choose(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
-        # Each (action, dyad) entry goes through the arithmetic of the formula in the docstring,
-        # term by term and in the same order, so the choices are exactly those of evaluating it
-        # over a (dyads x actions) array. It is cheaper laid out as (actions x dyads), each action
-        # one contiguous row, with the payoff before costs computed once per distinct (cooperation
-        # level, bonus): at most 5 rows for the 16 actions of the default catalog.
+        t, _, p, s = dyads.payoffs
         catalog = dyads.catalog
-        rows, row_of = self._payoff_rows(dyads)
-        utility = np.empty((len(catalog), len(dyads.trust)))
-        for action, row in enumerate(row_of):
-            np.subtract(rows[row], catalog.cost[action], out=utility[action])
+        n = len(dyads.trust)
+        temptation = np.full(n, t) if dyads.temptation is None else dyads.temptation
+        sucker = np.full(n, s) if dyads.sucker is None else dyads.sucker
+        escalation_cost = np.zeros(n) if dyads.escalation_cost is None else dyads.escalation_cost
+        y = dyads.trust[None, :]
+        x = catalog.cooperation[:, None]
+        reward = dyads.reward[None, :] + np.asarray(dyads.bonus, dtype=float)[:, None]
+        utility = (
+            reward * x * y
+            + sucker[None, :] * x * (1 - y)
+            + temptation[None, :] * (1 - x) * y
+            + p * (1 - x) * (1 - y)
+            - catalog.cost[:, None]
+            - (catalog.kind == ESCALATORY)[:, None] * escalation_cost[None, :]
+        )
         utility -= utility.max(axis=0)
-        utility *= self.params.rationality
-        weights = np.exp(utility, out=utility)
+        weights = np.exp(self.params.rationality * utility)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
-        weights /= self._prior_divisor(catalog)
-        # Cumulative weights over the actions: row by row, the same sequential sums as np.cumsum.
-        for action in range(1, len(weights)):
-            weights[action] += weights[action - 1]
-        cumulative = weights
-        threshold = dyads.draw * cumulative[-1]
-        below = cumulative <= threshold
-        if len(catalog) < 256:  # count in bytes: several times faster than the default int64 sum
-            actions = np.add.reduce(below.view(np.uint8), axis=0, dtype=np.uint8).astype(np.intp)
-        else:
-            actions = below.sum(axis=0)
-        return np.minimum(actions, len(catalog) - 1), np.zeros(len(dyads.edges), dtype=bool)
-
-    @staticmethod
-    def _payoff_rows(dyads: Dyads) -> tuple[list[np.ndarray], list[int]]:
-        """The expected payoff R'xy + Sx(1-y) + T(1-x)y + P(1-x)(1-y) per dyad, one row per distinct
-        (cooperation level x, bonus) among the actions, and the row of each action.
-
-        y = trust * x + (1 - trust) / 2 is the other's expected cooperation and R' = reward + bonus.
-        Distinct means distinct bit patterns, so that sharing a row never changes a value.
-        """
-        t, _, p, s = dyads.payoffs
-        trust, reward = dyads.trust, dyads.reward
-        cooperation = dyads.catalog.cooperation
-        bonus = np.asarray(dyads.bonus, dtype=float)
-        half = (1 - trust) * 0.5
-        terms: dict[int, tuple[np.ndarray, ...]] = {}  # per level: y and the terms without R'
-        index: dict[tuple[int, int], int] = {}  # (level, bonus) bit patterns -> row
-        rows: list[np.ndarray] = []
-        row_of = []
-        keys = zip(cooperation.view(np.int64).tolist(), bonus.view(np.int64).tolist(), strict=True)
-        for action, key in enumerate(keys):
-            if key not in index:
-                x = cooperation[action]
-                if key[0] not in terms:
-                    y = trust * x + half
-                    not_y = 1 - y
-                    terms[key[0]] = (y, s * x * not_y, t * (1 - x) * y, p * (1 - x) * not_y)
-                y, sucker, temptation, punishment = terms[key[0]]
-                index[key] = len(rows)
-                rows.append((reward + bonus[action]) * x * y + sucker + temptation + punishment)
-            row_of.append(index[key])
-        return rows, row_of
-
-    def _prior_divisor(self, catalog: Catalog) -> np.ndarray:
-        """Per action (as a column), the number of catalog actions of its kind."""
-        if catalog is not self._catalog:
-            kinds, counts = np.unique(catalog.kind, return_inverse=True, return_counts=True)[1:]
-            self._catalog, self._divisor = catalog, counts[kinds].astype(float)[:, None]
-        return self._divisor
+        kinds, counts = np.unique(catalog.kind, return_inverse=True, return_counts=True)[1:]
+        weights /= counts[kinds].astype(float)[:, None]
+        cumulative = np.cumsum(weights, axis=0)
+        below = cumulative <= dyads.draw * cumulative[-1]
+        actions = np.count_nonzero(below, axis=0)
+        return np.minimum(actions, len(catalog) - 1), np.zeros(n, dtype=bool)

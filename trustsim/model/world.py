@@ -45,6 +45,7 @@ def generate_states(
         edges = np.cumsum([share for _, share in shares])
         for (name, _), low, high in zip(shares, np.concatenate([[0.0], edges[:-1]]), edges, strict=True):
             policies[(draws >= low) & (draws < high)] = name
+    greedy = rng.random(n) < spec.greedy_share if spec.greedy_share > 0 else np.zeros(n, dtype=bool)
     states = [
         StateSpec(
             code=f"S{i:03d}",
@@ -52,6 +53,7 @@ def generate_states(
             bloc=f"bloc {blocs[bloc_of[i]]}",
             capability=round(float(capability[i]), 6),
             policy=str(policies[i]),
+            motive="greedy" if greedy[i] else "security",
         )
         for i in range(n)
     ]
