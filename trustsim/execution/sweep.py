@@ -68,7 +68,7 @@ def check_design(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, sourc
         extremes = values.iloc[[values.argmin(), values.argmax()]] if many else values
         for value in extremes:
             try:
-                scenario_with(base, {path: value}, f"{source}: design")
+                scenario_with(base, {path: value}, f"{source}: design", "parameter")
             except ConfigError as exc:
                 raise ConfigError(f"{exc} (design parameter {path!r} = {value!r})") from None
 
