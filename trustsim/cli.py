@@ -131,6 +131,13 @@ def sweep(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the runs and a time estimate; run nothing.")
     ] = False,
+    allow_code_change: Annotated[
+        bool,
+        typer.Option(
+            "--allow-code-change",
+            help="Resume a sweep started under other trustsim code (recorded in the manifest).",
+        ),
+    ] = False,
 ) -> None:
     """Run a batch sweep in parallel; resumable after a kill by running the same command again."""
     import os
@@ -205,7 +212,9 @@ def sweep(
             bar.update(task, completed=skipped + finished, failed=failed, rate=f"{rate:.1f} runs/s")
 
         try:
-            result = run_sweep(spec, base, str(config), out_dir, workers, dask, progress=advance)
+            result = run_sweep(
+                spec, base, str(config), out_dir, workers, dask, advance, allow_code_change=allow_code_change
+            )
         except ConfigError as exc:
             fail(str(exc))
         except (RuntimeError, OSError) as exc:
