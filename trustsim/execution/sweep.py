@@ -274,7 +274,15 @@ class SweepStore:
 
     def _refuse_foreign(self) -> None:
         """--out must be new, empty, or a trustsim sweep folder: never wipe someone's files."""
-        if not self.out.is_dir() or (self.out / "manifest.json").exists():
+        if not self.out.is_dir():
+            return
+        if (self.out / "manifest.json").exists():
+            try:
+                kind = json.loads((self.out / "manifest.json").read_text()).get("kind", "sweep")
+            except (ValueError, UnicodeError, AttributeError):
+                return  # damaged: _read_manifest decides, under the lock
+            if kind != "sweep":
+                raise SweepError(f"{self.out}: holds a trustsim {kind}, not a sweep; choose another --out")
             return
         names = {path.name for path in self.out.iterdir()}
         if (self.out / "journal.jsonl").exists() or names <= BEFORE_MANIFEST:
@@ -327,21 +335,13 @@ class SweepStore:
             return None
         try:
             previous = json.loads(path.read_text())
-            if not isinstance(previous, dict) or "sweep" not in previous:
-                raise ValueError
         except (ValueError, UnicodeError):
+            previous = None
+        if not isinstance(previous, dict) or "sweep" not in previous or "base" not in previous:
             entries = self._journal_entries()
-            if entries and all(entry.get("sweep") == self.identity for entry in entries):
-                return None  # the journal vouches for it: rewrite it
-            if not entries:
-                return None  # nothing finished yet: start over
-            raise SweepError(
-                f"{path}: damaged, and the journal is of another sweep; choose another --out"
-            ) from None
-        if previous.get("kind") != "sweep":
-            raise SweepError(
-                f"{self.out}: holds a trustsim {previous.get('kind')}, not a sweep; choose another --out"
-            )
+            if not entries or all(entry.get("sweep") == self.identity for entry in entries):
+                return None  # nothing finished yet, or the journal vouches for it: rewrite it
+            raise SweepError(f"{path}: damaged, and the journal is of another sweep; choose another --out")
         return previous
 
     def _check_code(self, previous: dict[str, Any], manifest: dict[str, Any], allow: bool) -> None:
