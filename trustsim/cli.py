@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -106,7 +107,10 @@ def run(
     try:
         write_run(result, scenario, out_dir, source=str(config))
     except OSError as exc:
-        fail(f"{out_dir}: cannot write the run ({exc.strerror or exc}); no half-written file is left")
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        reason = os.strerror(exc.errno) if exc.errno else exc.strerror or exc
+        fail(f"{out_dir}: cannot write the run ({reason}); no half-written file is left")
     s = result.summary
     if not s:
         console.print(
@@ -287,7 +291,7 @@ def report(
     except OSError as exc:
         target = out or run_dir / "report.html"
         target.with_name(f".{target.name}.partial").unlink(missing_ok=True)
-        fail(f"{target}: cannot write the report ({exc.strerror or exc})")
+        fail(f"{target}: cannot write the report ({os.strerror(exc.errno) if exc.errno else exc})")
     console.print(str(path), highlight=False, markup=False, soft_wrap=True)
 
 

@@ -122,6 +122,7 @@ class DaskCluster:
             from dask.distributed import Client, LocalCluster
         except ImportError:
             raise ExecutorError("Dask is not installed: pip install 'trustsim[dask]'") from None
+        quiet_dask_logs()
         self.cluster = None
         self.local = address == "local"  # its worker processes run here: they watch the sweep
         self.name = "the Dask LocalCluster" if self.local else f"the Dask scheduler at {address}"
@@ -155,6 +156,16 @@ class DaskCluster:
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close(timeout=10)
+
+
+def quiet_dask_logs() -> None:
+    """Dask logs a lost scheduler or worker as tracebacks on stderr; the sweep says it in one line
+    (and the runs of a lost worker are retried), so only Dask's critical messages are shown."""
+    import logging
+
+    names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] == "distributed"]
+    for name in ["distributed", *names]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def make_executor(workers: int | None, dask: str | None) -> InProcess | ProcessPool | DaskCluster:

@@ -211,12 +211,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _no_room(exc: OSError, path: Path, done: int) -> SweepError:
-    what = "the disk is full" if exc.errno != errno.EFBIG else "the file size limit is reached"
-    return SweepError(
-        f"{path}: cannot write: {what} ({exc.strerror}); {done} runs are saved: free some space and "
-        "rerun the same command to resume"
-    )
+def _write_error(exc: OSError, path: Path, done: int) -> SweepError:
+    """A failed write as one line (the OS's words, not pyarrow's): a full disk, quota or file-size
+    limit says how to go on."""
+    reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc).splitlines()[0])
+    if exc.errno in NO_ROOM or "No space left" in str(exc):
+        what = "the file size limit is reached" if exc.errno == errno.EFBIG else "the disk is full"
+        return SweepError(
+            f"{path}: cannot write: {what} ({reason}); {done} runs are saved: free some "
+            "space and rerun the same command to resume"
+        )
+    return SweepError(f"{path}: cannot write ({reason}); rerun the same command to resume")
 
 
 @dataclass
@@ -269,7 +274,10 @@ class SweepStore:
         for folder in ("steps", "chunks"):
             (self.out / folder).mkdir(exist_ok=True)
         if not (self.out / "design.parquet").exists():
-            write_atomic(self.out / "design.parquet", lambda p: points.reset_index().to_parquet(p), True)
+            try:
+                write_atomic(self.out / "design.parquet", lambda p: points.reset_index().to_parquet(p), True)
+            except OSError as exc:
+                raise _write_error(exc, self.out / "design.parquet", 0) from None
         self._recover(total)
 
     def _refuse_foreign(self) -> None:
@@ -364,7 +372,10 @@ class SweepStore:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
-        write_atomic(self.out / "manifest.json", lambda p: p.write_text(text), durable=True)
+        try:
+            write_atomic(self.out / "manifest.json", lambda p: p.write_text(text), durable=True)
+        except OSError as exc:
+            raise _write_error(exc, self.out / "manifest.json", len(self.done)) from None
 
     def _journal_entries(self) -> list[dict[str, Any]]:
         """The journal's well-formed lines (a torn or foreign line is left out)."""
@@ -448,9 +459,7 @@ class SweepStore:
             if new:
                 fsync(self.out)
         except OSError as exc:
-            if exc.errno in NO_ROOM or "No space left" in str(exc):
-                raise _no_room(exc, self.out, len(self.done)) from None
-            raise SweepError(f"{self.out}: cannot write chunk {name}: {exc.strerror or exc}") from None
+            raise _write_error(exc, self.out / "chunks" / name, len(self.done)) from None
         self.done.update(entry["runs"])
         self.chunk += 1
 
@@ -479,9 +488,7 @@ class SweepStore:
             text = "".join(f"{x}\n" for x in lines)
             write_atomic(self.out / "failures.jsonl", lambda p: p.write_text(text), durable=True)
         except OSError as exc:
-            if exc.errno in NO_ROOM or "No space left" in str(exc):
-                raise _no_room(exc, self.out, len(self.done)) from None
-            raise
+            raise _write_error(exc, self.out / "runs.parquet", len(self.done)) from None
         return runs
 
 
