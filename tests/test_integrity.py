@@ -813,3 +813,21 @@ def test_viz_on_a_non_loopback_host_warns(tmp_path):
         proc.kill()
         proc.communicate()
     assert line.startswith("warning: --host 0.0.0.0 is not this machine only"), line
+
+
+def test_killing_only_a_dask_local_sweep_ends_its_worker_processes(tmp_path):
+    config = write_sweep(tmp_path, BIG)
+    out = tmp_path / "out"
+    sweep = subprocess.Popen(
+        command("sweep", config, "--out", out, "--workers", 2, "--dask", "local"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(),
+    )
+    wait_for(lambda: journaled(out) >= 1, 120, sweep, "a first chunk over Dask")
+    children = descendants(sweep.pid)
+    assert len(children) >= 2
+    sweep.send_signal(signal.SIGKILL)
+    sweep.wait()
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert not alive, [(p.pid, p.cmdline()) for p in alive]

@@ -83,7 +83,7 @@ def _unknown_key(loc: Sequence[Any], root: type[BaseModel]) -> str:
     return f"unknown key{hint}; allowed: {', '.join(keys)}"
 
 
-class StrictLoader(yaml.SafeLoader):
+class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when built with it
     """PyYAML's SafeLoader without YAML 1.1's surprises, and refusing duplicate keys.
 
     Only ``true``/``false`` are booleans (``yes``, ``on``, ``n`` stay text); ``12:30`` is text, not
@@ -136,11 +136,10 @@ class DuplicateKeyError(yaml.YAMLError):
 def _expanded_size(root: yaml.Node) -> int:
     """How many values the document holds once every alias is expanded (linear in its nodes)."""
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # on the current path: met again, an alias inside its own anchor
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
-        if id(node) in sizes and not children_done:
-            continue
         if isinstance(node, yaml.MappingNode):
             children = [child for pair in node.value for child in pair]
         elif isinstance(node, yaml.SequenceNode):
@@ -149,10 +148,14 @@ def _expanded_size(root: yaml.Node) -> int:
             sizes[id(node)] = 1
             continue
         if children_done:
-            sizes[id(node)] = min(1 + sum(sizes.get(id(c), MAX_YAML_VALUES) for c in children), 2**62)
+            open_nodes.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(child)] for child in children), 2**62)
             continue
-        if id(node) in {id(n) for n, done in stack if done}:
-            return 2**62  # an alias inside its own anchor: infinite
+        if id(node) in open_nodes:
+            return 2**62  # infinite
+        if id(node) in sizes:
+            continue
+        open_nodes.add(id(node))
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
     return sizes[id(root)]
