@@ -29,7 +29,7 @@ from trustsim.cli import app
 from trustsim.config.loading import CONFIG_DIR
 from trustsim.config.sweep import Design, Sweep, load_sweep, scenario_with
 from trustsim.execution import designs
-from trustsim.execution.run import simulate
+from trustsim.execution.run import code_version, simulate
 from trustsim.execution.sweep import SweepStore, plan, run_seed, run_sweep
 from trustsim.model.records import MODEL_REPORTERS
 
@@ -258,6 +258,7 @@ def test_output_schema(tmp_path):
         "manifest.json",
         "runs.parquet",
         "steps",
+        "sweep.lock",
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "sweep" and manifest["name"] == "tiny"
@@ -268,6 +269,7 @@ def test_output_schema(tmp_path):
     assert manifest["master_seed"] == 7 and manifest["replications"] == 3
     assert manifest["runs"] == 12 and manifest["completed"] == 12 and manifest["failed"] == 0
     assert {"python", "trustsim", "mesa", "numpy"} <= set(manifest["versions"])
+    assert manifest["code"] == code_version() and len(manifest["code"]["sha256"]) == 64
 
     design_table = pd.read_parquet(out / "design.parquet")
     assert design_table.columns.tolist() == ["point", *GRID] and len(design_table) == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +41,21 @@ SetOpt = Annotated[
 ]
 
 
+def _writable_folder(folder: Path, flag: str = "--out") -> bool:
+    """Make ``folder`` (and its parents) and check a file can be written in it, before any work is
+    done whose results would go there; True if it was created. One line and exit 2 if not."""
+    import tempfile
+
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".trustsim-probe-"):
+            pass
+    except OSError as exc:
+        fail(f"{flag} {folder}: cannot write there ({exc.strerror or exc}); choose another {flag}")
+    return created
+
+
 def _load(config: str, overrides: list[str] | None, steps: int | None = None, seed: int | None = None):
     extra = list(overrides or [])
     if steps is not None:
@@ -71,18 +87,30 @@ def run(
         fail(f"{out_dir}: exists and is not a folder; choose another --out")
     if out_dir.exists() and (out_dir / "manifest.json").exists():
         fail(f"{out_dir}: already holds a finished run; choose another --out")
-    with Progress(
-        TextColumn(f"[bold]{scenario.name}[/] seed {scenario.seed}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
-    ) as progress:
-        task = progress.add_task("steps", total=scenario.steps)
-        result = simulate(scenario, progress=lambda: progress.advance(task))
-    write_run(result, scenario, out_dir, source=str(config))
+    created = _writable_folder(out_dir)  # before the run: its results must have somewhere to go
+    try:
+        with Progress(
+            TextColumn(f"[bold]{scenario.name}[/] seed {scenario.seed}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+            disable=not errors.is_terminal,
+        ) as progress:
+            task = progress.add_task("steps", total=scenario.steps)
+            result = simulate(scenario, progress=lambda: progress.advance(task))
+    except BaseException:
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise
+    try:
+        write_run(result, scenario, out_dir, source=str(config))
+    except OSError as exc:
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        reason = os.strerror(exc.errno) if exc.errno else exc.strerror or exc
+        fail(f"{out_dir}: cannot write the run ({reason}); no half-written file is left")
     s = result.summary
     if not s:
         console.print(
@@ -130,6 +158,13 @@ def sweep(
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the runs and a time estimate; run nothing.")
+    ] = False,
+    allow_code_change: Annotated[
+        bool,
+        typer.Option(
+            "--allow-code-change",
+            help="Resume a sweep started under other trustsim code (recorded in the manifest).",
+        ),
     ] = False,
 ) -> None:
     """Run a batch sweep in parallel; resumable after a kill by running the same command again."""
@@ -205,7 +240,9 @@ def sweep(
             bar.update(task, completed=skipped + finished, failed=failed, rate=f"{rate:.1f} runs/s")
 
         try:
-            result = run_sweep(spec, base, str(config), out_dir, workers, dask, progress=advance)
+            result = run_sweep(
+                spec, base, str(config), out_dir, workers, dask, advance, allow_code_change=allow_code_change
+            )
         except ConfigError as exc:
             fail(str(exc))
         except (RuntimeError, OSError) as exc:
@@ -243,7 +280,18 @@ def report(
         results = load(run_dir)
     except AnalysisError as exc:
         fail(str(exc))
-    path = write_report(results, out)
+    if out is not None:
+        if out.is_dir():
+            fail(f"--out {out}: is a folder; give the HTML file to write, e.g. {out / 'report.html'}")
+        if not out.parent.is_dir():
+            fail(f"--out {out}: no folder {out.parent} to write it in; create it first")
+    _writable_folder(out.parent if out is not None else run_dir)  # before the report is built
+    try:
+        path = write_report(results, out)
+    except OSError as exc:
+        target = out or run_dir / "report.html"
+        target.with_name(f".{target.name}.partial").unlink(missing_ok=True)
+        fail(f"{target}: cannot write the report ({os.strerror(exc.errno) if exc.errno else exc})")
     console.print(str(path), highlight=False, markup=False, soft_wrap=True)
 
 
@@ -306,7 +354,11 @@ def viz(
         str, typer.Argument(help="Scenario to open: a YAML file, or the name of one in configs/.")
     ] = "europe",
     host: Annotated[
-        str, typer.Option(help="Address to listen on (default: this machine only).")
+        str,
+        typer.Option(
+            help="Address to listen on (default: this machine only). Another address lets anyone who "
+            "can reach it use the app: give it explicitly, e.g. --host 0.0.0.0."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8521,
     set_: SetOpt = None,
@@ -319,12 +371,21 @@ def viz(
 
     if importlib.util.find_spec("solara") is None:
         fail("the app needs Solara (Mesa's visualization extras): pip install 'mesa[rec]' solara-assets")
-    from trustsim.viz_server import bind, serve
+    from trustsim.viz_server import bind, is_loopback, serve
 
     try:
         sock = bind(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port or --host")
+    if not is_loopback(host):
+        errors.print(
+            f"warning: --host {host} is not this machine only: anyone who can reach {host}:{port} can use "
+            "the app and run simulations on it, over plain http with no login; use --host 127.0.0.1 "
+            "to keep it local",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     import contextlib
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is the way to stop it

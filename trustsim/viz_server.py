@@ -5,12 +5,14 @@ layout) from ``{cdn}/package@version/...``. By default ``cdn`` is the server's o
 ``/_solara/cdn`` proxy, which answers from ``{sys.prefix}/share/solara/cdn`` and fetches whatever is
 missing there from cdn.jsdelivr.net. The ``solara-assets`` package installs those files into that
 folder, so with it installed every asset comes from the local disk and the browser never leaves the
-server. This module keeps the proxy on, turns Solara's telemetry and version check off, and says
-clearly when an asset the page needs is not installed (see ``missing_assets``).
+server. This module keeps the proxy on but stops it from fetching (``no_outbound_fetches``: a missing
+asset is a 404, never a request to the internet), turns Solara's telemetry and version check off,
+and says clearly when an asset the page needs is not installed (see ``missing_assets``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -28,10 +30,39 @@ def configure_environment(scenario: str, overrides: Sequence[str] = ()) -> None:
     os.environ["SOLARA_APP"] = "trustsim.app"
     os.environ["SOLARA_MODE"] = "production"
     os.environ["SOLARA_ASSETS_PROXY"] = "True"  # assets from {sys.prefix}/share/solara/cdn
+    # where the proxy would fetch a missing asset: nowhere reachable (see no_outbound_fetches)
+    os.environ["SOLARA_ASSETS_CDN"] = NO_CDN
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # no calls home
     os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
     os.environ["TRUSTSIM_VIZ_SCENARIO"] = scenario
     os.environ["TRUSTSIM_VIZ_SET"] = json.dumps(list(overrides))
+
+
+NO_CDN = "http://127.0.0.1:9/trustsim-serves-no-cdn/"
+
+
+def no_outbound_fetches() -> None:
+    """Make Solara's CDN proxy answer only from the local asset folder: its fetch function (called
+    for an asset that is not installed) refuses instead of downloading from cdn.jsdelivr.net."""
+    from solara.server import cdn_helper
+
+    def refuse(url: str) -> bytes:
+        raise FileNotFoundError(f"{url}: not installed locally, and trustsim viz fetches nothing")
+
+    cdn_helper.fetch_from_cdn = refuse
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only reaches this machine (127.0.0.0/8, ::1, or a name resolving only there)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
 
 
 def needed_assets() -> set[str]:
@@ -93,6 +124,7 @@ def serve(
 
     settings.telemetry.mixpanel_enable = False
     settings.main.mode = "production"
+    no_outbound_fetches()
     # Served over plain http at 127.0.0.1, Solara warns on every page load that it falls back to
     # samesite=lax cookies (which is right for a page that is not embedded in an iframe).
     warnings.filterwarnings(
@@ -102,8 +134,8 @@ def serve(
     if missing:
         print(
             f"warning: Solara's front-end assets {', '.join(missing)} are not installed in "
-            f"{settings.assets.proxy_cache_dir}; the server will try to fetch them from the internet. "
-            "Install the solara-assets package to run offline.",
+            f"{settings.assets.proxy_cache_dir}; the page will miss them (trustsim viz fetches nothing "
+            "from the internet). Install the solara-assets package.",
             file=sys.stderr,
             flush=True,
         )

@@ -8,22 +8,40 @@ account is in ``docs/ODD.md``.
 
 from __future__ import annotations
 
+import typing
 from functools import cache
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 
 
-class Section(BaseModel):
-    """Base for every config section: unknown keys are errors, so a typo never passes silently."""
+def _numeric(annotation: Any) -> bool:
+    """Whether a field takes a number and not a boolean (through ``Annotated`` and ``| None``)."""
+    if annotation in (int, float):
+        return True
+    args = typing.get_args(annotation)
+    return bool not in args and any(_numeric(arg) for arg in args)
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class Section(BaseModel):
+    """Base for every config section: unknown keys are errors, so a typo never passes silently;
+    numbers are finite, and ``true``/``false`` is not a number."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _numeric(field.annotation):
+            raise ValueError("must be a number, not true/false")
+        return value
 
 
 class Action(Section):

@@ -14,6 +14,7 @@ from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 
 from trustsim.config.loading import (
     ConfigError,
+    _short,
     apply_override,
     format_validation_error,
     read_yaml,
@@ -22,6 +23,9 @@ from trustsim.config.loading import (
 )
 from trustsim.config.schema import Scenario, Section
 from trustsim.model.records import MODEL_REPORTERS
+
+MAX_RANGE_VALUES = 100_000  # values of one range
+MAX_RUNS = 1_000_000  # runs of a sweep (design points x replications)
 
 
 class Range(Section):
@@ -41,7 +45,17 @@ class Range(Section):
                 raise ValueError("step must not be 0")
             if (self.stop - self.start) * self.step < 0:
                 raise ValueError(f"step {self.step} never reaches stop {self.stop} from start {self.start}")
+        if self.count() > MAX_RANGE_VALUES:
+            raise ValueError(
+                f"a range may give at most {MAX_RANGE_VALUES:,} values (this gives {self.count():,})"
+            )
         return self
+
+    def count(self) -> int:
+        """How many values the range gives (without making them)."""
+        if self.num is not None:
+            return self.num
+        return int((self.stop - self.start) / self.step + 1e-9) + 1
 
 
 # a mapping is a range, anything else a list: errors then speak of the one the user meant
@@ -104,6 +118,23 @@ class Design(Section):
             raise ValueError("`seed` cannot be a design parameter: each run's seed derives from master_seed")
         return self
 
+    def count(self) -> int:
+        """How many design points the design gives (without making them)."""
+        if self.kind == "grid":
+            count = 1
+            for values in self.parameters.values():
+                count *= len(values) if isinstance(values, list) else values.count()
+            return count
+        if self.kind == "list":
+            return len(self.points)
+        assert self.n is not None
+        d = len(self.bounds)
+        if self.kind == "sobol":
+            return self.n * (2 * d + 2 if self.second_order else d + 2)
+        if self.kind == "morris":
+            return self.n * (d + 1)
+        return self.n
+
     def paths(self) -> list[str]:
         if self.kind == "grid":
             return list(self.parameters)
@@ -148,6 +179,16 @@ class Sweep(Section):
     stop: StopCondition | None = None
 
     @model_validator(mode="after")
+    def _not_too_many_runs(self) -> Sweep:
+        runs = self.design.count() * self.replications
+        if runs > MAX_RUNS:
+            raise ValueError(
+                f"{self.design.count():,} design points x {self.replications:,} replications = "
+                f"{runs:,} runs; a sweep may have at most {MAX_RUNS:,}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _known_measures(self) -> Sweep:
         if isinstance(self.measures, list):
             unknown = [m for m in self.measures if m not in MODEL_REPORTERS]
@@ -165,11 +206,17 @@ class Sweep(Section):
         return list(self.measures)
 
 
-def scenario_with(base: dict[str, Any], values: dict[str, Any], source: str) -> Scenario:
-    """The base scenario (raw data) with dotted-path ``values`` applied, validated."""
+def scenario_with(
+    base: dict[str, Any], values: dict[str, Any], source: str, flag: str = "parameter"
+) -> Scenario:
+    """The base scenario (raw data) with dotted-path ``values`` applied, validated; a path that
+    does not fit the scenario is an error naming ``source`` and the ``flag`` it came from."""
     data = _deep_copy(base)
     for path, value in values.items():
-        apply_override(data, path.split("."), _plain(value), f"{path}={value}")
+        try:
+            apply_override(data, path.split("."), _plain(value), f"{path}={_short(value)}", flag)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
     return scenario_from_dict(data, source)
 
 
@@ -193,18 +240,23 @@ def load_sweep(path: str | Path) -> tuple[Sweep, dict[str, Any]]:
     try:
         sweep = Sweep.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(str(path), exc)) from None
+        raise ConfigError(format_validation_error(str(path), exc, Sweep)) from None
     base_path = path.parent / sweep.base  # relative to the sweep file (an absolute path stays as is)
+    if base_path.is_dir():
+        raise ConfigError(f"{path}: base: {sweep.base!r} is a directory; expected a scenario YAML file")
     if not base_path.is_file():
         base_path = resolve_config_path(sweep.base)  # or the name of a shipped scenario
     if not base_path.exists():
         raise ConfigError(f"{path}: base: no scenario {sweep.base!r} (a file, or a name in configs/)")
-    base = read_yaml(base_path)
+    try:
+        base = read_yaml(base_path)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: base: {exc}") from None
     fixed = dict(sweep.set)
     if sweep.steps is not None:
         fixed["steps"] = sweep.steps
     try:
-        base_scenario = scenario_with(base, fixed, f"{path}: set")
+        base_scenario = scenario_with(base, fixed, f"{path}: set", "set:")
     except ConfigError as exc:
         raise ConfigError(f"{exc} (in the base scenario {base_path} with the sweep's `set`)") from None
     base = base_scenario.model_dump(mode="json", by_alias=True)

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from multiprocessing import forkserver
 from typing import Any
 
 BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|inproc|ws|wss)://)?[\w.\-\[\]:]+:\d{1,5}$")
+
+
+class ExecutorError(RuntimeError):
+    """The pool or cluster cannot be started, in one line."""
 
 
 class InProcess:
     """Runs each task at once in this process: one worker, no pickling, easiest to debug."""
 
     workers = 1
+    name = "this process"
+    local = False  # nothing to watch: the runs die with the sweep
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> futures.Future:
         future: futures.Future = futures.Future()
@@ -36,8 +44,31 @@ class InProcess:
         pass
 
 
+def pinned_environment() -> dict[str, str]:
+    """What a worker's interpreter needs to import the sweep's own trustsim, whatever its current
+    directory: ``python -c`` (how the fork server starts) puts the current directory first on
+    sys.path, where a ``trustsim/`` folder would shadow the package, and Python 3.12's fork server
+    ignores the parent's sys.path. PYTHONSAFEPATH drops the current directory; PYTHONPATH puts the
+    folder holding the parent's package first."""
+    import trustsim
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(trustsim.__file__)))
+    path = os.pathsep.join(part for part in (root, os.environ.get("PYTHONPATH", "")) if part)
+    return {"PYTHONSAFEPATH": "1", "PYTHONPATH": path}
+
+
+def _start_worker(parent: int) -> None:
+    """Pool worker initializer: exit when the sweep process dies."""
+    from trustsim.execution.sweep import watch_parent
+
+    watch_parent(parent)
+
+
 class ProcessPool:
     """A pool of worker processes on this machine (forkserver: safe beside the progress thread)."""
+
+    name = "the process pool"
+    local = True
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -48,13 +79,22 @@ class ProcessPool:
         # OpenBLAS threads busy-wait when the cores are oversubscribed (a run at N = 100 took 5-8x
         # longer with 2 threads on 2 cores). Dask's nanny sets the same for its workers.
         added = {name: "1" for name in BLAS_THREAD_VARS if name not in os.environ}
+        saved = {name: os.environ.get(name) for name in ("PYTHONSAFEPATH", "PYTHONPATH")}
         os.environ.update(added)
+        os.environ.update(pinned_environment())
         try:
             forkserver.ensure_running()
         finally:
             for name in added:
                 del os.environ[name]
-        self.pool = futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        self.pool = futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+        )
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> futures.Future:
         return self.pool.submit(fn, task)
@@ -74,19 +114,30 @@ class DaskCluster:
     """
 
     def __init__(self, address: str, workers: int) -> None:
+        if address != "local" and not ADDRESS.match(address):
+            raise ExecutorError(
+                f"--dask {address!r}: expected 'local' or a scheduler address such as tcp://host:8786"
+            )
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            raise RuntimeError("Dask is not installed: pip install 'trustsim[dask]'") from None
+            raise ExecutorError("Dask is not installed: pip install 'trustsim[dask]'") from None
+        quiet_dask_logs()
         self.cluster = None
-        if address == "local":
-            self.cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-            self.client = Client(self.cluster)
-        else:
-            self.client = Client(address, timeout="10s")
-        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+        self.local = address == "local"  # its worker processes run here: they watch the sweep
+        self.name = "the Dask LocalCluster" if self.local else f"the Dask scheduler at {address}"
+        try:
+            if address == "local":
+                self.cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(address, timeout="10s")
+            self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+        except Exception as exc:
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ExecutorError(f"--dask {address}: cannot connect ({detail[:200]})") from None
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
         return self.client.submit(fn, task, pure=False, retries=3)
@@ -98,9 +149,23 @@ class DaskCluster:
         return set(done), set(rest)
 
     def close(self) -> None:
-        self.client.close()
+        import contextlib
+
+        with contextlib.suppress(Exception):  # a lost scheduler: nothing left to close cleanly
+            self.client.close(timeout=10)
         if self.cluster is not None:
-            self.cluster.close()
+            with contextlib.suppress(Exception):
+                self.cluster.close(timeout=10)
+
+
+def quiet_dask_logs() -> None:
+    """Dask logs a lost scheduler or worker as tracebacks on stderr; the sweep says it in one line
+    (and the runs of a lost worker are retried), so only Dask's critical messages are shown."""
+    import logging
+
+    names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] == "distributed"]
+    for name in ["distributed", *names]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def make_executor(workers: int | None, dask: str | None) -> InProcess | ProcessPool | DaskCluster:

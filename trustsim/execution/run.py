@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import platform
@@ -9,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,22 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+@cache
+def code_version() -> dict[str, str]:
+    """The code this process runs: trustsim's version, where it is imported from, and a SHA-256 of
+    its sources (every .py and .yaml file under the package, by relative path), so two runs agree
+    on the code exactly when the hashes do, wherever the package is installed."""
+    import trustsim
+
+    package = Path(trustsim.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return {"version": trustsim.__version__, "sha256": digest.hexdigest(), "path": str(package)}
 
 
 def first_step(condition: pd.Series) -> int | None:
@@ -116,16 +135,38 @@ def default_out_dir(config: Scenario, root: Path = Path("runs")) -> Path:
     return root / f"{config.name}-{stamp}"
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary name and rename, so a half-written file never looks complete."""
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None], durable: bool = False) -> None:
+    """Write through a temporary name and rename, so a half-written file never looks complete; on
+    failure the temporary file is removed. ``durable``: the file and then its folder are fsynced,
+    so the file is on disk before anything that names it is written."""
     partial = path.with_name(f".{path.name}.partial")
-    write(partial)
-    os.replace(partial, path)
+    try:
+        write(partial)
+        if durable:
+            fsync(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync(path.parent)
+
+
+def fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
