@@ -831,3 +831,12 @@ def test_killing_only_a_dask_local_sweep_ends_its_worker_processes(tmp_path):
     sweep.wait()
     _, alive = psutil.wait_procs(children, timeout=20)
     assert not alive, [(p.pid, p.cmdline()) for p in alive]
+
+
+def test_a_generated_network_without_relations_is_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "empty"
+    sets = ["network.generator=erdos_renyi", "network.n=3", "network.degree=1", "seed=3"]
+    result = run_cli("run", "random_network", *[x for s in sets for x in ("--set", s)], "--out", out)
+    assert result.returncode == 2
+    assert "has no relations" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()

@@ -80,6 +80,7 @@ def run(
 ) -> None:
     """Run one scenario and write model.parquet, dyads.parquet and manifest.json."""
     from trustsim.execution.run import default_out_dir, simulate, write_run
+    from trustsim.model.world import WorldError
 
     scenario = _load(config, set_, steps, seed)
     out_dir = out or default_out_dir(scenario)
@@ -100,6 +101,10 @@ def run(
         ) as progress:
             task = progress.add_task("steps", total=scenario.steps)
             result = simulate(scenario, progress=lambda: progress.advance(task))
+    except WorldError as exc:
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        fail(f"{config}: {exc}")
     except BaseException:
         if created and not any(out_dir.iterdir()):
             out_dir.rmdir()

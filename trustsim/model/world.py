@@ -12,6 +12,10 @@ from trustsim.config.schema import GeneratedNetwork, Scenario, StateSpec
 KIND_CODES = {"ally": 0, "rival": 1, "neighbour": 2}
 
 
+class WorldError(ValueError):
+    """A scenario whose world cannot be simulated, found only when it is built (a seeded draw)."""
+
+
 @dataclass(frozen=True)
 class World:
     """States in node order, the relations graph (integer nodes) and the initial trust matrix."""
@@ -76,6 +80,11 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
             graph.add_edge(
                 index[relation.a], index[relation.b], kind=relation.kind, salience=relation.salience
             )
+    if graph.number_of_edges() == 0:
+        raise WorldError(
+            f"the {scenario.network.generator if scenario.network else 'given'} network drawn for "
+            f"seed {scenario.seed} has no relations; raise network.degree or choose another seed"
+        )
     return World(states=states, graph=graph, trust=initial_trust(scenario, states, graph))
 
 
