@@ -127,3 +127,70 @@ def test_docs_claims_md_lists_every_claim():
     for claim in CLAIMS:
         assert f"## {claim.name}" in text
     assert render_markdown([], 30).splitlines()[0] == text.splitlines()[0]
+
+
+# -- mechanisms that survived mutation in v1 ---------------------------------------------------------
+
+
+def test_decay_relaxes_trust_toward_its_initial_value_from_either_side():
+    for start, moved in ((0.5, 0.9), (0.5, 0.1)):
+        model = TrustModel(scenario_from_dict(merge(dyad(start), {"trust": {"decay": 0.1}}), "t"))
+        model.trust[1, 0] = moved
+        model.step()
+        assert model.trust[1, 0] == pytest.approx(moved + 0.1 * (start - moved), abs=1e-3)
+
+
+def test_alliance_pull_leaves_states_without_allies_alone():
+    data = {
+        "name": "t",
+        "steps": 5,
+        "seed": 0,
+        "states": [
+            {"code": c, "bloc": b, "policy": "hold"}
+            for c, b in (("A", "x"), ("B", "x"), ("C", "y"), ("D", "z"))
+        ],
+        "relations": [
+            {"a": "A", "b": "B", "kind": "ally"},
+            {"a": "A", "b": "C", "kind": "rival"},
+            {"a": "B", "b": "C", "kind": "rival"},
+            {"a": "C", "b": "D", "kind": "rival"},
+        ],
+        "initial_trust": {
+            "default": 0.5,
+            "pairs": [{"from": "B", "to": "C", "value": 0.9}],
+            "symmetric_pairs": False,
+        },
+        "propagation": {"alliance_weight": 0.5, "observation_weight": 0.0},
+        "perception": {"noise": 0.0},
+        "record": {"dyads": False},
+    }
+    model = run(data)
+    assert model.trust[0, 2] > 0.6  # A is pulled toward its ally B's view of C
+    assert model.trust[2, 3] == 0.5 and model.trust[3, 2] == 0.5  # C and D have no allies
+
+
+def test_crises_count_relations_whose_escalation_index_passes_the_threshold():
+    hot = dyad(
+        0.5,
+        interventions=[
+            {"step": 1, "actor": "A", "target": "B", "action": "threaten_invasion", "duration": 5}
+        ],
+    )
+    assert records.crises(run(hot, steps=5)) == 1
+    assert records.crises(run(dyad(0.5), steps=5)) == 0
+
+
+def test_tit_for_two_tats_defects_only_after_two_defections_in_a_row():
+    data = merge(
+        dyad(0.5, ("tit_for_two_tats", "all_defect"), record={"dyads": True}), {"trust": {"paralysis": 0.0}}
+    )
+    model = TrustModel(scenario_from_dict(data, "t"))
+    model.run(30)
+    frame = model.dyad_log.frame(model)
+    a = frame[frame["source"] == "A"].sort_values("step")
+    b = frame[frame["source"] == "B"].sort_values("step")
+    escalated = (a["action"].astype(str) == "force_buildup_at_home").to_numpy()
+    hostile = (b["perceived_value"] < -0.1).to_numpy()  # what A saw of B (the neutral band is 0.1)
+    expected = np.r_[False, False, hostile[1:-1] & hostile[:-2]]
+    assert hostile.sum() >= 10 and not hostile.all()  # B's build-ups are sometimes unnoticed
+    assert (escalated == expected).all()
