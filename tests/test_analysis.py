@@ -39,7 +39,8 @@ from support import CHROMIUM, CHROMIUM_FLAGS, trustsim_command
 from typer.testing import CliRunner
 
 from trustsim.analysis import figures, stats
-from trustsim.analysis.figures import FIGURES, NotApplicable
+from trustsim.analysis.errors import NotApplicable
+from trustsim.analysis.figures import FIGURES
 from trustsim.analysis.load import HOP_MEASURES, AnalysisError, Results, load, short
 from trustsim.analysis.report import SECTIONS
 from trustsim.analysis.script import main as script_main
