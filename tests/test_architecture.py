@@ -9,17 +9,23 @@ imports may lead back to where it started. The graph is read from the source wit
 
 ``KNOWN_VIOLATIONS`` lists, by name, the arrows that break these rules today, in files being
 rewritten elsewhere (issue 14); a test fails when one of them is gone, so the list only shrinks.
+
+The same file runs the style checks CI runs: ``ruff check`` and ``ruff format --check`` over the
+repository (pyproject.toml's ``[tool.ruff]``), with ``NOT_YET_FORMATTED`` kept the same way.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "trustsim"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "trustsim"
 
 # Lowest first. A module's layer is that of its first dotted part below ``trustsim``.
 LAYERS: dict[str, int] = {
@@ -138,3 +144,32 @@ def test_each_known_violation_is_still_there_and_still_wrong(edge):
     graph.remove_edges_from(KNOWN_VIOLATIONS - {edge})
     in_cycle = any(edge[0] in group and edge[1] in group for group in nx.strongly_connected_components(graph))
     assert upward(*edge) or in_cycle, f"{edge} breaks no rule: remove it from KNOWN_VIOLATIONS"
+
+
+# -- style -----------------------------------------------------------------------------------------
+
+NOT_YET_FORMATTED: tuple[str, ...] = ("docs/sweeps.md",)
+
+
+def ruff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_ruff_check_is_clean():
+    result = ruff("check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean():
+    excluded = [arg for path in NOT_YET_FORMATTED for arg in ("--extend-exclude", path)]
+    result = ruff("format", "--check", *excluded, ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", NOT_YET_FORMATTED)
+def test_each_file_not_yet_formatted_still_is_not(path):
+    """When one is formatted, delete it from NOT_YET_FORMATTED."""
+    result = ruff("format", "--check", path)
+    assert result.returncode == 1, f"{path} is formatted now: remove it from NOT_YET_FORMATTED"
