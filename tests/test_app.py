@@ -160,6 +160,11 @@ def test_page_has_its_components():
     rc.close()
 
 
+def test_solara_serves_the_package_as_one_page():
+    routes = solara.autorouting.generate_routes(app)
+    assert [route.path for route in routes] == ["/"] and routes[0].component is app.Page
+
+
 def test_step_advances_the_counter_and_the_charts():
     _, rc = render()
     before = bytes(charts(rc).value)

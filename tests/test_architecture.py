@@ -113,7 +113,7 @@ GRAPH = import_graph()
 def test_the_graph_is_read_from_every_module():
     assert {"trustsim.config.schema", "trustsim.model.model", "trustsim.app", "trustsim.cli"} <= set(GRAPH)
     assert ("trustsim.cli", "trustsim.config.loading") in GRAPH.edges
-    assert ("trustsim.app.page", "trustsim.app.components") in GRAPH.edges
+    assert ("trustsim.app.layout", "trustsim.app.components") in GRAPH.edges
 
 
 def test_every_module_belongs_to_a_layer():

@@ -6,10 +6,14 @@ halves, the half at a state's end coloured and weighted by that state's trust in
 last step's constructive and escalatory steps as arrows; congealed dyads dotted), live charts of
 the model-level measures (``charts``, Matplotlib), sliders derived from the config schema
 (``controls``), a scenario picker (``scenarios``) and a panel to schedule an intervention in the
-running model (``components``, ``viz_model``). ``page`` puts them in Mesa's SolaraViz.
+running model (``components``, ``viz_model``). ``layout`` puts them in Mesa's SolaraViz.
 
 Solara serves this package (``SOLARA_APP=trustsim.app``) and renders its ``Page``.
 """
+
+# Solara components are named like classes (Page):
+# ruff: noqa: N802
+import solara
 
 from trustsim.app.charts import charts_figure
 from trustsim.app.controls import (
@@ -22,8 +26,8 @@ from trustsim.app.controls import (
     scenario_value,
     schema_field,
 )
+from trustsim.app.layout import COMPONENTS, GRID_LAYOUT, TrustViz, current_choice
 from trustsim.app.network import network_svg, trust_colours
-from trustsim.app.page import COMPONENTS, GRID_LAYOUT, Page, current_choice, make_page
 from trustsim.app.scenarios import (
     DEFAULT_SCENARIO,
     OVERRIDES_ENV,
@@ -34,6 +38,21 @@ from trustsim.app.scenarios import (
     scenario_choices,
 )
 from trustsim.app.viz_model import VizModel, network_layout
+
+
+@solara.component
+def Page():
+    """The app: SolaraViz for the scenario chosen in the picker."""
+    choice = current_choice.value
+    TrustViz(choice).key(f"trustviz-{choice}")
+
+
+def make_page(choice: str | None = None):
+    """The app's page, opening on a picker entry or scenario name (default: ``trustsim viz``'s)."""
+    if choice is not None:
+        current_choice.set(choice)
+    return Page()
+
 
 page = Page()
 
@@ -46,6 +65,7 @@ __all__ = [
     "SLIDER_FIELDS",
     "Choice",
     "Page",
+    "TrustViz",
     "VizModel",
     "bounds",
     "build_scenario",

@@ -1,6 +1,9 @@
-"""The page: Mesa's SolaraViz for the scenario chosen in the picker, with the app's grid cells."""
+"""SolaraViz for a picker entry, with the app's grid cells and styles.
 
-# Solara components are named like classes (Page, TrustViz):
+``Page`` itself is in ``trustsim/app/__init__.py``: Solara serves a package as one page per
+submodule that defines ``Page``, ``page`` or ``app``, so no submodule defines them."""
+
+# Solara components are named like classes (TrustViz):
 # ruff: noqa: N802
 from __future__ import annotations
 
@@ -61,17 +64,3 @@ def TrustViz(choice: str):
     with solara.Sidebar():
         ScenarioPicker(choice, current_choice.set)
     SolaraViz(model, components=list(COMPONENTS), model_params=params, name=f"trustsim: {first.config.name}")
-
-
-@solara.component
-def Page():
-    """The app: SolaraViz for the scenario chosen in the picker."""
-    choice = current_choice.value
-    TrustViz(choice).key(f"trustviz-{choice}")
-
-
-def make_page(choice: str | None = None):
-    """The app's page, opening on a picker entry or scenario name (default: ``trustsim viz``'s)."""
-    if choice is not None:
-        current_choice.set(choice)
-    return Page()
