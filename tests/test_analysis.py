@@ -35,11 +35,12 @@ import seaborn as sns
 import yaml
 from matplotlib.collections import PolyCollection, QuadMesh
 from matplotlib.figure import Figure
-from support import trustsim_command
+from support import CHROMIUM, CHROMIUM_FLAGS, trustsim_command
 from typer.testing import CliRunner
 
 from trustsim.analysis import figures, stats
-from trustsim.analysis.figures import FIGURES, NotApplicable
+from trustsim.analysis.errors import NotApplicable
+from trustsim.analysis.figures import FIGURES
 from trustsim.analysis.load import HOP_MEASURES, AnalysisError, Results, load, short
 from trustsim.analysis.report import SECTIONS
 from trustsim.analysis.script import main as script_main
@@ -58,17 +59,6 @@ STEP = {"step": STEP_AT, "actor": "S000", "action": "open_dialogue", "declared":
 ENABLED, CONGEAL = "interventions.0.enabled", "trust.congeal_rate"
 ACROSS = "initial_trust.across_bloc"
 SOBOL_MEASURES = ["mean_trust", "share_constructive", "congealed_dyads"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]  # --user-data-dir=<tmp> is Playwright's user_data_dir (it refuses the flag itself)
 SECTION_TITLES = {name: title for name, (title, _) in SECTIONS.items()}
 REPORTED = {"grid": "grid report.html", "single": None, "sobol": "sobol.html"}  # None: RUN_DIR/report.html
 DEMO_TEST = "test_demo_runs_the_quickstart_sweep_and_prints_the_report_path"

@@ -1,4 +1,4 @@
-"""The browser app (trustsim/app.py, ``trustsim viz``).
+"""The browser app (trustsim/app/, ``trustsim viz``).
 
 In-process tests render the Solara page with ``solara.render`` (no server, no browser): the
 components are there, the sliders are the schema's fields, Step and Reset work and Reset rebuilds the
@@ -12,6 +12,7 @@ and that no error shows, times each step, and keeps a screenshot and the timings
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import re
@@ -24,28 +25,21 @@ import time
 from pathlib import Path
 
 import ipyvuetify as v
+import ipywidgets as widgets
 import numpy as np
 import pytest
 import solara
+from support import CHROMIUM, CHROMIUM_FLAGS
 from typer.testing import CliRunner
 
 from trustsim import app
+from trustsim.app.charts import PNG, LiveCharts
 from trustsim.cli import app as cli
 from trustsim.config.loading import ConfigError, load_scenario, shipped_scenarios
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
 
 SHIPPED = [path.stem for path in shipped_scenarios()]
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -87,8 +81,13 @@ def status(rc) -> str:
 
 
 def svg(rc, name: str):
-    """The widget holding the SVG of the network or the charts view."""
+    """The widget holding the SVG of the network view."""
     return rc.find(solara.widgets.HTML, attributes={"class": f"trustsim-svg trustsim-{name}-svg"}).widget
+
+
+def charts(rc):
+    """The image widget showing the charts (a PNG drawn by Matplotlib)."""
+    return rc.find(widgets.Image).widget
 
 
 # -- the sliders come from the schema ---------------------------------------------------------------
@@ -111,7 +110,7 @@ def test_sliders_are_the_schema_fields_at_the_scenario_values(name):
         assert control.label == app.control_label(path)
         assert control.value == value
         assert control.is_float_slider == (field.annotation is float)
-        low, high = app._bounds(field)
+        low, high = app.bounds(field)
         assert control.min == (low if low is not None else 0)
         if high is not None and field.annotation is float:
             assert control.max == high
@@ -150,7 +149,7 @@ def test_page_has_its_components():
     assert status(rc) == "Step 0 of 150"
     network = svg(rc, "network").unsafe_innerHTML
     assert network.count("<circle") >= 13 and "United States" in network
-    assert "trust" in svg(rc, "charts").unsafe_innerHTML
+    assert charts(rc).format == "png" and bytes(charts(rc).value).startswith(b"\x89PNG")
     labels = {widget.label for widget in rc.find(v.Slider).widgets}
     assert {app.control_label(path) for path in app.SLIDER_FIELDS if not path.endswith("enabled")} <= labels
     picker = rc.find(v.Select, label="scenario").widget
@@ -162,14 +161,18 @@ def test_page_has_its_components():
     rc.close()
 
 
+def test_solara_serves_the_package_as_one_page():
+    routes = solara.autorouting.generate_routes(app)
+    assert [route.path for route in routes] == ["/"] and routes[0].component is app.Page
+
+
 def test_step_advances_the_counter_and_the_charts():
     _, rc = render()
-    charts = svg(rc, "charts")
-    before = charts.unsafe_innerHTML
+    before = bytes(charts(rc).value)
     for _ in range(3):
         button(rc, "Step").click()
     assert status(rc) == "Step 3 of 150"
-    assert charts.unsafe_innerHTML != before and "<polyline" in charts.unsafe_innerHTML
+    assert bytes(charts(rc).value) != before
     assert "step 3 of 150" in svg(rc, "network").unsafe_innerHTML
     rc.close()
 
@@ -297,12 +300,37 @@ def test_layout_is_computed_once_per_network():
     assert again.layout is first.layout
 
 
+def test_the_charts_plot_the_models_measures():
+    model = app.VizModel("europe")
+    for _ in range(5):
+        model.step()
+    (trust, mix, posture, spread) = app.charts_figure(model).axes
+    collected = model.datacollector.model_vars
+    lines = {line.get_label(): line for line in trust.lines}
+    assert lines["mean"].get_ydata() == pytest.approx(collected["mean_trust"])
+    congealed = np.asarray(collected["congealed_dyads"]) / model.n_edges
+    assert lines["congealed (share of dyads)"].get_ydata() == pytest.approx(congealed)
+    assert len(mix.collections) == 3  # constructive, neutral, escalatory stacked
+    assert posture.lines[0].get_ydata() == pytest.approx(collected["mean_posture"])
+    assert spread.get_title(loc="left") == "trust in the initiator" and not spread.patches
+    model.schedule("RUS", "limit_military_exercises", duration=3)
+    model.step()
+    spread = app.charts_figure(model).axes[3]
+    assert spread.get_title(loc="left") == "trust in RUS, the initiator"
+    assert len(spread.patches) == 1  # its three steps shaded
+    assert spread.lines[0].get_ydata() == pytest.approx(collected["trust_in_initiator_1hop"][-1:])
+
+
 def test_a_200_state_network_is_drawn_in_well_under_a_second():
+    """What a step costs the server: the network's SVG and the charts' PNG (the figure is built once
+    per model, as the page does)."""
     model = app.VizModel("random_network", **{"network.n": 200})
+    charts = LiveCharts()
+    charts.update(model).savefig(io.BytesIO(), **PNG)
     model.step()
     started = time.perf_counter()
     app.network_svg(model)
-    app.charts_svg(model)
+    charts.update(model).savefig(io.BytesIO(), **PNG)
     assert time.perf_counter() - started < 1.0
 
 
@@ -367,7 +395,7 @@ def test_in_a_browser_with_the_network_blocked():
     try:
         url = _address(server, log)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             outside: list[str] = []
             page_errors: list[str] = []
@@ -405,7 +433,6 @@ def test_in_a_browser_with_the_network_blocked():
             page.wait_for_function(
                 "document.querySelector('.trustsim-network-svg')?.innerHTML.includes('colour: trust in init')"
             )
-            assert "trust in RUS, the initiator" in page.inner_html(".trustsim-charts-svg")
             assert "RUS → USA: limit_military_exercises" in page.inner_html(".trustsim-network-svg")
             page.wait_for_timeout(300)
             page.screenshot(path=str(artifacts / "app.png"))
@@ -450,7 +477,7 @@ def _pick(page, label: str, item: str) -> None:
 def _time_steps(page, total: int, first: int, clicks: int) -> list[float]:
     """Click Step ``clicks`` times from step ``first``; each time, seconds until the counter, the
     network and the charts all show the new step."""
-    charts = page.inner_html(".trustsim-charts-svg")
+    charts = page.inner_html(".trustsim-charts")
     seconds = []
     for step in range(first, first + clicks):
         started = time.perf_counter()
@@ -459,7 +486,7 @@ def _time_steps(page, total: int, first: int, clicks: int) -> list[float]:
             """([step, total, charts]) => {
                 const counter = document.querySelector('.trustsim-step');
                 const network = document.querySelector('.trustsim-network-svg');
-                const now = document.querySelector('.trustsim-charts-svg');
+                const now = document.querySelector('.trustsim-charts');
                 return counter?.innerText === `Step ${step} of ${total}`
                     && network?.innerHTML.includes(`step ${step} of ${total}`)
                     && now && now.innerHTML !== charts;
@@ -468,5 +495,5 @@ def _time_steps(page, total: int, first: int, clicks: int) -> list[float]:
             timeout=30_000,
         )
         seconds.append(round(time.perf_counter() - started, 3))
-        charts = page.inner_html(".trustsim-charts-svg")
+        charts = page.inner_html(".trustsim-charts")
     return seconds

@@ -2,13 +2,18 @@
 
 Each test runs one check and asserts that the model meets it; tolerances are the checks' own
 (standard errors for stochastic checks, rounding or a stated bound for deterministic ones). The
-full-size run is ``python -m trustsim.validation``, which writes docs/validation.md.
+full-size run is ``python -m trustsim.validation``, which writes docs/validation.md; the last test
+fails when that page is stale.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from trustsim import validation
 from trustsim.validation import CheckResult
+from trustsim.validation.render import check_section, summary_row
 
 
 def assert_passes(result: CheckResult) -> None:
@@ -93,3 +98,38 @@ def test_validation_page_names_every_check_and_says_it_is_generated():
     assert "must not be edited by hand" in page
     for result in results:
         assert result.name in page
+
+
+# -- docs/validation.md is current ------------------------------------------------------------------
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+# Run at the page's own sizes these take minutes (about 2.5 min together on the 2-core development
+# machine), so the staleness test reruns only the others; their rows and sections must match.
+SLOW_AT_FULL_SIZE = {
+    "check_ipd_markov",
+    "check_ipd_echo_effect",
+    "check_gtft_molander",
+    "check_shared_threat",
+}
+ROUNDING = re.compile(r"-?\d(?:\.\d+)?e-(?:1[3-9]|[2-9]\d)")  # a difference of 1e-13 or less
+
+
+def _comparable(text: str) -> str:
+    """Differences at rounding level vary with the BLAS build and thread count: not compared."""
+    return ROUNDING.sub("~0", text)
+
+
+def test_the_validation_page_is_what_the_generator_writes():
+    """Regenerate with ``python -m trustsim.validation --out docs/validation.md`` when this fails."""
+    page = _comparable(PAGE.read_text())
+    intro = validation.render([]).split("**0 of 0 checks pass.**")[0]
+    assert page.startswith(intro)
+    assert f"**{len(validation.CHECKS)} of {len(validation.CHECKS)} checks pass.**" in page
+    assert page.count('<a id="check-') == len(validation.CHECKS)
+    for number, check in enumerate(validation.CHECKS, 1):
+        if check.__name__ in SLOW_AT_FULL_SIZE:
+            continue
+        result = check()
+        assert _comparable(summary_row(number, result)) in page, f"{result.name}: summary row is stale"
+        section = "\n".join(check_section(number, result))
+        assert _comparable(section) in page, f"{result.name}: section is stale"

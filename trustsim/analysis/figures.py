@@ -16,14 +16,11 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from trustsim.analysis import stats
+from trustsim.analysis.errors import NotApplicable
 from trustsim.analysis.load import HOP_MEASURES, Results, short
 
 PALETTE = "colorblind"
 sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
-
-
-class NotApplicable(Exception):
-    """This analysis does not apply to this run (the message says why)."""
 
 
 def save(figure: Figure, folder: Path, name: str) -> list[Path]:

@@ -57,7 +57,7 @@ class Results:
         if not varied:
             return pd.Series(self.name, index=self.runs.index)
         return self.runs[varied].apply(
-            lambda row: ", ".join(f"{short(p)}={_fmt(row[p])}" for p in varied), axis=1
+            lambda row: ", ".join(f"{short(p)}={format_value(row[p])}" for p in varied), axis=1
         )
 
     def tidy_steps(self) -> pd.DataFrame:
@@ -75,7 +75,8 @@ def short(path: str) -> str:
     return ".".join(parts[-2:]) if parts[-1] == "level" else parts[-1]
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A parameter value as labels show it (floats to three significant figures)."""
     if isinstance(value, float | np.floating):
         return f"{value:.3g}"
     return str(value)

@@ -12,9 +12,10 @@ import pandas as pd
 import yaml
 
 from trustsim.analysis import stats
-from trustsim.analysis.figures import FIGURES, NotApplicable, plt
-from trustsim.analysis.load import Results, short
-from trustsim.analysis.load import _fmt as _value
+from trustsim.analysis.errors import NotApplicable
+from trustsim.analysis.figures import FIGURES, plt
+from trustsim.analysis.load import Results, format_value, short
+from trustsim.execution.run import write_atomic
 
 SECTIONS = {
     "trajectories": (
@@ -119,9 +120,9 @@ def summary_sentences(results: Results) -> list[str]:
             low, high = by_value["final_mean_trust"].idxmin(), by_value["final_mean_trust"].idxmax()
             sentences.append(
                 f"The parameter that most changed the outcome was {short(parameter)}: final mean trust "
-                f"{_fmt(by_value.loc[low, 'final_mean_trust'])} at {short(parameter)} = {_value(low)}"
-                f" against {_fmt(by_value.loc[high, 'final_mean_trust'])} at {_value(high)} (probability of "
-                f"recovery {by_value.loc[low, 'recovered']:.0%} against "
+                f"{_fmt(by_value.loc[low, 'final_mean_trust'])} at {short(parameter)} = {format_value(low)}"
+                f" against {_fmt(by_value.loc[high, 'final_mean_trust'])} at {format_value(high)} "
+                f"(probability of recovery {by_value.loc[low, 'recovered']:.0%} against "
                 f"{by_value.loc[high, 'recovered']:.0%}), averaged over the other parameters."
             )
         paired = stats.paired_hop_effects(results)
@@ -243,7 +244,6 @@ def build_report(results: Results) -> str:
 
 def write_report(results: Results, out: Path | None = None) -> Path:
     out = out or results.path / "report.html"
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(build_report(results), encoding="utf-8")
-    partial.replace(out)
+    text = build_report(results)
+    write_atomic(out, lambda partial: partial.write_text(text, encoding="utf-8"))
     return out

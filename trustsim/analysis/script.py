@@ -8,7 +8,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from trustsim.analysis.figures import NotApplicable, save
+from trustsim.analysis.errors import NotApplicable
+from trustsim.analysis.figures import save
 from trustsim.analysis.load import AnalysisError, Results, load
 
 

@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from trustsim.analysis.load import HOP_MEASURES, Results, _fmt, short
+from trustsim.analysis.errors import NotApplicable
+from trustsim.analysis.load import HOP_MEASURES, Results, format_value, short
 
 HOP_LABELS = dict(zip(HOP_MEASURES, ["1 hop", "2 hops", "3 hops"], strict=True))
 ENABLED = re.compile(r"^interventions\.\d+\.enabled$")
@@ -57,7 +58,7 @@ def paired_hop_effects(results: Results) -> pd.DataFrame | None:
     others = [p for p in results.varied() if p != switch]
     steps = results.tidy_steps()
     steps["condition"] = (
-        steps[others].apply(lambda r: ", ".join(f"{short(p)}={_fmt(r[p])}" for p in others), axis=1)
+        steps[others].apply(lambda r: ", ".join(f"{short(p)}={format_value(r[p])}" for p in others), axis=1)
         if others
         else ""
     )
@@ -107,8 +108,6 @@ def kaplan_meier(times: pd.Series, horizon: int) -> pd.Series:
 
 def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> pd.DataFrame:
     """Sobol' S1/ST (SALib's sobol.analyze) or Morris mu* (morris.analyze) with 95% intervals."""
-    from trustsim.analysis.figures import NotApplicable
-
     design = results.design
     problem = results.manifest.get("design", {}).get("problem")
     if design not in ("sobol", "morris") or not problem:

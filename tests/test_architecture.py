@@ -1,0 +1,175 @@
+"""The architecture, as the import graph of the trustsim package shows it.
+
+Data flows one way (docs: STYLE.md): config -> model -> execution -> analysis / app / validation ->
+cli. A module may import its own layer's package and any lower layer, never a higher one nor a
+sibling of its layer (analysis, app and validation do not import each other), and no chain of
+imports may lead back to where it started. The graph is read from the source with ``ast``: every
+``import`` anywhere in a module counts, including those inside functions and under
+``TYPE_CHECKING``, because a reader meets them all.
+
+``KNOWN_VIOLATIONS`` lists, by name, the arrows that break these rules today, in files being
+rewritten elsewhere (issue 14); a test fails when one of them is gone, so the list only shrinks.
+
+The same file runs the style checks CI runs: ``ruff check`` and ``ruff format --check`` over the
+repository (pyproject.toml's ``[tool.ruff]``), with ``NOT_YET_FORMATTED`` kept the same way.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "trustsim"
+
+# Lowest first. A module's layer is that of its first dotted part below ``trustsim``.
+LAYERS: dict[str, int] = {
+    "config": 0,
+    "model": 1,
+    "execution": 2,
+    "analysis": 3,
+    "app": 3,
+    "validation": 3,
+    "viz_server": 3,  # the app's server
+    "cli": 4,
+}
+
+# (importer, imported): arrows up the chain or round a cycle, in files this branch may not edit.
+KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("trustsim.config.sweep", "trustsim.model.records"),
+        ("trustsim.config.loading", "trustsim.model.policies"),
+        ("trustsim.model.records", "trustsim.model.model"),
+        ("trustsim.model.agents", "trustsim.model.model"),  # under TYPE_CHECKING, for TrustModel
+    }
+)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported_names(path: Path, name: str) -> set[str]:
+    """Every ``trustsim`` module or package the file at ``path`` imports, resolved to what exists."""
+    known = modules()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # ``from trustsim.analysis import stats`` imports the module trustsim.analysis.stats
+            candidates = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names
+            ]
+        else:
+            continue
+        for candidate in candidates:
+            while candidate and candidate not in known:  # ``import a.b.c`` of a name inside a module
+                candidate = candidate.rpartition(".")[0]
+            if candidate.startswith("trustsim.") and candidate != name:
+                found.add(candidate)
+    return found
+
+
+def import_graph() -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for name, path in modules().items():
+        graph.add_node(name)
+        graph.add_edges_from((name, imported) for imported in imported_names(path, name))
+    return graph
+
+
+def layer(name: str) -> tuple[str, int | None]:
+    top = name.split(".")[1] if name.count(".") else ""
+    return top, LAYERS.get(top)
+
+
+def upward(importer: str, imported: str) -> bool:
+    """Whether the arrow runs back up the chain, or across to a sibling of the importer's layer."""
+    (top_a, a), (top_b, b) = layer(importer), layer(imported)
+    if a is None or b is None:  # trustsim/__init__.py: the package itself
+        return False
+    return b > a or (b == a and top_a != top_b)
+
+
+GRAPH = import_graph()
+
+
+def test_the_graph_is_read_from_every_module():
+    assert {"trustsim.config.schema", "trustsim.model.model", "trustsim.app", "trustsim.cli"} <= set(GRAPH)
+    assert ("trustsim.cli", "trustsim.config.loading") in GRAPH.edges
+    assert ("trustsim.app.layout", "trustsim.app.components") in GRAPH.edges
+
+
+def test_every_module_belongs_to_a_layer():
+    unplaced = [name for name in GRAPH if name != "trustsim" and layer(name)[1] is None]
+    assert unplaced == [], f"add these to LAYERS: {unplaced}"
+
+
+def test_imports_only_run_down_the_chain():
+    wrong = sorted(edge for edge in GRAPH.edges if upward(*edge) and edge not in KNOWN_VIOLATIONS)
+    assert wrong == [], (
+        "imports back up config -> model -> execution -> analysis/app/validation -> cli:\n"
+        + ("\n".join(f"  {a} imports {b}" for a, b in wrong))
+    )
+
+
+def test_there_is_no_import_cycle():
+    graph = GRAPH.copy()
+    graph.remove_edges_from(KNOWN_VIOLATIONS)
+    cycles = [sorted(group) for group in nx.strongly_connected_components(graph) if len(group) > 1]
+    assert cycles == [], f"import cycles: {cycles}"
+
+
+@pytest.mark.parametrize("edge", sorted(KNOWN_VIOLATIONS), ids=lambda e: f"{e[0]}->{e[1]}")
+def test_each_known_violation_is_still_there_and_still_wrong(edge):
+    """When a known violation is fixed, delete it from KNOWN_VIOLATIONS."""
+    assert edge in GRAPH.edges, f"{edge[0]} no longer imports {edge[1]}: remove it from KNOWN_VIOLATIONS"
+    graph = GRAPH.copy()
+    graph.remove_edges_from(KNOWN_VIOLATIONS - {edge})
+    in_cycle = any(edge[0] in group and edge[1] in group for group in nx.strongly_connected_components(graph))
+    assert upward(*edge) or in_cycle, f"{edge} breaks no rule: remove it from KNOWN_VIOLATIONS"
+
+
+# -- style -----------------------------------------------------------------------------------------
+
+NOT_YET_FORMATTED: tuple[str, ...] = ("docs/sweeps.md",)
+
+
+def ruff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_ruff_check_is_clean():
+    result = ruff("check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean():
+    excluded = [arg for path in NOT_YET_FORMATTED for arg in ("--extend-exclude", path)]
+    result = ruff("format", "--check", *excluded, ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", NOT_YET_FORMATTED)
+def test_each_file_not_yet_formatted_still_is_not(path):
+    """When one is formatted, delete it from NOT_YET_FORMATTED."""
+    result = ruff("format", "--check", path)
+    assert result.returncode == 1, f"{path} is formatted now: remove it from NOT_YET_FORMATTED"

@@ -1,0 +1,129 @@
+"""The app's controls, derived from the config schema (``trustsim/config/schema.py``).
+
+``SLIDER_FIELDS`` only names which fields get a control; its kind (slider or checkbox, integer or
+float), label, bounds and help text are read from the schema field at that path, and it starts at
+the scenario's own value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mesa.visualization import Slider
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from trustsim.config.schema import Scenario
+
+# The main trust and policy parameters that get a slider (or a checkbox): dotted paths into the
+# schema. Everything else about a control is read from the schema field at that path.
+SLIDER_FIELDS: tuple[str, ...] = (
+    "trust.negativity_bias",
+    "trust.congeal_threshold",
+    "trust.congeal_rate",
+    "trust.learning_rate",
+    "perception.noise",
+    "propagation.observation_weight",
+    "propagation.alliance_weight",
+    "altered_agenda.enabled",
+    "altered_agenda.gain",
+    "policy_params.grit.step_size",
+    "policy_params.grit.persistence",
+)
+
+
+def scenario_value(scenario: Scenario, path: str) -> Any:
+    """The scenario's value at a dotted path, e.g. ``trust.negativity_bias``."""
+    node: Any = scenario
+    for part in path.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def schema_field(path: str, scenario: Scenario | None = None) -> FieldInfo:
+    """The schema's field at a dotted path, e.g. ``trust.negativity_bias``.
+
+    The section holding it is the schema class of the scenario's section at that path (of the
+    default scenario if none is given), so no annotation is unpicked here."""
+    *sections, name = path.split(".")
+    node: BaseModel = scenario if scenario is not None else _default_scenario()
+    for part in sections:
+        node = getattr(node, part)
+    return type(node).model_fields[name]
+
+
+def _default_scenario() -> Scenario:
+    """A scenario of the schema's defaults (required fields left unset: only sections are read)."""
+    return Scenario.model_construct()
+
+
+def bounds(field: FieldInfo) -> tuple[float | None, float | None]:
+    """The field's (lower, upper) bound from its ``ge``/``gt``/``le``/``lt`` constraints."""
+    low = high = None
+    for item in field.metadata:
+        low = getattr(item, "ge", getattr(item, "gt", low))
+        high = getattr(item, "le", getattr(item, "lt", high))
+    return low, high
+
+
+def control_label(path: str) -> str:
+    """``policy_params.grit.step_size`` -> ``grit: step size``."""
+    *sections, name = path.split(".")
+    section = sections[-1].replace("_", " ") if sections else ""
+    return f"{section}: {name.replace('_', ' ')}" if section else name.replace("_", " ")
+
+
+def control_for(path: str, value: Any, scenario: Scenario | None = None) -> Slider | dict[str, Any]:
+    """A Mesa user input for the schema field at ``path``, starting at ``value``.
+
+    Bounds are the schema's; a field unbounded above gets max(1, 4 x its default, 2 x value), and an
+    integer field whose bound is far above its default is shown up to max(20, 10 x default) (the
+    schema's bound still validates what is set). Floats move in round steps of at most a hundredth
+    of the range (``slider_step``)."""
+    field = schema_field(path, scenario)
+    label = control_label(path)
+    kind = field.annotation
+    if kind is bool:
+        return {"type": "Checkbox", "value": bool(value), "label": label}
+    if kind not in (int, float):
+        raise TypeError(f"{path}: no slider for a field of type {kind!r}")
+    low, high = bounds(field)
+    default = field.default if isinstance(field.default, int | float) else value
+    low = 0 if low is None else low
+    if high is None:
+        high = max(1.0, 4 * default, 2 * value)
+    if kind is int:
+        shown = max(20, 10 * int(default), int(value))
+        return Slider(label, int(value), int(low), int(min(high, shown)), 1, dtype=int)
+    return Slider(label, float(value), float(low), float(high), slider_step(high - low), dtype=float)
+
+
+def slider_step(span: float) -> float:
+    """The round step (1, 2 or 5 times a power of ten) that cuts ``span`` into about 100 or fewer."""
+    magnitude = 10 ** math.floor(math.log10(span / 100))
+    return float(next(round(m * magnitude, 12) for m in (1, 2, 5, 10) if m * magnitude >= span / 100 - 1e-12))
+
+
+def model_params(scenario: Scenario, choice: str) -> dict[str, Any]:
+    """SolaraViz's ``model_params``: the picker entry (fixed), the seed, and one control per
+    ``SLIDER_FIELDS`` entry, each starting at the scenario's value."""
+    params: dict[str, Any] = {
+        "scenario_name": choice,
+        "seed": {"type": "InputText", "value": str(scenario.seed), "label": "seed"},
+    }
+    for path in SLIDER_FIELDS:
+        params[path] = control_for(path, scenario_value(scenario, path), scenario)
+    return params
+
+
+def parameter_help() -> list[tuple[str, str]]:
+    """(label, description) of every control, from the schema."""
+    return [(control_label(path), schema_field(path).description or "") for path in SLIDER_FIELDS]
+
+
+def shown_value(value: Any) -> str:
+    """A control's value as the status line prints it (``on``/``off`` for a checkbox)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,108 @@
+"""The model as the app runs it: ``TrustModel`` built from SolaraViz's keyword arguments, with a
+cached layout and an intervention scheduled from the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from trustsim.app.scenarios import DEFAULT_SCENARIO, build_scenario
+from trustsim.config.loading import ConfigError
+from trustsim.config.schema import Intervention
+from trustsim.model.model import TrustModel
+
+_LAYOUTS: dict[tuple, np.ndarray] = {}
+
+
+def network_layout(graph: nx.Graph) -> np.ndarray:
+    """Node positions (n x 2), computed once per graph and cached: a force-directed layout costs
+    seconds at a few hundred states, so it is never recomputed on a step or a Reset."""
+    key = (graph.number_of_nodes(), tuple(sorted(tuple(sorted(e)) for e in graph.edges)))
+    if key not in _LAYOUTS:
+        n = graph.number_of_nodes()
+        if n <= 40:
+            pos = nx.kamada_kawai_layout(graph) if nx.is_connected(graph) else nx.spring_layout(graph, seed=1)
+        else:
+            pos = nx.spring_layout(graph, seed=1, iterations=60)
+        xy = np.array([pos[i] for i in range(n)], dtype=float)
+        xy -= xy.mean(axis=0)
+        xy /= max(np.abs(xy).max(), 1e-9)
+        if len(_LAYOUTS) >= 64:  # a new seed can draw a new network: keep the latest 64
+            del _LAYOUTS[next(iter(_LAYOUTS))]
+        _LAYOUTS[key] = xy
+    return _LAYOUTS[key]
+
+
+class VizModel(TrustModel):
+    """``TrustModel`` built the way SolaraViz builds models: from keyword arguments.
+
+    ``scenario_name`` is a picker entry (or a scenario name or path), ``seed`` the seed, and every
+    other keyword a dotted config path with its value (the sliders). Mesa's Reset also passes its
+    own ``scenario`` (an empty Mesa experiment scenario); it is not ours and is ignored. A seed that
+    is not a whole number keeps the scenario's and says so in ``problem`` (shown on the page) rather
+    than failing the Reset. The model stops at the scenario's ``steps``.
+    """
+
+    def __init__(self, scenario_name: str = DEFAULT_SCENARIO, seed: int | str | None = None, **params: Any):
+        params.pop("scenario", None)
+        self.choice = scenario_name
+        self.problem = ""
+        if seed is not None and not str(seed).strip().isdigit() and str(seed).strip() != "":
+            self.problem = f"seed {str(seed).strip()!r} is not a whole number >= 0: kept the scenario's"
+            seed = None
+        super().__init__(build_scenario(scenario_name, seed, params))
+        self.layout = network_layout(self.grid.G)
+        self.bloc_names = list(np.unique([state.bloc for state in self.states]))
+        self.initiator_since = 1 if self.initiator is not None else None
+
+    def step(self) -> None:
+        super().step()
+        if self.steps >= self.config.steps:
+            self.running = False
+
+    def trust_received(self) -> np.ndarray:
+        """Mean trust each state's partners place in it: ``State.trust_received`` of every state."""
+        return np.array([state.trust_received for state in self.states])
+
+    def partners(self, code: str) -> list[str]:
+        return [self.codes[j] for j in self.neighbours(self.codes.index(code))]
+
+    def schedule(
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        step: int | None = None,
+        duration: int = 1,
+        declared: bool = False,
+    ) -> Intervention:
+        """Schedule ``actor``'s ``action`` toward ``target`` (None: every partner) from ``step``
+        (default: the next one) in the running model, as a scenario's ``interventions`` entry would,
+        and follow its spread: the actor becomes the initiator of the ``trust_in_initiator_*``
+        measures."""
+        step = self.steps + 1 if step is None else int(step)
+        item = Intervention(
+            step=step, actor=actor, action=action, target=target, duration=duration, declared=declared
+        )
+        if actor not in self.codes:
+            raise ConfigError(f"intervention: no state {actor!r}")
+        if target is not None and target not in self.partners(actor):
+            raise ConfigError(f"intervention: {target} is not a partner of {actor}")
+        if action not in self.catalog.names:
+            raise ConfigError(f"intervention: unknown action {action!r}")
+        if not self.steps < step <= self.config.steps:
+            raise ConfigError(
+                f"intervention: step must be between {self.steps + 1} and {self.config.steps} (got {step})"
+            )
+        self.config.interventions.append(item)
+        # TrustModel has no public way to add an intervention to a running model (see docs/app.md):
+        # rebuild its schedule as its constructor does, and make the actor the initiator.
+        self._scheduled = self._schedule_interventions()
+        self.initiator = self.codes.index(actor)
+        self.hops = np.full(self.n, -1)
+        for node, distance in nx.single_source_shortest_path_length(self.grid.G, self.initiator).items():
+            self.hops[node] = distance
+        self.initiator_since = self.steps + 1
+        return item
