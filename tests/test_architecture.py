@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "analysis": 3,
     "app": 3,
     "validation": 3,
+    "claims": 3,  # the essay's claims as experiments: runs models, writes docs/claims.md
     "viz_server": 3,  # the app's server
     "cli": 4,
 }
@@ -148,7 +149,7 @@ def test_each_known_violation_is_still_there_and_still_wrong(edge):
 
 # -- style -----------------------------------------------------------------------------------------
 
-NOT_YET_FORMATTED: tuple[str, ...] = ("docs/sweeps.md",)
+NOT_YET_FORMATTED: tuple[str, ...] = ()
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess[str]:

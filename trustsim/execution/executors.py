@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from multiprocessing import forkserver
@@ -57,10 +59,33 @@ def pinned_environment() -> dict[str, str]:
     return {"PYTHONSAFEPATH": "1", "PYTHONPATH": path}
 
 
+_watching: set[int] = set()
+
+
+def watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this worker process once the process ``parent`` is gone (killed with SIGKILL, say): a
+    daemon thread polls it, as the pipes a killed parent leaves open would not wake the worker."""
+    if parent in _watching:
+        return
+    _watching.add(parent)
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(70)
+            except PermissionError:
+                pass  # alive, another user's (the pid was reused: exiting is still right below)
+            if os.getppid() == 1 and parent != 1:
+                os._exit(70)  # orphaned: the fork server that started this worker is gone too
+
+    threading.Thread(target=watch, name="trustsim-parent-watch", daemon=True).start()
+
+
 def _start_worker(parent: int) -> None:
     """Pool worker initializer: exit when the sweep process dies."""
-    from trustsim.execution.sweep import watch_parent
-
     watch_parent(parent)
 
 

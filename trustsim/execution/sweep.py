@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import socket
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -37,7 +36,7 @@ import pandas as pd
 from trustsim.config.loading import ConfigError
 from trustsim.config.sweep import Sweep, scenario_with
 from trustsim.execution import designs
-from trustsim.execution.executors import make_executor, stream
+from trustsim.execution.executors import make_executor, stream, watch_parent
 from trustsim.execution.run import (
     NO_ROOM,
     _json_default,
@@ -114,31 +113,6 @@ def check_worker(code: str, parent: int | None) -> None:
         )
     if parent is not None and parent != os.getpid():
         watch_parent(parent)
-
-
-_watching: set[int] = set()
-
-
-def watch_parent(parent: int, interval: float = 0.5) -> None:
-    """Exit this worker process once the process ``parent`` is gone (killed with SIGKILL, say): a
-    daemon thread polls it, as the pipes a killed parent leaves open would not wake the worker."""
-    if parent in _watching:
-        return
-    _watching.add(parent)
-
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(70)
-            except PermissionError:
-                pass  # alive, another user's (the pid was reused: exiting is still right below)
-            if os.getppid() == 1 and parent != 1:
-                os._exit(70)  # orphaned: the fork server that started this worker is gone too
-
-    threading.Thread(target=watch, name="trustsim-parent-watch", daemon=True).start()
 
 
 def execute(task: Task) -> dict[str, Any]:
