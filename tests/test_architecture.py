@@ -11,7 +11,7 @@ imports may lead back to where it started. The graph is read from the source wit
 rewritten elsewhere (issue 14); a test fails when one of them is gone, so the list only shrinks.
 
 The same file runs the style checks CI runs: ``ruff check`` and ``ruff format --check`` over the
-repository (pyproject.toml's ``[tool.ruff]``), with ``NOT_YET_FORMATTED`` kept the same way.
+repository (pyproject.toml's ``[tool.ruff]``).
 """
 
 from __future__ import annotations
@@ -149,8 +149,6 @@ def test_each_known_violation_is_still_there_and_still_wrong(edge):
 
 # -- style -----------------------------------------------------------------------------------------
 
-NOT_YET_FORMATTED: tuple[str, ...] = ()
-
 
 def ruff(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -164,13 +162,5 @@ def test_ruff_check_is_clean():
 
 
 def test_ruff_format_is_clean():
-    excluded = [arg for path in NOT_YET_FORMATTED for arg in ("--extend-exclude", path)]
-    result = ruff("format", "--check", *excluded, ".")
+    result = ruff("format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("path", NOT_YET_FORMATTED)
-def test_each_file_not_yet_formatted_still_is_not(path):
-    """When one is formatted, delete it from NOT_YET_FORMATTED."""
-    result = ruff("format", "--check", path)
-    assert result.returncode == 1, f"{path} is formatted now: remove it from NOT_YET_FORMATTED"
