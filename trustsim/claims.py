@@ -21,8 +21,6 @@ from trustsim.config.schema import essay_catalog
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
 from trustsim.model.model import TrustModel
 
-Outcome = Callable[[list[TrustModel]], float]  # from the model after each step -> one number
-
 
 def catalog(**changes: Any) -> list[dict]:
     """The default action catalog as dicts, with ``changes`` applied to every action."""
@@ -128,7 +126,8 @@ def trust_of(observer: int, subject: int) -> Callable[[TrustModel, list], float]
     return lambda model, _: float(model.trust[observer, subject])
 
 
-def mean_dyad_trust(model: TrustModel, _: list) -> float:
+def dyad_trust(model: TrustModel) -> float:
+    """Mean trust of the dyad A - B, both directions."""
     return float((model.trust[0, 1] + model.trust[1, 0]) / 2)
 
 
@@ -141,18 +140,12 @@ def series_mean(model: TrustModel, series: list) -> float:
     return float(np.mean(series))
 
 
-def escalation_share_of(actor: int) -> Callable[[TrustModel], float]:
+def share_of(actor: int, kind: int) -> Callable[[TrustModel], float]:
+    """Share of ``actor``'s steps this step that are of ``kind`` (CONSTRUCTIVE, ESCALATORY)."""
+
     def share(model: TrustModel) -> float:
         kinds = model.catalog.kind[model.last_action[model.src == actor]]
-        return float(np.mean(kinds == ESCALATORY))
-
-    return share
-
-
-def constructive_share_of(actor: int) -> Callable[[TrustModel], float]:
-    def share(model: TrustModel) -> float:
-        kinds = model.catalog.kind[model.last_action[model.src == actor]]
-        return float(np.mean(kinds == CONSTRUCTIVE))
+        return float(np.mean(kinds == kind))
 
     return share
 
@@ -243,7 +236,7 @@ def _claims() -> list[Claim]:
             control=dyad(NEAR_THRESHOLD, LOGIT),
             ablation={"trust": {"learning_rate": 0.0}},
             outcome=series_mean,
-            measure=lambda m: float((m.trust[0, 1] + m.trust[1, 0]) / 2),
+            measure=dyad_trust,
             notes="Ablation: trust does not respond to perceived steps (learning_rate 0).",
         ),
         Claim(
@@ -274,7 +267,7 @@ def _claims() -> list[Claim]:
             control=dyad(0.1, LOGIT),
             ablation={"trust": {"learning_rate": 0.0}},
             outcome=lambda m, s: float(np.mean(s[99:])),
-            measure=lambda m: float((m.trust[0, 1] + m.trust[1, 0]) / 2),
+            measure=dyad_trust,
             steps=150,
             notes="Ablation: learning_rate 0.",
         ),
@@ -319,7 +312,7 @@ def _claims() -> list[Claim]:
             control=dyad(0.9, ("grit", "hold")),
             ablation={"trust": {"paralysis": 0.0}},
             outcome=series_mean,
-            measure=constructive_share_of(0),
+            measure=share_of(0, CONSTRUCTIVE),
             expect="negative",
             notes="Ablation: paralysis 0.",
         ),
@@ -389,7 +382,7 @@ def _claims() -> list[Claim]:
             ),
             ablation={"trust": {"provocation_discount": 0.0}},
             outcome=series_mean,
-            measure=lambda m: float((m.trust[0, 1] + m.trust[1, 0]) / 2),
+            measure=dyad_trust,
             steps=50,
             expect="negative",
             notes="Ablation: provocation_discount 0 (no one discounts a reply it provoked).",
@@ -405,7 +398,7 @@ def _claims() -> list[Claim]:
             control=dyad(0.3, ("hold", "logit"), ("security", "greedy")),
             ablation={"payoffs": {"deterrence": 0.0}},
             outcome=series_mean,
-            measure=escalation_share_of(1),
+            measure=share_of(1, ESCALATORY),
             expect="negative",
             notes="Ablation: payoffs.deterrence 0 (threatened costs do not enter decisions).",
         ),
@@ -421,7 +414,7 @@ def _claims() -> list[Claim]:
             control=dyad(0.5, ("hold", "logit")),
             ablation={"payoffs": {"fear": 0.0}, "trust": {"learning_rate": 0.0}},
             outcome=series_mean,
-            measure=escalation_share_of(1),
+            measure=share_of(1, ESCALATORY),
             notes="Ablation: fear 0 and learning_rate 0 (threats neither frighten nor inform).",
         ),
         Claim(
@@ -440,7 +433,7 @@ def _claims() -> list[Claim]:
             ),
             ablation={"actions": catalog(incentive="none")},
             outcome=series_mean,
-            measure=lambda m: float((m.trust[0, 1] + m.trust[1, 0]) / 2),
+            measure=dyad_trust,
             notes="Ablation: the catalog marks no step as a positive incentive.",
         ),
         Claim(
@@ -458,7 +451,7 @@ def _claims() -> list[Claim]:
             ),
             ablation={"altered_agenda": {"enabled": False}},
             outcome=series_mean,
-            measure=lambda m: float((m.trust[0, 1] + m.trust[1, 0]) / 2),
+            measure=dyad_trust,
             notes="Ablation: the altered agenda off.",
         ),
         Claim(

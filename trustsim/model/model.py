@@ -703,8 +703,7 @@ class TrustModel(mesa.Model):
         np.subtract(p.congeal_max, hardness, out=grow)
         np.multiply(p.congeal_rate, grow, out=grow)
         np.less(self.trust, p.congeal_threshold, out=low)
-        change.fill(0.0)
-        np.copyto(change, grow, where=low)
+        np.multiply(grow, low, out=change)  # the growth where trust is low, 0 elsewhere
         hardness += change
 
     def _update_posture(self, actions: np.ndarray, edge_trust: np.ndarray) -> None:
