@@ -65,6 +65,12 @@ class Catalog:
         return len(self.names)
 
     @cached_property
+    def kind_count(self) -> np.ndarray:
+        """Per action, the number of catalog actions of its kind (the logit's equal prior per kind)."""
+        kinds, counts = np.unique(self.kind, return_inverse=True, return_counts=True)[1:]
+        return counts[kinds].astype(float)
+
+    @cached_property
     def self_other_gap(self) -> np.ndarray:
         """Per action: self-view - other-view (the countervailing-rights gap)."""
         return self.self_view - self.other_view

@@ -321,8 +321,7 @@ class Logit(Policy):
         weights = np.exp(self.params.rationality * utility)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
-        kinds, counts = np.unique(catalog.kind, return_inverse=True, return_counts=True)[1:]
-        weights /= counts[kinds].astype(float)[:, None]
+        weights /= catalog.kind_count[:, None]
         cumulative = np.cumsum(weights, axis=0)
         below = cumulative <= dyads.draw * cumulative[-1]
         actions = np.count_nonzero(below, axis=0)
