@@ -96,13 +96,6 @@ class VizModel(TrustModel):
             raise ConfigError(
                 f"intervention: step must be between {self.steps + 1} and {self.config.steps} (got {step})"
             )
-        self.config.interventions.append(item)
-        # TrustModel has no public way to add an intervention to a running model (see docs/app.md):
-        # rebuild its schedule as its constructor does, and make the actor the initiator.
-        self._scheduled = self._schedule_interventions()
-        self.initiator = self.codes.index(actor)
-        self.hops = np.full(self.n, -1)
-        for node, distance in nx.single_source_shortest_path_length(self.grid.G, self.initiator).items():
-            self.hops[node] = distance
+        super().schedule(item)
         self.initiator_since = self.steps + 1
         return item

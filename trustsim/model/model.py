@@ -265,6 +265,18 @@ class TrustModel(mesa.Model):
         self.rival_edges = np.flatnonzero(rival)
         self.rival_salience = self.salience[rival]
 
+    def schedule(self, item) -> None:
+        """Add ``item`` (an ``Intervention``, checked by its caller) to the running model, as a
+        scenario's ``interventions`` entry would be, and make its actor the initiator followed by
+        the ``trust_in_initiator_*`` measures."""
+        self.config.interventions.append(item)
+        self._scheduled = self._schedule_interventions()
+        if item.action is not None:
+            self.initiator = self.codes.index(item.actor)
+            self.hops = np.full(self.n, -1)
+            for node, distance in nx.single_source_shortest_path_length(self.grid.G, self.initiator).items():
+                self.hops[node] = distance
+
     def _initiator_hops(self, graph: nx.Graph) -> tuple[int | None, np.ndarray]:
         """The initiator (actor of the first scheduled action, enabled or not) and every state's
         network distance from it, for charting propagation one, two and three hops away."""
