@@ -938,6 +938,54 @@ def test_logit_chooses_more_constructive_steps_at_higher_trust():
     assert flat == pytest.approx([1 / 3, 1 / 3], abs=0.09)
 
 
+def test_logit_choice_frequencies_are_the_quantal_response_probabilities():
+    """Logit.choose (compiled loops) against the closed form: over draws on an even grid, each
+    catalog action is chosen in the share exp(rationality * U) / kind_count / sum, within 1/K."""
+    from trustsim.model.catalog import Catalog
+    from trustsim.model.policies import POLICIES, Dyads
+
+    catalog = Catalog.from_actions(list(essay_catalog()))
+    T, R, P, S = 5.0, 3.0, 1.0, 0.0
+    K = 20_000
+    trust, temptation, sucker, cost_esc = 0.45, 2.0, -0.7, 0.3
+    bonus = 0.5 * catalog.positive
+    rationality = 2.0
+    draw = (np.arange(K) + 0.5) / K
+    view = Dyads(
+        edges=np.arange(K),
+        trust=np.full(K, trust),
+        other_last=np.zeros(K, dtype=np.int8),
+        other_before=np.zeros(K, dtype=np.int8),
+        other_last_value=np.zeros(K),
+        own_last=np.zeros(K, dtype=np.int8),
+        draw=draw,
+        reward=np.full(K, R),
+        bonus=bonus,
+        payoffs=(T, R, P, S),
+        catalog=catalog,
+        repertoire={},
+        temptation=np.full(K, temptation),
+        sucker=np.full(K, sucker),
+        escalation_cost=np.full(K, cost_esc),
+    )
+    policy = POLICIES["logit"](type("Params", (), {"rationality": rationality})())
+    actions, declared = policy.choose(view)
+    x, y = catalog.cooperation, trust
+    utility = (
+        (R + bonus) * x * y
+        + sucker * x * (1 - y)
+        + temptation * (1 - x) * y
+        + P * (1 - x) * (1 - y)
+        - catalog.cost
+        - (catalog.kind == -1) * cost_esc
+    )
+    weights = np.exp(rationality * (utility - utility.max())) / catalog.kind_count
+    expected = weights / weights.sum()
+    observed = np.bincount(actions, minlength=len(catalog)) / K
+    assert observed == pytest.approx(expected, abs=1.5 / K)
+    assert not declared.any()
+
+
 # -- 8. Shared threats and the altered agenda -------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from trustsim.model import kernels
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, Catalog
 
 C, N, D = 1, 0, -1  # moves: cooperate (constructive), neutral (hold), defect (escalatory)
@@ -306,23 +307,22 @@ class Logit(Policy):
         temptation = np.full(n, t) if dyads.temptation is None else dyads.temptation
         sucker = np.full(n, s) if dyads.sucker is None else dyads.sucker
         escalation_cost = np.zeros(n) if dyads.escalation_cost is None else dyads.escalation_cost
-        y = dyads.trust[None, :]
-        x = catalog.cooperation[:, None]
-        reward = dyads.reward[None, :] + np.asarray(dyads.bonus, dtype=float)[:, None]
-        utility = (
-            reward * x * y
-            + sucker[None, :] * x * (1 - y)
-            + temptation[None, :] * (1 - x) * y
-            + p * (1 - x) * (1 - y)
-            - catalog.cost[:, None]
-            - (catalog.kind == ESCALATORY)[:, None] * escalation_cost[None, :]
+        # Utilities and the inverse CDF are compiled loops; the exponential is NumPy's (vectorized).
+        exponent = kernels.logit_exponents(
+            dyads.trust,
+            dyads.reward,
+            np.asarray(dyads.bonus, dtype=float),
+            temptation,
+            sucker,
+            float(p),
+            escalation_cost,
+            catalog.cooperation,
+            catalog.cost,
+            (catalog.kind == ESCALATORY).astype(float),
+            float(self.params.rationality),
         )
-        utility -= utility.max(axis=0)
-        weights = np.exp(self.params.rationality * utility)
+        weights = np.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
-        weights /= catalog.kind_count[:, None]
-        cumulative = np.cumsum(weights, axis=0)
-        below = cumulative <= dyads.draw * cumulative[-1]
-        actions = np.count_nonzero(below, axis=0)
-        return np.minimum(actions, len(catalog) - 1), np.zeros(n, dtype=bool)
+        actions = kernels.inverse_cdf(weights, catalog.kind_count.astype(float), dyads.draw)
+        return actions, np.zeros(n, dtype=bool)
