@@ -26,15 +26,16 @@ def logit_exponents(
     escalatory: np.ndarray,
     rationality: float,
 ) -> np.ndarray:
-    """Per dyad (row) and catalog action (column): rationality * (U - max U), with U the expected
-    utility of ``Logit.choose``."""
+    """Per catalog action (row) and dyad (column): rationality * (U - max U), with U the expected
+    utility of ``Logit.choose``. Dyads run in the inner loops, over contiguous arrays, so that the
+    compiler vectorizes them."""
     n, actions = len(trust), len(cooperation)
-    exponent = np.empty((n, actions))
-    for e in range(n):
-        y = trust[e]
-        best = -np.inf
-        for a in range(actions):
-            x = cooperation[a]
+    exponent = np.empty((actions, n))
+    best = np.full(n, -np.inf)
+    for a in range(actions):
+        x = cooperation[a]
+        for e in range(n):
+            y = trust[e]
             u = (
                 (reward[e] + bonus[a]) * x * y
                 + sucker[e] * x * (1 - y)
@@ -43,28 +44,55 @@ def logit_exponents(
                 - cost[a]
                 - escalatory[a] * escalation_cost[e]
             )
-            exponent[e, a] = u
-            best = max(best, u)
-        for a in range(actions):
-            exponent[e, a] = rationality * (exponent[e, a] - best)
+            exponent[a, e] = u
+            best[e] = max(best[e], u)
+    for a in range(actions):
+        for e in range(n):
+            exponent[a, e] = rationality * (exponent[a, e] - best[e])
     return exponent
 
 
 @njit(cache=True, nogil=True)
 def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """Per row of ``weights`` (dyads x actions), scaled by 1 / ``prior``: the first action whose
-    cumulative weight exceeds draw * total, the row's total summed in order as ``np.cumsum`` does."""
-    n, actions = weights.shape
-    chosen = np.empty(n, dtype=np.int64)
-    for e in range(n):
-        total = 0.0
-        for a in range(actions):
-            total += weights[e, a] / prior[a]
-            weights[e, a] = total
-        threshold = draw[e] * total
-        below = 0
-        for a in range(actions):
-            if weights[e, a] <= threshold:
-                below += 1
-        chosen[e] = min(below, actions - 1)
-    return chosen
+    """Per column of ``weights`` (actions x dyads), each row scaled by 1 / ``prior``: the first
+    action whose cumulative weight exceeds draw * total, summed in action order as ``np.cumsum``."""
+    actions, n = weights.shape
+    total = np.zeros(n)
+    for a in range(actions):
+        for e in range(n):
+            total[e] += weights[a, e] / prior[a]
+            weights[a, e] = total[e]  # now the cumulative weight
+    threshold = draw * total
+    below = np.zeros(n, dtype=np.int64)
+    for a in range(actions):
+        for e in range(n):
+            if weights[a, e] <= threshold[e]:
+                below[e] += 1
+    return np.minimum(below, actions - 1)
+
+
+@njit(cache=True, nogil=True)
+def relax(
+    trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool
+) -> None:
+    """In place: trust += rate * (target - trust), clipped to [0, 1], except in the rows marked in
+    ``skip_rows`` and (if ``skip_diagonal``) on the diagonal, which stay exactly as they are.
+    One pass over the matrix for what NumPy does in four (decay, alliance influence)."""
+    rows, columns = trust.shape
+    for i in range(rows):
+        if skip_rows[i]:
+            continue
+        for j in range(columns):
+            if skip_diagonal and i == j:
+                continue
+            trust[i, j] = min(max(trust[i, j] + (target[i, j] - trust[i, j]) * rate, 0.0), 1.0)
+
+
+@njit(cache=True, nogil=True)
+def congeal(hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float) -> None:
+    """In place: where trust is below ``threshold``, hardness += rate * (ceiling - hardness)."""
+    rows, columns = trust.shape
+    for i in range(rows):
+        for j in range(columns):
+            if trust[i, j] < threshold:
+                hardness[i, j] += rate * (ceiling - hardness[i, j])

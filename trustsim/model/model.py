@@ -20,7 +20,7 @@ from mesa.discrete_space import Network
 from threadpoolctl import ThreadpoolController
 
 from trustsim.config.schema import Scenario
-from trustsim.model import records
+from trustsim.model import kernels, records
 from trustsim.model.agents import State
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL, Catalog
 from trustsim.model.policies import NONE, POLICIES, C, D, Dyads, N, Policy
@@ -223,10 +223,6 @@ class TrustModel(mesa.Model):
     def _build_buffers(self) -> None:
         """Work arrays that the step reuses rather than allocating n x n matrices every time."""
         n = self.n
-        self._change = np.empty((n, n))  # the change of the whole trust matrix by decay
-        self._hardening = np.empty((n, n))  # congealing: the change of hardness,
-        self._grow = np.empty((n, n))  # its growth where trust is low,
-        self._low = np.empty((n, n), dtype=bool)  # and where that is
         if self.dense:
             self._signal = np.zeros((n, n))  # signal[j, i]: evidence of edge i -> j (dense _observe)
             self._seen = np.empty((n, n))
@@ -632,17 +628,12 @@ class TrustModel(mesa.Model):
             flat = self._flat(pooled)
             flat[self.pool_renormalised] /= self.pool_weight  # elsewhere the weight is 1
             flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
-            change = pooled  # computed in place
-            change -= self.trust
-            change *= alpha
-            change[self.without_allies] = 0.0
-            np.fill_diagonal(change, 0.0)
-            self._apply_matrix(change, ALLIANCE, actor=ALLIES)
+            # trust += alpha * (pooled - trust) for states with allies, off the diagonal
+            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES)
 
         if spec.trust.decay > 0:
-            change = np.subtract(self.initial_trust, self.trust, out=self._change)
-            change *= spec.trust.decay
-            self._apply_matrix(change, DECAY, actor=NO_ACTOR)
+            nobody = np.zeros(self.n, dtype=bool)
+            self._relax(self.initial_trust, spec.trust.decay, nobody, False, DECAY, actor=NO_ACTOR)
 
         self._congeal()
 
@@ -679,28 +670,24 @@ class TrustModel(mesa.Model):
         if self.attribution is not None:
             self.attribution.add(self.steps, rows, cols, actor, action, mechanism, after - before)
 
-    def _apply_matrix(self, change: np.ndarray, mechanism: int, actor: int) -> None:
-        """Add a change of the whole matrix to trust, clipped to [0, 1], and attribute it.
-
-        In place over every entry: where the change is zero, clip(trust + 0) leaves trust (always in
-        [0, 1]) exactly as it was, so this equals updating the non-zero entries only. Those are
-        looked up only when attribution is recorded.
-        """
+    def _relax(self, target, rate, skip_rows, skip_diagonal, mechanism: int, actor: int) -> None:
+        """trust += rate * (target - trust) over the whole matrix, clipped to [0, 1], except in
+        ``skip_rows`` and (if ``skip_diagonal``) on the diagonal (``kernels.relax``, in place), and
+        attribute the change. Only the entries that changed are looked up, and only when attribution
+        is recorded."""
         if self.attribution is None:
-            np.add(self.trust, change, out=self.trust)
-            np.clip(self.trust, 0.0, 1.0, out=self.trust)
+            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
             return
-        changed = change != 0
-        flat = np.flatnonzero(changed)  # row-major, as np.nonzero(change)
-        before = self.trust_at(flat)
-        np.add(self.trust, change, out=self.trust)
-        np.clip(self.trust, 0.0, 1.0, out=self.trust)
-        after = self.trust_at(flat)
+        before = self.trust.copy()
+        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
+        changed = self.trust != before
+        flat = np.flatnonzero(changed)  # row-major, as np.nonzero(changed)
         # Row and column of each flat position, without a (slow) int64 divmod of up to n^2 entries:
         # the rows repeat in order, as many times as each row has changes.
         rows = np.repeat(np.arange(self.n), np.count_nonzero(changed, axis=1))
         cols = flat - rows * self.n
-        self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, after - before)
+        delta = self.trust.ravel()[flat] - before.ravel()[flat]
+        self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, delta)
 
     def _congeal(self) -> None:
         """Hardening of mistrust: while trust is below the threshold, hardness approaches its ceiling,
@@ -708,15 +695,10 @@ class TrustModel(mesa.Model):
         hardness += congeal_rate * (congeal_max - hardness),
 
         never 1, so congealed mistrust can still thaw under credible evidence (``_update_trust``).
-        Computed in buffers, without allocating n x n temporaries every step.
+        One compiled pass over the matrix (``kernels.congeal``), in place.
         """
         p = self.config.trust
-        hardness, change, grow, low = self.hardness, self._hardening, self._grow, self._low
-        np.subtract(p.congeal_max, hardness, out=grow)
-        np.multiply(p.congeal_rate, grow, out=grow)
-        np.less(self.trust, p.congeal_threshold, out=low)
-        np.multiply(grow, low, out=change)  # the growth where trust is low, 0 elsewhere
-        hardness += change
+        kernels.congeal(self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max)
 
     def _update_posture(self, actions: np.ndarray, edge_trust: np.ndarray) -> None:
         """Richardson (1960): dx/dt = k * sum_j w (1 - trust) cap_j x_j - a x + g, plus the
