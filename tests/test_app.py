@@ -34,6 +34,7 @@ from typer.testing import CliRunner
 
 from trustsim import app
 from trustsim.app.charts import PNG, LiveCharts
+from trustsim.app.components import settings
 from trustsim.cli import app as cli
 from trustsim.config.loading import ConfigError, load_scenario, shipped_scenarios
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
@@ -48,8 +49,10 @@ def _fresh_choice(monkeypatch):
     monkeypatch.delenv(app.SCENARIO_ENV, raising=False)
     monkeypatch.delenv(app.OVERRIDES_ENV, raising=False)
     app.current_choice.set("europe")
+    settings.set(None)
     yield
     app.current_choice.set("europe")
+    settings.set(None)
 
 
 @pytest.fixture
@@ -74,6 +77,20 @@ def render():
 
 def button(rc, label: str):
     return rc.find(v.Btn, children=[label]).widget
+
+
+def slider(rc, path: str):
+    """The sidebar's control for a schema path (its label starts with the field's and shows the value)."""
+    label = app.control_label(path)
+    kind = v.Checkbox if path.endswith("enabled") else v.Slider
+    (found,) = [w for w in rc.find(kind).widgets if w.label.split(" = ")[0] == label]
+    return found
+
+
+def pending(rc) -> str:
+    """The sidebar's note of what changes on Reset ('' when nothing is pending)."""
+    notes = [w for w in rc.find(solara.widgets.HTML).widgets if "trustsim-pending" in w.attributes.values()]
+    return notes[0].unsafe_innerHTML if notes else ""
 
 
 def status(rc) -> str:
@@ -150,7 +167,7 @@ def test_page_has_its_components():
     network = svg(rc, "network").unsafe_innerHTML
     assert network.count("<circle") >= 13 and "United States" in network
     assert charts(rc).format == "png" and bytes(charts(rc).value).startswith(b"\x89PNG")
-    labels = {widget.label for widget in rc.find(v.Slider).widgets}
+    labels = {widget.label.split(" = ")[0] for widget in rc.find(v.Slider).widgets}
     assert {app.control_label(path) for path in app.SLIDER_FIELDS if not path.endswith("enabled")} <= labels
     picker = rc.find(v.Select, label="scenario").widget
     assert set(SHIPPED) <= set(picker.items) and picker.v_model == "europe"
@@ -180,9 +197,9 @@ def test_step_advances_the_counter_and_the_charts():
 def test_reset_rebuilds_the_model_with_the_chosen_values(built):
     _, rc = render()
     button(rc, "Step").click()
-    rc.find(v.Slider, label="trust: negativity bias").widget.v_model = 4.5
-    rc.find(v.Slider, label="grit: persistence").widget.v_model = 9
-    rc.find(v.Checkbox, label="altered agenda: enabled").widget.v_model = True
+    slider(rc, "trust.negativity_bias").v_model = 4.5
+    slider(rc, "policy_params.grit.persistence").v_model = 9
+    slider(rc, "altered_agenda.enabled").v_model = True
     seed = rc.find(v.TextField, label="seed").widget
     seed.v_model = "11"
     seed.fire_event("keyup.enter", "11")  # the seed field takes its value on Enter or leaving it
@@ -202,7 +219,7 @@ def test_the_picker_opens_another_scenario_with_its_values(built):
     rc.find(v.Select, label="scenario").widget.v_model = "classic_ipd"
     assert built[-1].config.name == "classic_ipd"
     assert status(rc) == f"Step 0 of {load_scenario('classic_ipd').steps}"
-    assert rc.find(v.Slider, label="grit: step size").widget.v_model == 1.0
+    assert slider(rc, "policy_params.grit.step_size").v_model == 1.0
     rc.close()
 
 
@@ -231,6 +248,208 @@ def test_scheduling_from_the_page_reaches_the_model(built):
     rc.close()
 
 
+def test_reset_after_picking_runs_the_scenario_picked(built):
+    """The bug of issue 15: pick dyad, Reset, and the network was europe's."""
+    _, rc = render()
+    button(rc, "Step").click()
+    rc.find(v.Select, label="scenario").widget.v_model = "dyad"
+    button(rc, "Step").click()
+    button(rc, "Step").click()
+    button(rc, "Reset").click()
+    model = built[-1]
+    dyad = load_scenario("dyad")
+    assert model.config.name == "dyad" and model.steps == 0 and model.config.seed == dyad.seed
+    assert status(rc) == f"Step 0 of {dyad.steps}"
+    assert f"dyad: step 0 of {dyad.steps}" in svg(rc, "network").unsafe_innerHTML
+    button(rc, "Step").click()
+    assert (
+        built[-1] is model and model.steps == 1 and "dyad: step 1 of" in svg(rc, "network").unsafe_innerHTML
+    )
+    rc.close()
+
+
+def test_sliders_show_their_values_and_a_change_is_pending_until_reset(built):
+    _, rc = render()
+    europe = load_scenario("europe")
+    control = slider(rc, "trust.negativity_bias")
+    assert control.label == f"trust: negativity bias = {europe.trust.negativity_bias:g}"
+    assert pending(rc) == ""
+    control.v_model = 4.5
+    control = slider(rc, "trust.negativity_bias")
+    assert control.label == f"trust: negativity bias = 4.5 (this run: {europe.trust.negativity_bias:g})"
+    assert f"trust: negativity bias {europe.trust.negativity_bias:g} → 4.5" in pending(rc)
+    assert built[-1].config.trust.negativity_bias == europe.trust.negativity_bias  # not applied yet
+    seed = rc.find(v.TextField, label="seed").widget
+    seed.v_model = "5"
+    seed.fire_event("keyup.enter", "5")
+    assert f"seed {europe.seed} → 5" in pending(rc)
+    button(rc, "Reset").click()
+    assert built[-1].config.trust.negativity_bias == 4.5 and built[-1].config.seed == 5
+    assert pending(rc) == "" and slider(rc, "trust.negativity_bias").label == "trust: negativity bias = 4.5"
+    rc.close()
+
+
+def test_no_tab_bar_above_the_components():
+    """Mesa puts a "Page 0" tab above a one-page app; ours has none."""
+    _, rc = render()
+    assert rc.find(v.Tab).widgets == [] and rc.find(v.Tabs).widgets == []
+    assert len(rc.find(solara.widgets.GridLayout).widget.items) == len(app.COMPONENTS)
+    rc.close()
+
+
+def test_the_app_schedules_through_the_models_public_schedule():
+    """``schedule_step`` checks the page's input and calls ``TrustModel.schedule``, which the app
+    does not shadow with another signature."""
+    from trustsim.model.model import TrustModel
+
+    assert app.VizModel.schedule is TrustModel.schedule
+    model = app.VizModel("europe")
+    item = model.schedule_step("RUS", "limit_military_exercises", target="USA", step=2)
+    assert model.config.interventions[-1] is item and model.initiator == model.codes.index("RUS")
+
+
+def _mean_trust(model) -> list[float]:
+    return list(model.datacollector.model_vars["mean_trust"])
+
+
+def test_the_counterfactual_is_the_same_run_without_the_step_on_common_random_numbers():
+    """Scheduled at step 7 after 5 steps: the run without it is the scenario run without the step
+    (same config and seed), identical to the run with it up to step 6, and apart from step 7 on."""
+    from trustsim.model.model import TrustModel
+
+    model = app.VizModel("europe")
+    for _ in range(5):
+        model.step()
+    assert model.without is None  # europe schedules nothing
+    model.schedule_step("RUS", "limit_military_exercises", step=7, duration=8, declared=True)
+    for _ in range(15):
+        model.step()
+    with_step, without = _mean_trust(model), _mean_trust(model.without)
+    alone = TrustModel(app.build_scenario("europe"))
+    alone.run(20)
+    assert without == _mean_trust(alone)  # exactly: the same random numbers
+    scheduled = TrustModel(app.build_scenario("europe"))
+    scheduled.schedule(model.config.interventions[-1].model_copy())
+    scheduled.run(20)
+    assert with_step == _mean_trust(scheduled)  # scheduling mid-run = the step in the file
+    assert with_step[:6] == without[:6] and with_step[6:] != without[6:]
+    change = app.difference(model, "trust_in_initiator_1hop")
+    assert change[-1] == pytest.approx(
+        model.datacollector.model_vars["trust_in_initiator_1hop"][-1]
+        - model.without.datacollector.model_vars["trust_in_initiator_1hop"][-1]
+    )
+    assert change[-1] > 0  # Russia's declared limits raise its neighbours' trust in it
+
+
+def test_a_scenario_with_an_intervention_opens_with_its_counterfactual():
+    model = app.VizModel("dyad")
+    assert model.without is not None and not any(i.enabled for i in model.without.config.interventions)
+    assert all(i.enabled for i in model.config.interventions)  # the run shown keeps its own
+    step = model.config.interventions[0].step
+    for _ in range(step + 5):
+        model.step()
+    assert _mean_trust(model)[: step - 1] == _mean_trust(model.without)[: step - 1]
+
+
+def test_the_page_shows_with_and_without_after_scheduling(built):
+    _, rc = render()
+    texts = " ".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets)
+    assert "Schedule an intervention: the same run without it" in texts
+    rc.find(v.Select, label="state").widget.v_model = "RUS"
+    rc.find(v.Select, label="action").widget.v_model = "limit_military_exercises (constructive)"
+    button(rc, "Schedule").click()
+    for _ in range(3):
+        button(rc, "Step").click()
+    model = built[-1]
+    texts = " ".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets)
+    with_trust, without = _mean_trust(model)[-1], _mean_trust(model.without)[-1]
+    assert f"step 3: mean trust <b>{with_trust:.3f}</b> with, <b>{without:.3f}</b> without" in texts
+    assert len(rc.find(widgets.Image).widgets) == 2  # the live charts and with/without
+    rc.close()
+
+
+def test_saving_the_scenario_gives_a_file_trustsim_run_repeats(tmp_path):
+    """The saved YAML (seed and slider values of the last Reset, the step scheduled from the page, the
+    file's own record section) is run by `trustsim run` to the same numbers."""
+    model = app.VizModel("europe", seed="9", **{"trust.negativity_bias": 3.5})
+    for _ in range(3):
+        model.step()
+    model.schedule_step("RUS", "open_dialogue", target="USA", step=5, duration=4, declared=True)
+    for _ in range(9):
+        model.step()
+    saved = tmp_path / "saved.yaml"
+    saved.write_text(app.scenario_yaml(model, app.file_record("europe")))
+    again = load_scenario(saved)
+    assert again.seed == 9 and again.trust.negativity_bias == 3.5
+    assert again.interventions[-1].actor == "RUS" and again.interventions[-1].step == 5
+    assert again.record == load_scenario("europe").record
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(saved), "--steps", "12", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    import pandas as pd
+
+    ran = pd.read_parquet(out / "model.parquet")["mean_trust"].tolist()
+    assert ran == pytest.approx(_mean_trust(model), abs=1e-12)
+
+
+def test_exported_records_are_the_runs_measures_with_and_without(tmp_path):
+    import pandas as pd
+
+    model = app.VizModel("europe")
+    model.schedule_step("RUS", "limit_military_exercises", duration=5)
+    for _ in range(6):
+        model.step()
+    path = tmp_path / "records.csv"
+    path.write_text(app.records_csv(model))
+    records = pd.read_csv(path)
+    assert list(records.columns[:2]) == ["run", "step"]
+    for run, source in (("with", model), ("without", model.without)):
+        rows = records[records["run"] == run]
+        assert rows["step"].tolist() == list(range(1, 7))
+        for name, values in source.datacollector.model_vars.items():
+            assert rows[name].to_numpy() == pytest.approx(np.asarray(values, dtype=float), nan_ok=True)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_node_labels_do_not_overlap(name):
+    """No two labels share a pixel, and no label covers another state's node (as placed, with the
+    text widths the drawing estimates; the browser test measures the rendered boxes)."""
+    model = app.VizModel(name)
+    for steps in (0, 30):
+        for _ in range(steps):
+            model.step()
+        labels, nodes = _label_and_node_boxes(app.network_svg(model))
+        assert len(labels) == (model.n if model.n <= 80 else 0)
+        for i, (text, box) in enumerate(labels):
+            for other_text, other in labels[i + 1 :]:
+                assert not _overlap(box, other), (text, other_text)
+            for k, node in enumerate(nodes):
+                if k != i:
+                    assert not _overlap(box, node), (text, model.codes[k])
+
+
+def _label_and_node_boxes(drawing: str):
+    from trustsim.app.network import label_box
+
+    labels = [
+        (text, label_box(float(x), float(y), anchor, text, float(size)))
+        for x, y, size, anchor, text in re.findall(
+            r"<text class='label' x='([\d.-]+)' y='([\d.-]+)' font-size='([\d.]+)' text-anchor='(\w+)'[^>]*>"
+            r"([^<]*)</text>",
+            drawing,
+        )
+    ]
+    nodes = [
+        (float(x) - float(r), float(y) - float(r), float(x) + float(r), float(y) + float(r))
+        for x, y, r in re.findall(r"<circle cx='([\d.-]+)' cy='([\d.-]+)' r='([\d.-]+)' fill='#", drawing)
+    ]
+    return labels, nodes
+
+
+def _overlap(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
 # -- the model and the drawings ---------------------------------------------------------------------
 
 
@@ -238,7 +457,7 @@ def test_schedule_follows_the_initiator_and_refuses_what_cannot_happen():
     model = app.VizModel("random_network")
     model.step()
     actor = model.codes[5]
-    item = model.schedule(actor, "limit_military_exercises", step=3, duration=2, declared=True)
+    item = model.schedule_step(actor, "limit_military_exercises", step=3, duration=2, declared=True)
     assert model.initiator == 5 and model.hops[5] == 0 and model.initiator_since == 2
     model.step()
     model.step()
@@ -246,15 +465,15 @@ def test_schedule_follows_the_initiator_and_refuses_what_cannot_happen():
     assert (np.array(model.catalog.names)[model.last.actions[mine]] == item.action).all()
     assert np.isfinite(model.datacollector.model_vars["trust_in_initiator_1hop"][-1])
     with pytest.raises(ConfigError, match="not a partner"):
-        model.schedule(
+        model.schedule_step(
             actor,
             "open_dialogue",
             target=next(c for c in model.codes if c not in model.partners(actor) and c != actor),
         )
     with pytest.raises(ConfigError, match="step must be between"):
-        model.schedule(actor, "open_dialogue", step=1)
+        model.schedule_step(actor, "open_dialogue", step=1)
     with pytest.raises(ConfigError, match="unknown action"):
-        model.schedule(actor, "no_such_action")
+        model.schedule_step(actor, "no_such_action")
 
 
 def test_the_model_stops_at_the_scenarios_steps():
@@ -313,7 +532,7 @@ def test_the_charts_plot_the_models_measures():
     assert len(mix.collections) == 3  # constructive, neutral, escalatory stacked
     assert posture.lines[0].get_ydata() == pytest.approx(collected["mean_posture"])
     assert spread.get_title(loc="left") == "trust in the initiator" and not spread.patches
-    model.schedule("RUS", "limit_military_exercises", duration=3)
+    model.schedule_step("RUS", "limit_military_exercises", duration=3)
     model.step()
     spread = app.charts_figure(model).axes[3]
     assert spread.get_title(loc="left") == "trust in RUS, the initiator"
