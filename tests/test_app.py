@@ -11,6 +11,7 @@ and that no error shows, times each step, and keeps a screenshot and the timings
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -29,7 +30,7 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 import solara
-from support import CHROMIUM, CHROMIUM_FLAGS
+from support import CHROMIUM_FLAGS, require_chromium
 from typer.testing import CliRunner
 
 from trustsim import app
@@ -585,51 +586,63 @@ def test_solaras_front_end_is_installed_locally(monkeypatch, tmp_path):
 EUROPE_BUDGET, BIG_BUDGET = 0.5, 2.0  # seconds from a click on Step to the page showing that step
 
 
-def _browser_available() -> bool:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return False
-    return Path(CHROMIUM).exists()
+ARTIFACTS = Path(os.environ.get("TRUSTSIM_TEST_ARTIFACTS", ROOT / "runs" / "test-artifacts"))
 
 
-@pytest.mark.skipif(
-    not _browser_available() and not os.environ.get("CI"),
-    reason="needs playwright and /usr/bin/chromium (required in CI)",
-)
-def test_in_a_browser_with_the_network_blocked():
-    from playwright.sync_api import sync_playwright
-
-    artifacts = Path(os.environ.get("TRUSTSIM_TEST_ARTIFACTS", ROOT / "runs" / "test-artifacts"))
-    artifacts.mkdir(parents=True, exist_ok=True)
-    log = artifacts / "viz-server.log"
+@contextlib.contextmanager
+def served(name: str, *args: str):
+    """``trustsim viz`` started as a user would (``--port 0``), its address, and its log."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = ARTIFACTS / f"viz-server-{name}.log"
     trustsim = shutil.which("trustsim", path=str(Path(sys.executable).parent)) or "trustsim"
     with log.open("w") as output:
         server = subprocess.Popen(
-            [trustsim, "viz", "random_network", "--set", "network.n=200", "--port", "0"],
+            [trustsim, "viz", *args, "--port", "0"],
             stdout=output,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        url = _address(server, log)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            outside: list[str] = []
-            page_errors: list[str] = []
+        yield _address(server, log)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
-            def local_only(route):
-                if re.match(r"^(https?|wss?)://127\.0\.0\.1[:/]", route.request.url):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
 
-            page.route("**/*", local_only)
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            page.goto(url)
-            page.wait_for_selector(".trustsim-step", timeout=90_000)
+@contextlib.contextmanager
+def local_page(chromium: str, url: str):
+    """A page of ``url`` in headless Chromium with every request off this machine refused; yields
+    the page, the refused addresses and the page's script errors."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+        outside: list[str] = []
+        page_errors: list[str] = []
+
+        def local_only(route):
+            if re.match(r"^(https?|wss?)://127\.0\.0\.1[:/]", route.request.url):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", local_only)
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        page.goto(url)
+        page.wait_for_selector(".trustsim-step", timeout=90_000)
+        try:
+            yield page, outside, page_errors
+        finally:
+            browser.close()
+
+
+def test_in_a_browser_with_the_network_blocked():
+    chromium = require_chromium()  # skipped, saying why, where there is none; in CI it must run
+    artifacts = ARTIFACTS
+    with served("timing", "random_network", "--set", "network.n=200") as url:
+        with local_page(chromium, url) as (page, outside, page_errors):
             assert page.inner_text(".trustsim-step") == "Step 0 of 100"
             big = _time_steps(page, 100, 1, 4)
 
@@ -656,7 +669,6 @@ def test_in_a_browser_with_the_network_blocked():
             page.wait_for_timeout(300)
             page.screenshot(path=str(artifacts / "app.png"))
             shown = page.locator(".v-alert.error").count() + page.get_by_text("Traceback").count()
-            browser.close()
         if os.environ.get("TRUSTSIM_DOCS_SCREENSHOT"):
             shutil.copy(artifacts / "app.png", ROOT / "docs" / "app-screenshot.png")
         timings = {
@@ -671,9 +683,143 @@ def test_in_a_browser_with_the_network_blocked():
         assert shown == 0 and page_errors == []
         assert timings["europe_median"] < EUROPE_BUDGET
         assert timings["random_network_200_median"] < BIG_BUDGET
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+
+
+LABEL_CLASHES = """() => {
+    const box = e => { const b = e.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+    const apart = (a, b) => a[2] <= b[0] || b[2] <= a[0] || a[3] <= b[1] || b[3] <= a[1];
+    const svg = document.querySelector('.trustsim-network-svg svg');
+    const labels = [...svg.querySelectorAll('text.label')].map(e => [e.textContent, box(e)]);
+    const clashes = [];
+    labels.forEach(([a, boxA], i) => labels.slice(i + 1).forEach(([b, boxB]) => {
+        if (!apart(boxA, boxB)) clashes.push(a + ' / ' + b);
+    }));
+    return [labels.length, clashes];
+}"""
+
+
+def _step_to(page, step: int, total: int) -> None:
+    page.click("button:has-text('Step')")
+    page.wait_for_function(
+        "([s, total]) => document.querySelector('.trustsim-step')?.innerText === `Step ${s} of ${total}`",
+        arg=[step, total],
+        timeout=30_000,
+    )
+
+
+def _slider_label(page, label: str) -> str:
+    return page.inner_text(f".v-input__slider:has(label:text-matches('^{re.escape(label)} = ')) label")
+
+
+def test_in_a_browser_pick_reset_step_schedule_and_compare_with_and_without(tmp_path):
+    """Issue 15's walk through the app, in Chromium: no "Page 0" tab, labels apart as rendered; pick
+    dyad, step, move a slider (pending until Reset), Reset (dyad, not europe, with the new value),
+    step; pick europe, schedule Russia's declared limits on exercises, step, and read the same
+    numbers with and without the step that the model gives in-process; save the scenario and
+    export the records, and run the saved file with trustsim run."""
+    import pandas as pd
+
+    chromium = require_chromium()
+    dyad, europe = load_scenario("dyad"), load_scenario("europe")
+    with served("walk", "europe") as url, local_page(chromium, url) as (page, outside, page_errors):
+        assert page.locator(".v-tab").count() == 0 and page.get_by_text("Page 0").count() == 0
+        count, clashes = page.evaluate(LABEL_CLASHES)
+        assert count == 13 and clashes == []
+
+        _pick(page, "scenario", "dyad")
+        page.wait_for_function(
+            f"document.querySelector('.trustsim-step')?.innerText === 'Step 0 of {dyad.steps}'"
+        )
+        _step_to(page, 1, dyad.steps)
+        _step_to(page, 2, dyad.steps)
+        bias = dyad.trust.negativity_bias
+        assert _slider_label(page, "trust: negativity bias") == f"trust: negativity bias = {bias:g}"
+        page.focus(".v-input__slider:has(label:text-matches('^trust: negativity bias')) [role=slider]")
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(  # the server has every key press: the label shows the slider's value
+            """() => {
+                const input = [...document.querySelectorAll('.v-input__slider')]
+                    .find(e => e.querySelector('label')?.innerText.startsWith('trust: negativity bias'));
+                const now = input.querySelector('[role=slider]').getAttribute('aria-valuenow');
+                const pending = document.querySelector('.trustsim-pending')?.innerText ?? '';
+                return +now > 2 && input.querySelector('label').innerText.includes(`= ${+now} (`)
+                    && pending.includes(`→ ${+now}`);
+            }"""
+        )
+        moved = _slider_label(page, "trust: negativity bias")
+        new_bias = float(re.match(r"trust: negativity bias = ([\d.]+) \(this run: ", moved).group(1))
+        assert new_bias > bias and f"(this run: {bias:g})" in moved
+        assert f"trust: negativity bias {bias:g} → {new_bias:g}" in page.inner_text(".trustsim-pending")
+        assert f"dyad: step 2 of {dyad.steps}" in page.inner_html(
+            ".trustsim-network-svg"
+        )  # nothing applied yet
+
+        page.click("button:has-text('Reset')")
+        page.wait_for_function(
+            f"document.querySelector('.trustsim-step')?.innerText === 'Step 0 of {dyad.steps}'"
+        )
+        assert f"dyad: step 0 of {dyad.steps}" in page.inner_html(".trustsim-network-svg")
+        assert page.locator(".trustsim-pending").count() == 0
+        assert f"trust: negativity bias {new_bias:g}" in page.inner_text(".trustsim-values")
+        _step_to(page, 1, dyad.steps)
+        assert f"dyad: step 1 of {dyad.steps}" in page.inner_html(".trustsim-network-svg")
+
+        _pick(page, "scenario", "europe")
+        page.wait_for_function(
+            f"document.querySelector('.trustsim-step')?.innerText === 'Step 0 of {europe.steps}'"
+        )
+        assert "Schedule an intervention: the same run without it" in page.inner_text(
+            ".trustsim-counterfactual"
+        )
+        _step_to(page, 1, europe.steps)
+        _pick(page, "state", "RUS")
+        _pick(page, "action", "limit_military_exercises")
+        page.fill(".v-text-field:has(label:text-is('for steps')) input", "6")
+        page.press(".v-text-field:has(label:text-is('for steps')) input", "Enter")
+        page.click("text=declared (announced as meant to restore trust)")
+        page.click("button:has-text('Schedule')")
+        page.wait_for_selector(".v-alert:has-text('Scheduled: RUS')")
+        for step in range(2, 8):
+            _step_to(page, step, europe.steps)
+        expected = app.VizModel("europe")  # the same run in-process: same config, seed, step
+        expected.step()
+        expected.schedule_step("RUS", "limit_military_exercises", step=2, duration=6, declared=True)
+        for _ in range(6):
+            expected.step()
+        with_trust, without = _mean_trust(expected)[-1], _mean_trust(expected.without)[-1]
+        assert with_trust != without
+        shown_numbers = (
+            f"mean trust {with_trust:.3f} with, {without:.3f} without ({with_trust - without:+.3f})"
+        )
+        page.wait_for_function(
+            "text => document.querySelector('.trustsim-counterfactual')?.innerText.includes(text)",
+            arg=f"step 7: {shown_numbers}",
+        )
+        assert page.locator(".trustsim-counterfactual img").count() == 1
+
+        with page.expect_download() as saving:
+            page.click("button:has-text('Save scenario (YAML)')")
+        saved = tmp_path / saving.value.suggested_filename
+        saving.value.save_as(saved)
+        with page.expect_download() as exporting:
+            page.click("button:has-text('Export records (CSV)')")
+        records = tmp_path / exporting.value.suggested_filename
+        exporting.value.save_as(records)
+        page.screenshot(path=str(ARTIFACTS / "app-walk.png"))
+        shown = page.locator(".v-alert.error").count() + page.get_by_text("Traceback").count()
+    assert outside == [] and page_errors == [] and shown == 0
+    assert saved.name == "europe.yaml" and records.name == "europe-records.csv"
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(saved), "--steps", "7", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert pd.read_parquet(out / "model.parquet")["mean_trust"].tolist() == pytest.approx(
+        _mean_trust(expected)
+    )
+    table = pd.read_csv(records)
+    assert table[table["run"] == "without"]["mean_trust"].tolist() == pytest.approx(
+        _mean_trust(expected.without)
+    )
 
 
 def _address(server: subprocess.Popen, log: Path) -> str:

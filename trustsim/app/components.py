@@ -276,7 +276,7 @@ def SettingsPanel(model: solara.Reactive[VizModel], controls: dict, model_parame
     with solara.Row(gap="6px", style={"flex-wrap": "wrap", "margin-top": "6px"}):
         solara.FileDownload(lambda: scenario_yaml(running, file_record(running.choice)), f"{name}.yaml",
                             label="Save scenario (YAML)", icon_name=None, mime_type="text/yaml")  # fmt: skip
-        solara.FileDownload(lambda: records_csv(running), f"{name}-step{running.steps}.csv",
+        solara.FileDownload(lambda: records_csv(running), f"{name}-records.csv",
                             label="Export records (CSV)", icon_name=None, mime_type="text/csv")  # fmt: skip
 
 
