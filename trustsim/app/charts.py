@@ -139,7 +139,7 @@ def charts_figure(model: VizModel) -> Figure:
     return LiveCharts().update(model)
 
 
-DIFFERENCES = (("mean_trust", "mean trust", "#1f5fa8"), *SPREAD)
+DIFFERENCES = (("mean_trust", "mean trust", "black"), *SPREAD)
 
 
 class CounterfactualCharts:
