@@ -653,13 +653,7 @@ def test_in_a_browser_with_the_network_blocked():
             europe = _time_steps(page, 150, 1, 6)
 
             # schedule a step from the page and watch it spread
-            _pick(page, "state", "RUS")
-            _pick(page, "action", "limit_military_exercises")
-            page.fill(".v-text-field:has(label:text-is('for steps')) input", "8")
-            page.press(".v-text-field:has(label:text-is('for steps')) input", "Enter")
-            page.click("text=declared (announced as meant to restore trust)")
-            page.click("button:has-text('Schedule')")
-            page.wait_for_selector(".v-alert:has-text('Scheduled: RUS')")
+            _schedule_declared_limits(page, 8)
             _time_steps(page, 150, 7, 6)  # the step is taken at steps 7 to 14
             page.click("button:has-text('trust in initiator')")
             page.wait_for_function(
@@ -773,13 +767,7 @@ def test_in_a_browser_pick_reset_step_schedule_and_compare_with_and_without(tmp_
             ".trustsim-counterfactual"
         )
         _step_to(page, 1, europe.steps)
-        _pick(page, "state", "RUS")
-        _pick(page, "action", "limit_military_exercises")
-        page.fill(".v-text-field:has(label:text-is('for steps')) input", "6")
-        page.press(".v-text-field:has(label:text-is('for steps')) input", "Enter")
-        page.click("text=declared (announced as meant to restore trust)")
-        page.click("button:has-text('Schedule')")
-        page.wait_for_selector(".v-alert:has-text('Scheduled: RUS')")
+        _schedule_declared_limits(page, 6)
         for step in range(2, 8):
             _step_to(page, step, europe.steps)
         expected = app.VizModel("europe")  # the same run in-process: same config, seed, step
@@ -831,6 +819,17 @@ def _address(server: subprocess.Popen, log: Path) -> str:
             return found.group(1)
         time.sleep(0.2)
     raise AssertionError(f"trustsim viz printed no address: {log.read_text()}")
+
+
+def _schedule_declared_limits(page, steps: int) -> None:
+    """From the page: Russia's declared limits on military exercises, from the next step, for ``steps``."""
+    _pick(page, "state", "RUS")
+    _pick(page, "action", "limit_military_exercises")
+    page.fill(".v-text-field:has(label:text-is('for steps')) input", str(steps))
+    page.press(".v-text-field:has(label:text-is('for steps')) input", "Enter")
+    page.click("text=declared (announced as meant to restore trust)")
+    page.click("button:has-text('Schedule')")
+    page.wait_for_selector(".v-alert:has-text('Scheduled: RUS')")
 
 
 def _pick(page, label: str, item: str) -> None:

@@ -313,9 +313,10 @@ def _is_sweep(path: Path) -> bool:
     return "base" in data and "design" in data
 
 
-def _validate_sweep(path: Path) -> None:
-    """Check a sweep as ``trustsim sweep`` does before it runs anything, and print what it would run."""
-    from trustsim.config.sweep import Sweep, load_sweep
+def _planned_sweep(path: str | Path):
+    """The sweep file read, its design planned and checked against the base scenario (before any
+    run): ``(spec, base, points, runs)``, or one line and exit 2."""
+    from trustsim.config.sweep import load_sweep
     from trustsim.execution.sweep import check_design, plan
 
     try:
@@ -324,6 +325,14 @@ def _validate_sweep(path: Path) -> None:
         check_design(spec, base, points, str(path))
     except ConfigError as exc:
         fail(str(exc))
+    return spec, base, points, runs
+
+
+def _validate_sweep(path: Path) -> None:
+    """Check a sweep as ``trustsim sweep`` does before it runs anything, and print what it would run."""
+    from trustsim.config.sweep import Sweep
+
+    spec, _, points, runs = _planned_sweep(path)
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     sys.stdout.write(
         "# A sweep, as resolved; beside each key: default, bounds (or choices) and meaning.\n"
@@ -434,16 +443,10 @@ def sweep(
     import time
     from datetime import UTC, datetime
 
-    from trustsim.config.sweep import load_sweep
-    from trustsim.execution.sweep import Task, check_design, execute, plan
+    from trustsim.execution.sweep import Task, execute
 
     config = str(_sweep_path(config))
-    try:
-        spec, base = load_sweep(config)
-        points, runs = plan(spec)
-        check_design(spec, base, points, str(config))
-    except ConfigError as exc:
-        fail(str(exc))
+    spec, base, points, runs = _planned_sweep(config)
     if workers is not None and workers < 1:
         fail(f"--workers must be >= 1 (got {workers})")
     cores = workers or os.cpu_count() or 1
