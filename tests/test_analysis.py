@@ -35,7 +35,7 @@ import seaborn as sns
 import yaml
 from matplotlib.collections import PolyCollection, QuadMesh
 from matplotlib.figure import Figure
-from support import CHROMIUM, CHROMIUM_FLAGS, trustsim_command
+from support import CHROMIUM_FLAGS, require_chromium, trustsim_command
 from typer.testing import CliRunner
 
 from trustsim.analysis import figures, stats
@@ -855,18 +855,13 @@ def open_report(context: Any, path: Path, screenshot: Path) -> dict[str, Any]:
 
 
 def test_report_in_headless_chromium(reports, tmp_path_factory):
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (the browser check needs it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail(
-            "playwright is missing: pip install playwright (it drives /usr/bin/chromium; no download)"
-        )
+    chromium = require_chromium()  # skipped with the reason where there is none, failed in CI
+    from playwright.sync_api import sync_playwright
+
     folder = tmp_path_factory.mktemp("browser")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(folder / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            str(folder / "profile"), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS
         )
         try:
             seen = {

@@ -20,12 +20,13 @@ from support import trustsim_command
 from typer.testing import CliRunner
 
 from trustsim.cli import app
-from trustsim.config.loading import load_scenario, shipped_scenarios
+from trustsim.config.loading import CONFIG_DIR, load_scenario, shipped_scenarios
 from trustsim.config.schema import Scenario
 from trustsim.model.policies import POLICIES
 from trustsim.model.records import MODEL_REPORTERS
 
 SHIPPED = [path.stem for path in shipped_scenarios()]
+ROOT = Path(__file__).resolve().parents[1]
 STEPS = 15
 # dyad schedules its intervention at step 20; a shorter run is refused (see test_steps_before_an_intervention)
 STEPS_FOR = {"dyad": 25}
@@ -202,7 +203,13 @@ def test_steps_before_an_intervention(tmp_path):
     """Shortening a run below a scheduled intervention is refused, not silently dropped."""
     out = tmp_path / "out"
     result = invoke("run", "dyad", "--steps", STEPS, "--out", out)
-    assert_one_line_error(result, "dyad.yaml", "interventions.0.step", "must be <= steps (15)", "(got 20)")
+    line = assert_one_line_error(
+        result,
+        "dyad.yaml: interventions.0 (RUS: restore_diplomatic_facilities toward USA at step 20)",
+        f"is beyond --steps {STEPS}",
+        "give --steps 20 or more",
+    )
+    assert "(with --set)" not in line
     assert not out.exists()
 
 
@@ -310,14 +317,21 @@ def test_steps_and_seed_win_over_set(tmp_path):
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        (["--steps", "0"], ["steps: Input should be greater than or equal to 1", "(got 0)"]),
-        (["--seed", "-1"], ["seed: Input should be greater than or equal to 0", "(got -1)"]),
+        (
+            ["--steps", "0"],
+            ["(with --steps 0): steps: Input should be greater than or equal to 1", "(got 0)"],
+        ),
+        (
+            ["--seed", "-1"],
+            ["(with --seed -1): seed: Input should be greater than or equal to 0", "(got -1)"],
+        ),
     ],
 )
 def test_steps_and_seed_out_of_range(option, expected, tmp_path):
+    """The error names the option given (--steps, --seed), not --set."""
     out = tmp_path / "out"
     result = invoke("run", write_config(tmp_path, TINY), *option, "--out", out)
-    assert_one_line_error(result, "config.yaml (with --set)", *expected)
+    assert_one_line_error(result, "config.yaml", *expected)
     assert not out.exists()
 
 
@@ -488,15 +502,208 @@ def test_list_shows_every_policy_and_scenario():
 
 
 def test_list_shows_every_action_name_uncut():
+    """Into a pipe (80 columns is what Rich assumes there) every row is whole: names and headers."""
     from trustsim.config.schema import essay_catalog
 
     actions = invoke("list", "actions").stdout
+    assert "…" not in actions and "verifiability" in actions and "other view" in actions
     for action in essay_catalog():
-        assert re.search(rf"\b{action.name}\b", actions), action.name
+        row = next(line for line in actions.splitlines() if f" {action.name} " in line)
+        assert action.kind in row and f"{action.verifiability:.2f}" in row, row
+    assert max(len(line) for line in actions.splitlines()) > 80  # not cut at 80 columns
+    for path in shipped_scenarios():
+        description = str(yaml.safe_load(path.read_text()).get("description", "")).strip()
+        assert description.splitlines()[0] in invoke("list", "scenarios").stdout
 
 
 def test_list_unknown_section():
-    assert_one_line_error(invoke("list", "states"), "unknown 'states'", "allowed: all, scenarios, policies")
+    assert_one_line_error(
+        invoke("list", "sweep"),
+        "unknown 'sweep'",
+        "(did you mean 'sweeps'?)",
+        "allowed: all, scenarios, sweeps",
+    )
+
+
+# -- names of shipped scenarios and sweeps ---------------------------------------------------------
+
+SWEEPS = sorted(path.stem for path in (CONFIG_DIR / "sweeps").glob("*.yaml"))
+
+
+def test_a_misspelt_scenario_name_suggests_the_nearest():
+    line = assert_one_line_error(invoke("run", "eurpoe"), "eurpoe: no such file", "(did you mean 'europe'?)")
+    assert all(name in line for name in SHIPPED)
+
+
+def test_list_sweeps_and_sweep_takes_a_shipped_name():
+    listed = invoke("list", "sweeps")
+    assert listed.exit_code == 0 and SWEEPS
+    for name in SWEEPS:
+        description = str(yaml.safe_load((CONFIG_DIR / "sweeps" / f"{name}.yaml").read_text())["description"])
+        assert re.search(rf"\b{name}\b.*{re.escape(description.split()[0])}", listed.stdout), name
+    assert "quickstart" in invoke("list").stdout
+    result = invoke("sweep", "quickstart", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "quickstart: 4 design points x 6 replications = 24 runs" in result.stdout
+    assert_one_line_error(
+        invoke("sweep", "quickstrt"), "(did you mean 'quickstart'?)", "trustsim list sweeps"
+    )
+    assert_one_line_error(
+        invoke("sweep", "europe"), "europe: is a scenario, not a sweep", "trustsim run europe"
+    )
+    assert_one_line_error(invoke("run", "quickstart"), "quickstart: is a sweep", "trustsim sweep quickstart")
+
+
+@pytest.mark.parametrize("name", SWEEPS)
+def test_validate_checks_a_sweep_as_a_sweep(name):
+    """Not "base: unknown key": the file is read as a sweep, its design planned and checked."""
+    from trustsim.config.sweep import load_sweep
+    from trustsim.execution.sweep import plan
+
+    for given in (name, str(CONFIG_DIR / "sweeps" / f"{name}.yaml")):
+        result = invoke("validate", given)
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr.strip().endswith(f"{name}.yaml: valid sweep")
+        spec, _ = load_sweep(CONFIG_DIR / "sweeps" / f"{name}.yaml")
+        points, runs = plan(spec)
+        assert f"# {len(points)} design points x {spec.replications} replications = {len(runs)} runs" in (
+            result.stdout
+        )
+        data = yaml.safe_load(result.stdout)
+        assert data["name"] == spec.name and data["design"]["kind"] == spec.design.kind
+
+
+def test_validate_names_a_bad_sweep_bound_as_a_bound(tmp_path):
+    """An LHS bound outside what the parameter takes is reported as the bound, before any sample."""
+    sweep = {
+        "name": "bad_bound",
+        "base": str(CONFIG_DIR / "dyad.yaml"),
+        "steps": 30,
+        "design": {"kind": "lhs", "n": 8, "bounds": {"trust.congeal_rate": [0.01, 1.5]}},
+    }
+    path = write_config(tmp_path, sweep, "sweep.yaml")
+    for command in ("validate", "sweep"):
+        line = assert_one_line_error(
+            invoke(command, path, *(["--dry-run"] if command == "sweep" else [])),
+            "sweep.yaml: design.bounds.trust.congeal_rate: the bound 1.5 of [0.01, 1.5] is out of range",
+            "less than or equal to 1 (got 1.5)",
+        )
+        assert "design parameter" not in line  # no sampled value such as 1.2548...
+
+
+# -- validate shows every key's default, bounds and meaning -----------------------------------------
+
+
+def test_validate_annotates_every_key_with_default_bounds_and_meaning(tmp_path):
+    from trustsim.config.schema import TrustRule
+
+    result = invoke("validate", "dyad")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for name, field in TrustRule.model_fields.items():
+        line = next(line for line in lines if line.strip().startswith(f"{name}:"))
+        assert f"# default {yaml.safe_dump(field.default, default_flow_style=True).split(chr(10))[0]}" in line
+        assert field.description in line, line
+    bias = next(line for line in lines if line.strip().startswith("negativity_bias:"))
+    assert ">= 1.0, <= 10.0" in bias
+    assert "one of adaptive, bayesian" in next(line for line in lines if line.strip().startswith("rule:"))
+    assert "required" in next(line for line in lines if line.strip().startswith("- code: USA"))
+    # still a scenario trustsim run accepts, the same one
+    resolved = write_config(tmp_path, result.stdout, "resolved.yaml")
+    assert load_scenario(resolved) == load_scenario("dyad")
+
+
+def test_readme_example_config_is_configs_dyad():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## A config\n\n```yaml\n(.*?)```", readme, re.S).group(1)
+    assert yaml.safe_load(block) == yaml.safe_load((CONFIG_DIR / "dyad.yaml").read_text())
+
+
+# -- what run says ---------------------------------------------------------------------------------
+
+
+def test_set_an_item_of_a_list_the_config_lacks_is_explained():
+    line = assert_one_line_error(
+        invoke("validate", "europe", "--set", "interventions.0.actor=XXX"),
+        "--set interventions.0.actor=XXX: interventions: the config has no list interventions, so no item 0",
+        "give the whole list",
+    )
+    assert "valid list" not in line
+    assert_one_line_error(
+        invoke("validate", "dyad", "--set", "interventions.0.actor=XXX"),
+        "interventions.0.actor: no state 'XXX'; states: RUS, USA",
+    )
+
+
+def _summary_line(stdout: str) -> str:
+    return next(line for line in stdout.splitlines() if line.strip().startswith("mean trust"))
+
+
+def test_run_says_recovered_only_when_the_run_ends_above_the_threshold(tmp_path):
+    """ "Recovered" is mean trust reaching outcomes.recovery_threshold from below and ending at or above
+    it. Two cooperators from trust 0.3 until A turns to all_defect at step 12: trust rises past 0.5
+    and falls back below it, so at the default threshold the run did not recover."""
+    from trustsim.execution.run import simulate
+
+    data = yaml.safe_load(yaml.safe_dump(TINY))
+    data.update(steps=30, initial_trust={"default": 0.3})
+    data["interventions"] = [{"step": 12, "actor": "A", "policy": "all_defect"}]
+    for state in data["states"]:
+        state["policy"] = "all_cooperate"
+    config = write_config(tmp_path, data)
+    trust = simulate(load_scenario(config)).model["mean_trust"]  # indexed by step
+    threshold = load_scenario(config).outcomes.recovery_threshold
+    assert trust.max() > threshold > trust.iloc[-1]  # the case of the issue: up past it, and back
+
+    def summary(*args: str) -> str:
+        result = invoke("run", config, *args, "--out", tmp_path / f"out{len(list(tmp_path.iterdir()))}")
+        assert result.exit_code == 0, result.stderr
+        return _summary_line(result.stdout)
+
+    first = int(trust.index[trust >= threshold][0])
+    assert (
+        f"(not recovered: reached the recovery threshold {threshold:g} at step {first} but ended below it)"
+        in (summary())
+    )
+    low = float(trust.iloc[-1]) - 0.01  # crossed on the way up, and the run ends above it
+    first_low = int(trust.index[trust >= low][0])
+    held = summary("--set", f"outcomes.recovery_threshold={low}")
+    assert f"(recovered: reached the recovery threshold {low:g} at step {first_low}, ended above it)" in held
+    never = summary("--set", f"outcomes.recovery_threshold={float(trust.max()) + 0.01}")
+    assert "(not recovered: never reached the recovery threshold" in never
+
+
+def test_run_notes_a_pair_that_sets_both_directions(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(TINY))
+    data["initial_trust"] = {"default": 0.5, "pairs": [{"from": "A", "to": "B", "value": 0.2}]}
+    config = write_config(tmp_path, data)
+    result = invoke("run", config, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "note: initial_trust.pairs.0 sets A->B 0.2 and, since initial_trust.symmetric_pairs is true, "
+        "B->A 0.2 too" in result.stderr
+    )
+    assert "note:" in invoke("validate", config).stderr
+    data["initial_trust"]["symmetric_pairs"] = False
+    assert "note:" not in invoke("validate", write_config(tmp_path, data, "asym.yaml")).stderr
+    assert "note:" not in invoke("validate", "dyad").stderr  # both directions given
+
+
+def test_usage_lines_name_the_arguments():
+    for command, usage in [
+        ("run", "trustsim run [OPTIONS] CONFIG"),
+        ("validate", "trustsim validate [OPTIONS] CONFIG"),
+        ("sweep", "trustsim sweep [OPTIONS] SWEEP"),
+        ("report", "trustsim report [OPTIONS] RUN_DIR"),
+    ]:
+        result = CliRunner().invoke(app, [command], prog_name="trustsim")
+        assert result.exit_code == 2
+        assert f"Usage: {usage}" in result.stderr, result.stderr
+        assert "{" not in result.stderr.splitlines()[0]
+    assert (
+        "trustsim viz [OPTIONS] [SCENARIO]"
+        in CliRunner().invoke(app, ["viz", "--help"], prog_name="trustsim").stdout
+    )
 
 
 # -- what users see: the installed script in a subprocess ------------------------------------------

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 import yaml
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 from rich.text import Text
 
-from trustsim.config.loading import ConfigError, load_scenario, shipped_scenarios
+from trustsim.config.loading import (
+    CONFIG_DIR,
+    ConfigError,
+    _section,
+    load_scenario,
+    read_yaml,
+    resolve_config_path,
+    shipped_scenarios,
+)
 
 app = typer.Typer(
     help="trustsim: when do small constructive steps restore trust between states, "
@@ -27,6 +39,19 @@ console = Console()
 errors = Console(stderr=True)
 
 
+class Command(typer.core.TyperCommand):
+    """Usage lines name each argument as its help does (``CONFIG``, ``[SCENARIO]``): Typer writes
+    a required one as ``{config}``, which reads like a placeholder left unfilled."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, typer.core.TyperArgument):
+                name = param.display_name_raw
+                pieces.append(name if param.required or name.startswith("[") else f"[{name}]")
+        return pieces
+
+
 def fail(message: str) -> None:
     """One clear line on stderr and exit status 2: bad input, nothing written."""
     line = " ".join(message.splitlines())  # as plain text: no markup, no emoji, never wrapped
@@ -34,7 +59,9 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-ConfigArg = Annotated[str, typer.Argument(help="Scenario YAML file, or the name of one in configs/.")]
+ConfigArg = Annotated[
+    str, typer.Argument(metavar="CONFIG", help="Scenario YAML file, or the name of one in configs/.")
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override KEY=VALUE (dotted path, YAML value); repeatable."),
@@ -56,19 +83,121 @@ def _writable_folder(folder: Path, flag: str = "--out") -> bool:
     return created
 
 
+def _suggest(name: str, names: list[str]) -> str:
+    near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def _scenario_path(config: str) -> Path:
+    """A scenario file, or the name of a shipped one; one line with the nearest name if neither."""
+    path = resolve_config_path(config)
+    if path.exists() or Path(config).suffix:
+        return path
+    names = [shipped.stem for shipped in shipped_scenarios()]
+    if config in _sweep_names():
+        fail(f"{config}: is a sweep, not a scenario: trustsim sweep {config} (scenarios: {', '.join(names)})")
+    fail(
+        f"{config}: no such file, and no shipped scenario of that name{_suggest(config, names)}; "
+        f"shipped scenarios: {', '.join(names)} (trustsim list scenarios)"
+    )
+    raise AssertionError  # fail() exits
+
+
+def _sweep_names() -> list[str]:
+    return [path.stem for path in sorted((CONFIG_DIR / "sweeps").glob("*.yaml"))]
+
+
+def _sweep_path(config: str) -> Path:
+    """A sweep file, or the name of a shipped one (configs/sweeps/); one line if neither."""
+    path = Path(config)
+    if path.exists() or path.suffix:
+        return path
+    shipped = CONFIG_DIR / "sweeps" / f"{config}.yaml"
+    if shipped.is_file():
+        return shipped
+    names = _sweep_names()
+    if (CONFIG_DIR / f"{config}.yaml").is_file():
+        fail(f"{config}: is a scenario, not a sweep: trustsim run {config} (sweeps: {', '.join(names)})")
+    fail(
+        f"{config}: no such file, and no shipped sweep of that name{_suggest(config, names)}; "
+        f"shipped sweeps: {', '.join(names)} (trustsim list sweeps)"
+    )
+    raise AssertionError  # fail() exits
+
+
+BEYOND_STEPS = re.compile(r": interventions\.(\d+)\.step: must be <= steps")
+
+
 def _load(config: str, overrides: list[str] | None, steps: int | None = None, seed: int | None = None):
+    """The scenario with ``--set`` overrides, then ``--steps`` and ``--seed``; errors name the one
+    of them that applies (not ``--set`` for ``--steps``)."""
+    path = _scenario_path(config)
     extra = list(overrides or [])
-    if steps is not None:
-        extra.append(f"steps={steps}")
-    if seed is not None:
-        extra.append(f"seed={seed}")
+    flags = [f"{flag} {value}" for flag, value in (("--steps", steps), ("--seed", seed)) if value is not None]
+    for key, value in (("steps", steps), ("seed", seed)):
+        if value is not None:
+            extra.append(f"{key}={value}")
     try:
-        return load_scenario(config, extra)
+        return load_scenario(path, extra)
     except ConfigError as exc:
-        fail(str(exc))
+        message = str(exc)
+        if flags and not overrides:
+            message = message.replace(f"{path} (with --set)", f"{path} (with {' '.join(flags)})", 1)
+        beyond = BEYOND_STEPS.search(message)
+        if beyond and steps is not None:
+            message = _beyond_steps(path, overrides, int(beyond.group(1)), steps) or message
+        fail(message)
 
 
-@app.command()
+def _beyond_steps(path: Path, overrides: list[str] | None, index: int, steps: int) -> str | None:
+    """Say which intervention ``--steps`` cuts off, and what would keep it."""
+    try:
+        item = load_scenario(path, list(overrides or [])).interventions[index]
+    except (ConfigError, IndexError):
+        return None
+    what = item.action or f"a change to policy {item.policy}"
+    toward = f" toward {item.target}" if item.target else ""
+    return (
+        f"{path}: interventions.{index} ({item.actor}: {what}{toward} at step {item.step}) is beyond "
+        f"--steps {steps}: the run would end before it; give --steps {item.step} or more, or drop it "
+        "(--set interventions=[] removes every intervention)"
+    )
+
+
+def _pair_notes(scenario) -> list[str]:
+    """Initial trust pairs that also set the opposite direction (``symmetric_pairs: true``)."""
+    spec = scenario.initial_trust
+    if not spec.symmetric_pairs:
+        return []
+    given = {(pair.source, pair.target) for pair in spec.pairs}
+    return [
+        f"note: initial_trust.pairs.{i} sets {pair.source}->{pair.target} {pair.value:g} and, since "
+        f"initial_trust.symmetric_pairs is true, {pair.target}->{pair.source} {pair.value:g} too; give "
+        f"{pair.target}->{pair.source} a pair of its own, or set symmetric_pairs: false"
+        for i, pair in enumerate(spec.pairs)
+        if (pair.target, pair.source) not in given
+    ]
+
+
+def _print_notes(scenario) -> None:
+    for note in _pair_notes(scenario):
+        errors.print(note, highlight=False, markup=False, soft_wrap=True)
+
+
+def _recovery(summary: dict, threshold: float) -> str:
+    """What happened to recovery: mean trust reaching ``outcomes.recovery_threshold`` from below,
+    and where it ended (a run can cross the threshold and fall back)."""
+    final, reached = summary["final_mean_trust"], summary["time_to_recovery"]
+    if summary["initial_mean_trust"] >= threshold:
+        return f"started at or above the recovery threshold {threshold:g}"
+    if reached is None:
+        return f"not recovered: never reached the recovery threshold {threshold:g}"
+    if final >= threshold:
+        return f"recovered: reached the recovery threshold {threshold:g} at step {reached}, ended above it"
+    return f"not recovered: reached the recovery threshold {threshold:g} at step {reached} but ended below it"
+
+
+@app.command(cls=Command)
 def run(
     config: ConfigArg,
     steps: Annotated[int | None, typer.Option(help="Number of steps (overrides the config).")] = None,
@@ -83,6 +212,7 @@ def run(
     from trustsim.model.world import WorldError
 
     scenario = _load(config, set_, steps, seed)
+    _print_notes(scenario)
     out_dir = out or default_out_dir(scenario)
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"{out_dir}: exists and is not a folder; choose another --out")
@@ -126,11 +256,10 @@ def run(
             soft_wrap=True,
         )
         return
-    recovery = "never" if s["time_to_recovery"] is None else f"step {s['time_to_recovery']}"
     console.print(
         f"{scenario.name}: {scenario.steps} steps in {result.wall_time:.2f} s\n"
         f"  mean trust        {s['initial_mean_trust']:.3f} -> {s['final_mean_trust']:.3f}"
-        f" (recovered: {recovery})\n"
+        f" ({_recovery(s, scenario.outcomes.recovery_threshold)})\n"
         f"  constructive      {s['share_constructive']:.1%} of steps"
         f" (escalatory {s['share_escalatory']:.1%})\n"
         f"  congealed dyads   {s['final_congealed_dyads']} of {s['dyads']}\n"
@@ -141,18 +270,155 @@ def run(
     )
 
 
-@app.command()
-def validate(config: ConfigArg, set_: SetOpt = None) -> None:
-    """Check a scenario and print it resolved, with every default filled in."""
+@app.command(cls=Command)
+def validate(
+    config: Annotated[
+        str,
+        typer.Argument(
+            metavar="CONFIG",
+            help="Scenario or sweep YAML file, or the name of a shipped one (configs/, configs/sweeps/).",
+        ),
+    ],
+    set_: SetOpt = None,
+) -> None:
+    """Check a scenario (or a sweep) and print it resolved: every key with its value, and beside it
+    its default, bounds and meaning from the schema."""
+    from trustsim.config.schema import Scenario
+
+    path = Path(config)
+    if not path.suffix and not resolve_config_path(config).exists() and config in _sweep_names():
+        path = _sweep_path(config)
+    if path.is_file() and _is_sweep(path):
+        if set_:
+            fail(f"{path}: a sweep takes no --set; put fixed overrides in its `set:` section")
+        _validate_sweep(path)
+        return
     scenario = _load(config, set_)
     data = scenario.model_dump(mode="json", by_alias=True)
-    sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    sys.stdout.write(
+        "# Every key as resolved; beside it: default, bounds (or choices) and meaning, from the schema.\n"
+        + "\n".join(_annotated(data, Scenario))
+        + "\n"
+    )
+    _print_notes(scenario)
     errors.print(f"{config}: valid", highlight=False, markup=False, emoji=False)
 
 
-@app.command()
+def _is_sweep(path: Path) -> bool:
+    """A sweep file has a ``base`` scenario and a ``design``; a scenario has neither."""
+    try:
+        data = read_yaml(path)
+    except ConfigError as exc:
+        fail(str(exc))
+    return "base" in data and "design" in data
+
+
+def _planned_sweep(path: str | Path):
+    """The sweep file read, its design planned and checked against the base scenario (before any
+    run): ``(spec, base, points, runs)``, or one line and exit 2."""
+    from trustsim.config.sweep import load_sweep
+    from trustsim.execution.sweep import check_design, plan
+
+    try:
+        spec, base = load_sweep(path)
+        points, runs = plan(spec)
+        check_design(spec, base, points, str(path))
+    except ConfigError as exc:
+        fail(str(exc))
+    return spec, base, points, runs
+
+
+def _validate_sweep(path: Path) -> None:
+    """Check a sweep as ``trustsim sweep`` does before it runs anything, and print what it would run."""
+    from trustsim.config.sweep import Sweep
+
+    spec, _, points, runs = _planned_sweep(path)
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    sys.stdout.write(
+        "# A sweep, as resolved; beside each key: default, bounds (or choices) and meaning.\n"
+        + "\n".join(_annotated(data, Sweep))
+        + f"\n# {len(points)} design points x {spec.replications} replications = {len(runs)} runs "
+        f"({spec.design.kind} design over {', '.join(points.columns)}; base scenario {spec.base})\n"
+    )
+    errors.print(f"{path}: valid sweep", highlight=False, markup=False, emoji=False)
+
+
+def _scalar(value) -> str:
+    """A value as YAML on one line."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9)
+    return text.strip().removesuffix("\n...")
+
+
+def _field_note(field) -> str:
+    """``default 2.0; 1 to 10; How much faster ...`` for a schema field."""
+    import typing
+
+    parts = []
+    if field.is_required():
+        parts.append("required")
+    elif field.default_factory is None and not isinstance(field.default, BaseModel):
+        parts.append(f"default {_scalar(field.default)}")
+    elif field.default_factory is not None:
+        made = field.default_factory()
+        if isinstance(made, list | dict) and not made:
+            parts.append(f"default {_scalar(made)}")
+        elif isinstance(made, list):
+            parts.append(f"default: {len(made)} entries")
+    low = high = None
+    for item in field.metadata:
+        low = next((f"{'>' if name == 'gt' else '>='} {getattr(item, name)}" for name in ("ge", "gt")
+                    if getattr(item, name, None) is not None), low)  # fmt: skip
+        high = next((f"{'<' if name == 'lt' else '<='} {getattr(item, name)}" for name in ("le", "lt")
+                     if getattr(item, name, None) is not None), high)  # fmt: skip
+    if low or high:
+        parts.append(", ".join(bound for bound in (low, high) if bound))
+    choices = [arg for arg in typing.get_args(field.annotation) if isinstance(arg, str)]
+    if typing.get_origin(field.annotation) is typing.Literal:
+        parts.append("one of " + ", ".join(choices))
+    if field.description:
+        parts.append(field.description)
+    return "; ".join(parts)
+
+
+def _annotated(data: dict, model: type[BaseModel], indent: str = "") -> list[str]:
+    """``data`` as block YAML, each key followed by its schema note as a comment. A list of
+    sections is annotated on its first item (every item has the same keys)."""
+    lines: list[str] = []
+    fields = {field.alias or name: field for name, field in model.model_fields.items()}
+    for key, value in data.items():
+        field = fields.get(key)
+        section = _section(field.annotation) if field is not None else None
+        text = _field_note(field) if field is not None else ""
+        if section is not None and not field.description and section.__doc__:
+            text = "; ".join(part for part in (text, section.__doc__.strip().splitlines()[0]) if part)
+        note = f"  # {text}" if text else ""
+        if isinstance(value, dict) and value and section is not None:
+            lines.append(f"{indent}{key}:{note}")
+            lines.extend(_annotated(value, section, indent + "  "))
+        elif isinstance(value, list) and value and section is not None and isinstance(value[0], dict):
+            lines.append(f"{indent}{key}:{note}")
+            for i, item in enumerate(value):
+                body = _annotated(item, section, indent + "    ") if i == 0 else [
+                    f"{indent}    {k}: {_scalar(v)}" for k, v in item.items()
+                ]  # fmt: skip
+                lines.append(f"{indent}  - {body[0].lstrip()}")
+                lines.extend(body[1:])
+        elif isinstance(value, dict) and value:
+            lines.append(f"{indent}{key}:{note}")
+            lines.extend(f"{indent}  {k}: {_scalar(v)}" for k, v in value.items())
+        else:
+            lines.append(f"{indent}{key}: {_scalar(value)}{note}")
+    return lines
+
+
+@app.command(cls=Command)
 def sweep(
-    config: Annotated[Path, typer.Argument(help="Sweep YAML file (see configs/sweeps/).")],
+    config: Annotated[
+        str,
+        typer.Argument(
+            metavar="SWEEP", help="Sweep YAML file, or the name of a shipped one (trustsim list sweeps)."
+        ),
+    ],
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default runs/<sweep>-<UTC time>); rerun to resume.")
     ] = None,
@@ -177,15 +443,10 @@ def sweep(
     import time
     from datetime import UTC, datetime
 
-    from trustsim.config.sweep import load_sweep
-    from trustsim.execution.sweep import Task, check_design, execute, plan
+    from trustsim.execution.sweep import Task, execute
 
-    try:
-        spec, base = load_sweep(config)
-        points, runs = plan(spec)
-        check_design(spec, base, points, str(config))
-    except ConfigError as exc:
-        fail(str(exc))
+    config = str(_sweep_path(config))
+    spec, base, points, runs = _planned_sweep(config)
     if workers is not None and workers < 1:
         fail(f"--workers must be >= 1 (got {workers})")
     cores = workers or os.cpu_count() or 1
@@ -270,9 +531,11 @@ def sweep(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=Command)
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A folder written by trustsim run or trustsim sweep.")],
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="A folder written by trustsim run or trustsim sweep.")
+    ],
     out: Annotated[
         Path | None, typer.Option(help="HTML file to write (default RUN_DIR/report.html).")
     ] = None,
@@ -310,13 +573,15 @@ def demo(
     """Run configs/sweeps/quickstart.yaml and write its report.html; prints the report's path."""
     from datetime import UTC, datetime
 
-    from trustsim.config.loading import CONFIG_DIR
-
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = out or Path("runs") / f"quickstart-{stamp}"
     try:
         sweep(
-            CONFIG_DIR / "sweeps" / "quickstart.yaml", out=out_dir, workers=workers, dask=None, dry_run=False
+            str(CONFIG_DIR / "sweeps" / "quickstart.yaml"),
+            out=out_dir,
+            workers=workers,
+            dask=None,
+            dry_run=False,
         )
     except typer.Exit as exc:
         if exc.exit_code:
@@ -353,10 +618,13 @@ def claims(
     console.print(f"{held} of {len(results)} claims hold; written to {out}")
 
 
-@app.command()
+@app.command(cls=Command)
 def viz(
     config: Annotated[
-        str, typer.Argument(help="Scenario to open: a YAML file, or the name of one in configs/.")
+        str,
+        typer.Argument(
+            metavar="[SCENARIO]", help="Scenario to open: a YAML file, or the name of one in configs/."
+        ),
     ] = "europe",
     host: Annotated[
         str,
@@ -408,10 +676,10 @@ def _parse_payoffs(text: str) -> tuple[float, float, float, float]:
     return values
 
 
-@app.command()
+@app.command(cls=Command)
 def match(
-    policy_a: Annotated[str, typer.Argument(help="Policy of player A.")],
-    policy_b: Annotated[str, typer.Argument(help="Policy of player B.")],
+    policy_a: Annotated[str, typer.Argument(metavar="A", help="Policy of player A.")],
+    policy_b: Annotated[str, typer.Argument(metavar="B", help="Policy of player B.")],
     turns: Annotated[int, typer.Option(help="Turns per match.")] = 200,
     noise: Annotated[float, typer.Option(help="Probability each intended move is flipped.")] = 0.0,
     repetitions: Annotated[int, typer.Option(help="Independent matches.")] = 100,
@@ -461,45 +729,46 @@ def match(
     console.print(table)
 
 
-@app.command("list")
+LISTS = ("all", "scenarios", "sweeps", "policies", "actions")
+
+
+@app.command("list", cls=Command)
 def list_(
-    what: Annotated[str, typer.Argument(help="scenarios, policies, actions or all.")] = "all",
+    what: Annotated[
+        str, typer.Argument(metavar="[WHAT]", help="scenarios, sweeps, policies, actions or all.")
+    ] = "all",
 ) -> None:
-    """Show the shipped scenarios, the registered policies and the default actions."""
+    """Show the shipped scenarios and sweeps, the registered policies and the default actions."""
     from trustsim.config.schema import essay_catalog
     from trustsim.model.policies import POLICIES
 
-    if what not in ("all", "scenarios", "policies", "actions"):
-        fail(f"list: unknown {what!r}; allowed: all, scenarios, policies, actions")
+    if what not in LISTS:
+        fail(f"list: unknown {what!r}{_suggest(what, list(LISTS))}; allowed: {', '.join(LISTS)}")
     if what in ("all", "scenarios"):
-        table = Table(
-            Column("scenario", no_wrap=True),
-            "description",
-            title="Scenarios (configs/)",
-            title_justify="left",
-        )
+        table = Table(Column("scenario", no_wrap=True), "description", title="Scenarios (configs/)",
+                      title_justify="left")  # fmt: skip
         for path in shipped_scenarios():
-            data = yaml.safe_load(path.read_text()) or {}
-            table.add_row(
-                path.stem,
-                str(data.get("description", "")).strip().splitlines()[0:1][0]
-                if data.get("description")
-                else "",
-            )
-        console.print(table)
+            table.add_row(path.stem, _description(path))
+        _print_table(table)
+    if what in ("all", "sweeps"):
+        table = Table(Column("sweep", no_wrap=True), "description", title="Sweeps (configs/sweeps/)",
+                      title_justify="left")  # fmt: skip
+        for name in _sweep_names():
+            table.add_row(name, _description(CONFIG_DIR / "sweeps" / f"{name}.yaml"))
+        _print_table(table)
     if what in ("all", "policies"):
         table = Table(Column("policy", no_wrap=True), "what it does", title="Policies", title_justify="left")
         for name, cls in sorted(POLICIES.items()):
             table.add_row(name, (cls.__doc__ or "").strip().splitlines()[0])
-        console.print(table)
+        _print_table(table)
     if what in ("all", "actions"):
         table = Table(
             Column("action", no_wrap=True),  # names are what configs use: never cut them
             Column("kind", no_wrap=True),
-            "self view",
-            "other view",
-            "cost",
-            "verifiable",
+            Column("self view", no_wrap=True),
+            Column("other view", no_wrap=True),
+            Column("cost", no_wrap=True),
+            Column("verifiability", no_wrap=True),
             title="Actions (default catalog)",
             title_justify="left",
         )
@@ -512,7 +781,28 @@ def list_(
                 f"{action.cost:.2f}",
                 f"{action.verifiability:.2f}",
             )
+        _print_table(table)
+
+
+def _description(path: Path) -> str:
+    """The first line of a shipped file's ``description``."""
+    try:
+        text = str(read_yaml(path).get("description", "")).strip()
+    except ConfigError:
+        return ""
+    return text.splitlines()[0] if text else ""
+
+
+def _print_table(table: Table) -> None:
+    """A table at its full width: into a pipe or a file nothing is cut or wrapped at 80 columns (the
+    width Rich assumes there); in a terminal, long descriptions wrap and nothing is cut."""
+    for column in table.columns:
+        column.overflow = "fold"
+    if console.is_terminal:
         console.print(table)
+        return
+    width = console.measure(table, options=console.options.update_width(10_000)).maximum
+    Console(width=width, highlight=False).print(table, crop=False)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ Solara serves this package (``SOLARA_APP=trustsim.app``) and renders its ``Page`
 # ruff: noqa: N802
 import solara
 
-from trustsim.app.charts import charts_figure
+from trustsim.app.charts import charts_figure, difference
 from trustsim.app.controls import (
     SLIDER_FIELDS,
     bounds,
@@ -26,6 +26,7 @@ from trustsim.app.controls import (
     scenario_value,
     schema_field,
 )
+from trustsim.app.export import records_csv, records_frame, scenario_yaml
 from trustsim.app.layout import COMPONENTS, GRID_LAYOUT, TrustViz, current_choice
 from trustsim.app.network import network_svg, trust_colours
 from trustsim.app.scenarios import (
@@ -34,6 +35,7 @@ from trustsim.app.scenarios import (
     SCENARIO_ENV,
     Choice,
     build_scenario,
+    file_record,
     initial_choice,
     scenario_choices,
 )
@@ -73,6 +75,8 @@ __all__ = [
     "control_for",
     "control_label",
     "current_choice",
+    "difference",
+    "file_record",
     "initial_choice",
     "make_page",
     "model_params",
@@ -80,8 +84,11 @@ __all__ = [
     "network_svg",
     "page",
     "parameter_help",
+    "records_csv",
+    "records_frame",
     "scenario_choices",
     "scenario_value",
+    "scenario_yaml",
     "schema_field",
     "trust_colours",
 ]

@@ -3,7 +3,8 @@ model-level measures the model collects every step (``trustsim.model.records.MOD
 
 One figure of four panels: trust (mean, within and across blocs, and the share of dyads
 congealed), the action mix, mean posture, and trust in the initiator of a scheduled step one, two
-and three relations away, its scheduled steps shaded. ``LiveCharts`` builds the figure once per
+and three relations away, its scheduled steps shaded; and ``CounterfactualCharts``, the run beside
+the same run without its interventions. ``LiveCharts`` builds the figure once per
 model and only moves its data on a step: building the axes and ticks is most of what a fresh
 figure costs (docs/app.md, "Responsiveness").
 """
@@ -136,3 +137,54 @@ class LiveCharts:
 def charts_figure(model: VizModel) -> Figure:
     """The live charts of the model's steps so far, in a new figure."""
     return LiveCharts().update(model)
+
+
+DIFFERENCES = (("mean_trust", "mean trust", "black"), *SPREAD)
+
+
+class CounterfactualCharts:
+    """The run with its interventions beside the same run without them (common random numbers):
+    mean trust in both, and the difference with minus without, of mean trust and of trust in the
+    initiator one, two and three relations away. Built once, then ``update``d like ``LiveCharts``."""
+
+    def __init__(self) -> None:
+        self.figure = Figure(figsize=(5.6, 2.9), dpi=DPI)
+        self.figure.subplots_adjust(left=0.09, right=0.98, top=0.75, bottom=0.17, wspace=0.3)
+        self.both, self.difference = self.figure.subplots(1, 2, sharex=True)
+        self.with_line = self.both.plot([], [], color="#1f5fa8", lw=1.5, label="with")[0]
+        self.without_line = self.both.plot([], [], color="#888", lw=1.5, ls="--", label="without")[0]
+        self.difference.axhline(0.0, color="#999", lw=0.8)
+        self.difference_lines = {
+            name: self.difference.plot([], [], color=colour, lw=1.5, label=label)[0]
+            for name, label, colour in DIFFERENCES
+        }
+        for axes, title in ((self.both, "mean trust"), (self.difference, "with minus without")):
+            axes.set_title(title, fontsize=9, loc="left", pad=22)
+            axes.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+            axes.yaxis.set_major_locator(MaxNLocator(4))
+            axes.tick_params(labelsize=7, length=2)
+            axes.set_xlabel("step", fontsize=8)
+            axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, **LEGEND)
+        self.both.set_ylim(0.0, 1.0)
+
+    def update(self, model: VizModel) -> Figure:
+        assert model.without is not None
+        with_trust, without_trust = measure(model, "mean_trust"), measure(model.without, "mean_trust")
+        steps = np.arange(1, len(with_trust) + 1)
+        self.both.set_xlim(0, max(10, model.steps + 1))
+        self.with_line.set_data(steps, with_trust)
+        self.without_line.set_data(steps, without_trust)
+        spread = []
+        for name, line in self.difference_lines.items():
+            change = difference(model, name)
+            line.set_data(steps, change)
+            spread.extend(change[np.isfinite(change)])
+        top = max(0.02, float(np.max(np.abs(spread))) * 1.15 if spread else 0.02)
+        self.difference.set_ylim(-top, top)
+        return self.figure
+
+
+def difference(model: VizModel, name: str) -> np.ndarray:
+    """A measure of the run minus the same measure of its counterfactual, step by step."""
+    assert model.without is not None
+    return measure(model, name) - measure(model.without, name)

@@ -1,20 +1,30 @@
-"""The app's Solara components: the network, the charts, the status line, the intervention panel
-and the scenario picker. Each takes the model SolaraViz holds and redraws after every step."""
+"""The app's Solara components: the network, the charts, the status line, the intervention panel,
+the counterfactual, the scenario picker and the settings (seed and sliders, saving and exporting).
+Each takes the model SolaraViz holds and redraws after every step."""
 
 # Solara components are named like classes (NetworkView, ...):
 # ruff: noqa: N802
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 from typing import cast
 
 import solara
 from mesa.visualization.utils import force_update, update_counter
 
-from trustsim.app.charts import PNG, LiveCharts
-from trustsim.app.controls import SLIDER_FIELDS, control_label, parameter_help, scenario_value, shown_value
+from trustsim.app.charts import PNG, CounterfactualCharts, LiveCharts, difference, measure
+from trustsim.app.controls import (
+    SLIDER_FIELDS,
+    Settings,
+    control_label,
+    parameter_help,
+    scenario_value,
+    shown_value,
+)
+from trustsim.app.export import records_csv, scenario_yaml
 from trustsim.app.network import COLOUR_MODES, KIND_NAMES, network_svg
-from trustsim.app.scenarios import scenario_choices
+from trustsim.app.scenarios import file_record, scenario_choices
 from trustsim.app.viz_model import VizModel
 from trustsim.config.loading import ConfigError, read_yaml
 from trustsim.config.schema import Intervention
@@ -65,12 +75,12 @@ def StatusView(model: VizModel):
                 f"escalatory <b>{escalatory}</b> of {model.n_edges} directed steps · congealed dyads "
                 f"<b>{congealed_dyads(model)}</b> · shared threat <b>{model.last.threat:.2f}</b>"
             )
-        values = [f"seed {model.config.seed}"]
+        values = [f"this run: seed {model.config.seed}"]
         values += [
             f"{control_label(path)} {shown_value(scenario_value(model.config, path))}"
             for path in SLIDER_FIELDS
         ]
-        solara.Text("This run: " + " · ".join(values), classes=["trustsim-values"],
+        solara.Text(" · ".join(values), classes=["trustsim-values"],
                     style={"font-size": "0.8em", "color": "#555"})  # fmt: skip
 
 
@@ -117,7 +127,7 @@ def InterventionPanel(model: VizModel):
 
     def schedule():
         try:
-            item = model.schedule(
+            item = model.schedule_step(
                 actor,
                 action.split(" ")[0],
                 None if target == ALL_PARTNERS else target,
@@ -182,3 +192,92 @@ def ScenarioPicker(choice: str, on_choice):
         with solara.Details("What the sliders set"):
             items = "".join(f"<li><b>{escape(k)}</b>: {escape(t)}</li>" for k, t in parameter_help())
             _html(f"<ul style='padding-left: 1.2em'>{items}</ul>", size="0.85em")
+
+
+@solara.component
+def CounterfactualView(model: VizModel):
+    """The run beside the same run without its interventions, on common random numbers."""
+    update_counter.get()
+    charts = solara.use_memo(CounterfactualCharts, [model])
+    with solara.Column(gap="2px", classes=["trustsim-fill", "trustsim-counterfactual"]):
+        solara.Text("With and without the interventions", style={"font-size": "1.1em", "font-weight": "500"})
+        if model.without is None:
+            _html(
+                "Schedule an intervention: the same run without it (the same config and seed, so the same "
+                "random numbers, the intervention switched off) runs beside it from then on, and this "
+                "panel shows both and their difference.",
+                size="0.85em",
+            )
+            return
+        if model.steps == 0:
+            _html("Press <b>Step</b>: the run with and the run without advance together.", size="0.85em")
+        else:
+            with_trust = measure(model, "mean_trust")[-1]
+            without_trust = measure(model.without, "mean_trust")[-1]
+            parts = [
+                f"step {model.steps}: mean trust <b>{with_trust:.3f}</b> with, <b>{without_trust:.3f}</b> "
+                f"without (<b>{with_trust - without_trust:+.3f}</b>)"
+            ]
+            if model.initiator is not None:
+                near = difference(model, "trust_in_initiator_1hop")[-1]
+                code = escape(model.codes[model.initiator])
+                if near == near:  # not NaN: the initiator has partners
+                    parts.append(f"trust in {code} one relation away <b>{near:+.3f}</b>")
+            _html(" · ".join(parts), size="0.85em")
+        solara.FigureMatplotlib(charts.update(model), dependencies=[model, update_counter.value], **PNG)
+
+
+@solara.component
+def SettingsPanel(model: solara.Reactive[VizModel], controls: dict, model_parameters: solara.Reactive[dict]):
+    """The seed and the sliders (each showing its value), what is pending until Reset, and saving.
+
+    It stands in for Mesa's ``ModelCreator`` (``layout.py``): the values live in ``settings`` and are
+    handed to Mesa's Reset whole (``model_parameters``), so Reset builds the scenario picked with
+    every value shown, however the page was remounted."""
+    running = model.value
+    current = settings.value
+    if current is None or current.choice != running.choice:
+        current = Settings.of(running.config, running.choice)
+
+    def publish():
+        model_parameters.set(current.kwargs())
+
+    solara.use_effect(publish, [current, model_parameters])
+
+    def set_value(path: str, value) -> None:
+        settings.set(current.with_value(path, value))
+
+    def set_seed(text: str | None) -> None:
+        settings.set(replace(current, seed=str(text or "").strip()))
+
+    solara.InputText("seed", value=current.seed, continuous_update=False, on_value=set_seed)
+    for path, value in current.values:
+        control = controls[path]
+        now = scenario_value(running.config, path)
+        label = f"{control_label(path)} = {shown_value(value)}"
+        if shown_value(now) != shown_value(value):
+            label += f" (this run: {shown_value(now)})"
+        if isinstance(control, dict):
+            solara.Checkbox(label=label, value=bool(value), on_value=lambda v, p=path: set_value(p, v))
+            continue
+        slider = solara.SliderFloat if control.is_float_slider else solara.SliderInt
+        slider(label, value=value, min=control.min, max=control.max, step=control.step,
+               on_value=lambda v, p=path: set_value(p, v), thumb_label=True)  # fmt: skip
+    pending = current.pending(running.config)
+    if pending:
+        changes = "; ".join(f"{escape(label)} {escape(old)} → {escape(new)}" for label, old, new in pending)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<b>Pending until Reset</b>: {changes}",
+            classes=["trustsim-pending"],
+            style="font-size: 0.85em; background: #fff4d6; border-left: 3px solid #f5a623; padding: 4px 6px",
+        )
+    name = running.config.name
+    with solara.Row(gap="6px", style={"flex-wrap": "wrap", "margin-top": "6px"}):
+        solara.FileDownload(lambda: scenario_yaml(running, file_record(running.choice)), f"{name}.yaml",
+                            label="Save scenario (YAML)", icon_name=None, mime_type="text/yaml")  # fmt: skip
+        solara.FileDownload(lambda: records_csv(running), f"{name}-records.csv",
+                            label="Export records (CSV)", icon_name=None, mime_type="text/csv")  # fmt: skip
+
+
+settings = solara.reactive(cast(Settings | None, None))  # the sidebar's values, per browser session

@@ -8,6 +8,7 @@ the scenario's own value.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mesa.visualization import Slider
@@ -127,3 +128,43 @@ def shown_value(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar holds for the next Reset: the picker entry, the seed (as typed) and each
+    control's value. The running model keeps the values it was built with (``model.config``); a
+    difference between the two is a pending change, shown until Reset applies it."""
+
+    choice: str
+    seed: str
+    values: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, scenario: Scenario, choice: str) -> Settings:
+        """The settings that rebuild ``scenario`` as the picker entry ``choice`` opened it."""
+        return cls(choice, str(scenario.seed), tuple((p, scenario_value(scenario, p)) for p in SLIDER_FIELDS))
+
+    def with_value(self, path: str, value: Any) -> Settings:
+        return replace(self, values=tuple((p, value if p == path else v) for p, v in self.values))
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``VizModel`` (what Mesa's Reset passes it)."""
+        return {"scenario_name": self.choice, "seed": self.seed, **dict(self.values)}
+
+    def pending(self, scenario: Scenario) -> list[tuple[str, str, str]]:
+        """(label, running value, value after Reset) of each setting that differs from the run's."""
+        changes = []
+        if self.seed.strip() != str(scenario.seed):
+            changes.append(("seed", str(scenario.seed), self.seed.strip()))
+        for path, value in self.values:
+            running = scenario_value(scenario, path)
+            if not _same(running, value):
+                changes.append((control_label(path), shown_value(running), shown_value(value)))
+        return changes
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return bool(a) == bool(b)
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)

@@ -1,4 +1,4 @@
-"""SolaraViz for a picker entry, with the app's grid cells and styles.
+"""SolaraViz for a picker entry, with the app's grid cells, settings panel and styles.
 
 ``Page`` itself is in ``trustsim/app/__init__.py``: Solara serves a package as one page per
 submodule that defines ``Page``, ``page`` or ``app``, so no submodule defines them."""
@@ -11,35 +11,76 @@ import mesa.visualization.solara_viz as mesa_solara_viz
 import solara
 from mesa.visualization import SolaraViz
 
-from trustsim.app.components import ChartsView, InterventionPanel, NetworkView, ScenarioPicker, StatusView
+from trustsim.app.components import (
+    ChartsView,
+    CounterfactualView,
+    InterventionPanel,
+    NetworkView,
+    ScenarioPicker,
+    SettingsPanel,
+    StatusView,
+    settings,
+)
 from trustsim.app.controls import model_params
 from trustsim.app.scenarios import initial_choice
 from trustsim.app.viz_model import VizModel
 
-COMPONENTS = [(NetworkView, 0), (ChartsView, 0), (StatusView, 0), (InterventionPanel, 0)]
+COMPONENTS = [
+    (NetworkView, 0),
+    (ChartsView, 0),
+    (StatusView, 0),
+    (InterventionPanel, 0),
+    (CounterfactualView, 0),
+]
 
-# Mesa 3.5's SolaraViz puts each component in a draggable, resizable grid cell, all half-width and
-# 390 px high, and takes no argument to change that: ``ComponentsView`` calls the module's
-# ``make_initial_grid_layout(len(components))``. The network and the charts need more room, so for
-# this app's four components that function returns this layout (users can still drag and resize
-# the cells); any other count keeps Mesa's. Replacing the module's function is the only way in;
-# a test checks that it took effect, so a Mesa that renames it fails loudly.
+# The grid cells of the five components (Mesa's would make them all half-width and 390 px high).
+# Users can still drag and resize them.
 GRID_LAYOUT = [
     {"i": 0, "x": 0, "y": 0, "w": 6, "h": 17, "moved": False},  # network
     {"i": 1, "x": 6, "y": 0, "w": 6, "h": 15, "moved": False},  # charts
     {"i": 2, "x": 0, "y": 17, "w": 6, "h": 5, "moved": False},  # step counter and figures
     {"i": 3, "x": 6, "y": 15, "w": 6, "h": 10, "moved": False},  # intervention
+    {"i": 4, "x": 0, "y": 22, "w": 6, "h": 10, "moved": False},  # with and without
 ]
-_mesa_initial_layout = mesa_solara_viz.make_initial_grid_layout
+
+# Mesa 3.5's SolaraViz takes no argument to change two of its parts, so for a page on a VizModel
+# they are replaced where SolaraViz looks them up (any other SolaraViz page keeps Mesa's; a test
+# checks that both took effect, so a Mesa that renames them fails loudly):
+# - ``ComponentsView`` puts the components under a tab bar, "Page 0" when there is one page, and in
+#   cells of one size: ours has no tab bar and the cells above;
+# - ``ModelCreator`` keeps the values for Reset in a state it fills once, on its first mount: after
+#   the picker remounts the page, Reset got none and rebuilt the default scenario. Ours is
+#   ``SettingsPanel``, which hands Reset every value each time one changes, and shows them.
+_mesa_components_view = mesa_solara_viz.ComponentsView
+_mesa_model_creator = mesa_solara_viz.ModelCreator
 
 
-def _initial_layout(num_components: int) -> list[dict]:
-    if num_components == len(GRID_LAYOUT):
-        return [dict(cell) for cell in GRID_LAYOUT]
-    return _mesa_initial_layout(num_components)
+@solara.component
+def GridView(components, model: VizModel):
+    """The components in draggable, resizable cells (``GRID_LAYOUT``), with no tab bar."""
+    layout, set_layout = solara.use_state([dict(cell) for cell in GRID_LAYOUT])
+    items = [mesa_solara_viz._wrap_component(component)(model) for component, _ in components]
+    solara.GridDraggable(
+        items=items, grid_layout=layout, resizable=True, draggable=True, on_grid_layout=set_layout
+    )
 
 
-mesa_solara_viz.make_initial_grid_layout = _initial_layout
+@solara.component
+def _components_view(components, model):
+    if isinstance(model, VizModel):
+        return GridView(components, model)
+    return _mesa_components_view(components, model)
+
+
+@solara.component
+def _model_creator(model, user_params, *, model_parameters=None):
+    if isinstance(model.value, VizModel):
+        return SettingsPanel(model, user_params, model_parameters)
+    return _mesa_model_creator(model, user_params, model_parameters=model_parameters)
+
+
+mesa_solara_viz.ComponentsView = _components_view
+mesa_solara_viz.ModelCreator = _model_creator
 
 # The grid cells have a fixed height: let a component fill its cell and a drawing fit what is left.
 CSS = """
@@ -48,10 +89,17 @@ CSS = """
 .trustsim-fill { display: flex; flex-direction: column; }
 .trustsim-fill > .trustsim-svg { flex: 1 1 0; min-height: 0; }
 .trustsim-svg > svg { display: block; width: 100%; height: 100%; }
-.trustsim-charts img { display: block; max-width: 100%; max-height: 100%; margin: 0 auto; }
+.trustsim-charts img, .trustsim-counterfactual img { display: block; max-width: 100%; max-height: 100%;
+  margin: 0 auto; }
 """
 
 current_choice = solara.reactive(initial_choice())
+
+
+def pick(choice: str) -> None:
+    """Open another picker entry, with its own values (not the sidebar's for the last one)."""
+    settings.set(None)
+    current_choice.set(choice)
 
 
 @solara.component
@@ -62,5 +110,5 @@ def TrustViz(choice: str):
     params = solara.use_memo(lambda: model_params(first.config, choice), [choice])
     solara.Style(CSS)
     with solara.Sidebar():
-        ScenarioPicker(choice, current_choice.set)
+        ScenarioPicker(choice, pick)
     SolaraViz(model, components=list(COMPONENTS), model_params=params, name=f"trustsim: {first.config.name}")

@@ -143,11 +143,13 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
     labelled = n <= 80
     if labelled:
         size = 13 if n <= 30 else 9
-        for i, state in enumerate(model.states):
-            text = escape(state.name) if n <= 30 else codes[i]
+        texts = [escape(state.name) if n <= 30 else codes[i] for i, state in enumerate(model.states)]
+        for (x, y, anchor), text in zip(
+            place_labels(pos, radius, texts, size, (width, height)), texts, strict=True
+        ):
             out.append(
-                f"<text x='{pos[i, 0]:.1f}' y='{pos[i, 1] - radius[i] - 3:.1f}' font-size='{size}' "
-                "text-anchor='middle' stroke='white' stroke-width='3' paint-order='stroke' "
+                f"<text class='label' x='{x:.1f}' y='{y:.1f}' font-size='{size}' text-anchor='{anchor}' "
+                "stroke='white' stroke-width='3' paint-order='stroke' "
                 f"pointer-events='none'>{text}</text>"
             )
     hidden = "" if labelled else f" ({n} states: hover for names)"
@@ -162,6 +164,55 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
 
 def _text_width(text: str, size: float) -> float:
     return 0.56 * size * len(text)  # a fair estimate for Roboto/Helvetica
+
+
+LabelBox = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def label_box(x: float, y: float, anchor: str, text: str, size: float) -> LabelBox:
+    """The box a label drawn at baseline ``(x, y)`` with ``text-anchor`` ``anchor`` covers."""
+    width = _text_width(text, size)
+    left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+    return left, y - 0.8 * size, left + width, y + 0.25 * size
+
+
+def _overlap(a: LabelBox, b: LabelBox) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_labels(
+    pos: np.ndarray, radius: np.ndarray, texts: list[str], size: float, canvas: tuple[float, float]
+) -> list[tuple[float, float, str]]:
+    """Where each node's label goes: above its node if that is free, else below, right or left (in
+    that order), free meaning clear of the labels placed so far, of every node and of the canvas
+    edge; the largest nodes are placed first. Where no place is free, the least covered one."""
+    nodes = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(pos, radius, strict=True)]
+    placed: list[LabelBox] = []
+    where: list[tuple[float, float, str]] = [(0.0, 0.0, "middle")] * len(texts)
+    width, height = canvas
+    for i in sorted(range(len(texts)), key=lambda k: -radius[k]):
+        (x, y), r = pos[i], radius[i]
+        candidates = [
+            (x, y - r - 3, "middle"),
+            (x, y + r + 0.85 * size, "middle"),
+            (x + r + 3, y + 0.3 * size, "start"),
+            (x - r - 3, y + 0.3 * size, "end"),
+            (x, y - r - 3 - size, "middle"),
+            (x, y + r + 1.85 * size, "middle"),
+        ]
+
+        def covered(candidate: tuple[float, float, str], i: int = i) -> float:
+            box = label_box(*candidate, texts[i], size)
+            outside = max(0.0, -box[0]) + max(0.0, box[2] - width) + max(0.0, -box[1])
+            outside += max(0.0, box[3] - height)
+            clash = sum(_overlap(box, other) for other in placed)
+            clash += sum(_overlap(box, node) for k, node in enumerate(nodes) if k != i)
+            return clash + outside * size
+
+        best = next((c for c in candidates if covered(c) == 0.0), None) or min(candidates, key=covered)
+        where[i] = best
+        placed.append(label_box(*best, texts[i], size))
+    return where
 
 
 def _network_legend(model: VizModel, colour_by: str, top: float, width: float) -> tuple[str, int]:

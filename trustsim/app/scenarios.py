@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from trustsim.config.loading import CONFIG_DIR, load_scenario, resolve_config_path, shipped_scenarios
-from trustsim.config.schema import Scenario
+from trustsim.config.schema import Record, Scenario
 
 SCENARIO_ENV = "TRUSTSIM_VIZ_SCENARIO"  # set by `trustsim viz`: the scenario to open with
 OVERRIDES_ENV = "TRUSTSIM_VIZ_SET"  # ... and its --set overrides, as a JSON list
@@ -65,12 +65,23 @@ def override(path: str, value: Any) -> str:
     return f"{path}={text}"
 
 
+def picker_entry(choice: str) -> Choice:
+    """The picker's entry of that label, or a scenario name or path opened as one."""
+    return scenario_choices().get(choice) or Choice(choice, resolve_config_path(choice))
+
+
+def file_record(choice: str) -> Record:
+    """What the scenario file itself asks to record (the app records only what it shows)."""
+    entry = picker_entry(choice)
+    return load_scenario(entry.path, entry.overrides).record
+
+
 def build_scenario(
     choice: str, seed: int | str | None = None, params: Mapping[str, Any] | None = None
 ) -> Scenario:
     """The scenario of a picker entry (or a scenario name or path) with the seed and the slider
     values applied as ``--set`` overrides and validated by the loader."""
-    entry = scenario_choices().get(choice) or Choice(choice, resolve_config_path(choice))
+    entry = picker_entry(choice)
     overrides = [*entry.overrides, *(override(path, value) for path, value in (params or {}).items())]
     text = "" if seed is None else str(seed).strip()
     if text:  # the schema refuses what is not a whole number >= 0

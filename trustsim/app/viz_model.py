@@ -1,5 +1,6 @@
 """The model as the app runs it: ``TrustModel`` built from SolaraViz's keyword arguments, with a
-cached layout and an intervention scheduled from the page."""
+cached layout, an intervention scheduled from the page, and its counterfactual: the same run
+without the interventions, on common random numbers."""
 
 from __future__ import annotations
 
@@ -56,11 +57,28 @@ class VizModel(TrustModel):
         self.layout = network_layout(self.grid.G)
         self.bloc_names = list(np.unique([state.bloc for state in self.states]))
         self.initiator_since = 1 if self.initiator is not None else None
+        self.without: TrustModel | None = None  # the counterfactual, once there is an intervention
+        if any(item.enabled for item in self.config.interventions):
+            self.without = self._counterfactual()
 
     def step(self) -> None:
         super().step()
+        if self.without is not None:
+            self.without.step()
         if self.steps >= self.config.steps:
             self.running = False
+
+    def _counterfactual(self) -> TrustModel:
+        """The same run without its interventions: the same config and seed, so the same random
+        numbers (every step draws the same arrays whatever the states do), with every intervention
+        switched off (``enabled: false``, as a sweep's paired comparison does), brought to this step."""
+        config = self.config.model_copy(deep=True)
+        config.interventions = [item.model_copy(update={"enabled": False}) for item in config.interventions]
+        without = TrustModel(config)
+        for _ in range(self.steps):
+            without.step()
+        without.initiator, without.hops = self.initiator, self.hops.copy()  # the same states followed
+        return without
 
     def trust_received(self) -> np.ndarray:
         """Mean trust each state's partners place in it: ``State.trust_received`` of every state."""
@@ -69,7 +87,7 @@ class VizModel(TrustModel):
     def partners(self, code: str) -> list[str]:
         return [self.codes[j] for j in self.neighbours(self.codes.index(code))]
 
-    def schedule(
+    def schedule_step(
         self,
         actor: str,
         action: str,
@@ -79,9 +97,10 @@ class VizModel(TrustModel):
         declared: bool = False,
     ) -> Intervention:
         """Schedule ``actor``'s ``action`` toward ``target`` (None: every partner) from ``step``
-        (default: the next one) in the running model, as a scenario's ``interventions`` entry would,
-        and follow its spread: the actor becomes the initiator of the ``trust_in_initiator_*``
-        measures."""
+        (default: the next one) in the running model, checked as the page needs, and added with
+        ``TrustModel.schedule`` as a scenario's ``interventions`` entry would be. The actor becomes
+        the initiator followed by the ``trust_in_initiator_*`` measures, and the counterfactual
+        (the run without it) starts, or takes the new step as switched off."""
         step = self.steps + 1 if step is None else int(step)
         item = Intervention(
             step=step, actor=actor, action=action, target=target, duration=duration, declared=declared
@@ -96,6 +115,10 @@ class VizModel(TrustModel):
             raise ConfigError(
                 f"intervention: step must be between {self.steps + 1} and {self.config.steps} (got {step})"
             )
-        super().schedule(item)
+        self.schedule(item)
+        if self.without is None:
+            self.without = self._counterfactual()
+        else:
+            self.without.schedule(item.model_copy(update={"enabled": False}))
         self.initiator_since = self.steps + 1
         return item

@@ -15,7 +15,16 @@ from pydantic import BaseModel, ValidationError
 
 from trustsim.config.schema import Scenario
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+def _config_dir() -> Path:
+    """The shipped scenarios: ``trustsim/configs`` in an installed wheel (pyproject.toml maps the
+    repository's configs/ there), else configs/ at the top of the source checkout."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "configs"
+    return installed if installed.is_dir() else package.parent / "configs"
+
+
+CONFIG_DIR = _config_dir()
 
 # Size limits, checked before anything is built from a config (docs/sweeps.md, "Limits").
 MAX_FILE_BYTES = 16 * 2**20  # a config file
@@ -273,6 +282,12 @@ def apply_override(
         elif isinstance(node, dict):
             if last:
                 node[part] = value
+            elif path[depth + 1].isdigit() and not isinstance(node.get(part), list):
+                where = ".".join(path[: depth + 1])
+                raise ConfigError(
+                    f"{flag} {label}: {where}: the config has no list {where}, so no item {path[depth + 1]}; "
+                    f"give the whole list, e.g. {flag} '{where}=[{{...}}]'"
+                )
             else:
                 node = node.setdefault(part, {})
         else:

@@ -75,7 +75,18 @@ def plan(sweep: Sweep) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def check_design(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, source: str) -> None:
-    """Every parameter path must exist and take every value the design gives it (before any run)."""
+    """Every parameter path must exist and take every value the design gives it (before any run).
+    A sampled design's bounds are checked first, so that an impossible bound is named as one."""
+    for path, ends in sweep.design.bounds.items():
+        for end in ends:
+            try:
+                scenario_with(base, {path: end}, f"{source}: design.bounds.{path}", "bound")
+            except ConfigError as exc:
+                reason = str(exc).rsplit(f"{path}: ", 1)[-1]
+                raise ConfigError(
+                    f"{source}: design.bounds.{path}: the bound {end!r} of [{ends[0]}, {ends[1]}] is out of "
+                    f"range: {reason}"
+                ) from None
     for path in points.columns:
         values = points[path].drop_duplicates()
         many = len(values) > 50 and pd.api.types.is_numeric_dtype(values)
