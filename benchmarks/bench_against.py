@@ -67,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(reference)], check=False
             )
 
-    print(
-        f"{args.steps} steps, attribution off, best of {args.rounds} alternating rounds; ref = {args.ref}"
-    )
+    print(f"{args.steps} steps, attribution off, best of {args.rounds} alternating rounds; ref = {args.ref}")
     print(
         f"{'case':<28} {'ref steady':>10} {'this steady':>11} {'ratio':>6} "
         f"{'ref first':>9} {'this first':>10} {'ratio':>6}"

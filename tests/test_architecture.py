@@ -7,8 +7,9 @@ imports may lead back to where it started. The graph is read from the source wit
 ``import`` anywhere in a module counts, including those inside functions and under
 ``TYPE_CHECKING``, because a reader meets them all.
 
-``KNOWN_VIOLATIONS`` lists, by name, the arrows that break these rules today, in files being
-rewritten elsewhere (issue 14); a test fails when one of them is gone, so the list only shrinks.
+Names a config may use that the model implements (policies, measures) live in
+``trustsim.config.vocabulary``, so that loading need not import the model; a test checks that the
+model's registries implement exactly them.
 
 The same file runs the style checks CI runs: ``ruff check`` and ``ruff format --check`` over the
 repository (pyproject.toml's ``[tool.ruff]``).
@@ -22,7 +23,6 @@ import sys
 from pathlib import Path
 
 import networkx as nx
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "trustsim"
@@ -39,16 +39,6 @@ LAYERS: dict[str, int] = {
     "viz_server": 3,  # the app's server
     "cli": 4,
 }
-
-# (importer, imported): arrows up the chain or round a cycle, in files this branch may not edit.
-KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("trustsim.config.sweep", "trustsim.model.records"),
-        ("trustsim.config.loading", "trustsim.model.policies"),
-        ("trustsim.model.records", "trustsim.model.model"),
-        ("trustsim.model.agents", "trustsim.model.model"),  # under TYPE_CHECKING, for TrustModel
-    }
-)
 
 
 def module_name(path: Path) -> str:
@@ -123,7 +113,7 @@ def test_every_module_belongs_to_a_layer():
 
 
 def test_imports_only_run_down_the_chain():
-    wrong = sorted(edge for edge in GRAPH.edges if upward(*edge) and edge not in KNOWN_VIOLATIONS)
+    wrong = sorted(edge for edge in GRAPH.edges if upward(*edge))
     assert wrong == [], (
         "imports back up config -> model -> execution -> analysis/app/validation -> cli:\n"
         + ("\n".join(f"  {a} imports {b}" for a, b in wrong))
@@ -131,20 +121,19 @@ def test_imports_only_run_down_the_chain():
 
 
 def test_there_is_no_import_cycle():
-    graph = GRAPH.copy()
-    graph.remove_edges_from(KNOWN_VIOLATIONS)
-    cycles = [sorted(group) for group in nx.strongly_connected_components(graph) if len(group) > 1]
+    cycles = [sorted(group) for group in nx.strongly_connected_components(GRAPH) if len(group) > 1]
     assert cycles == [], f"import cycles: {cycles}"
 
 
-@pytest.mark.parametrize("edge", sorted(KNOWN_VIOLATIONS), ids=lambda e: f"{e[0]}->{e[1]}")
-def test_each_known_violation_is_still_there_and_still_wrong(edge):
-    """When a known violation is fixed, delete it from KNOWN_VIOLATIONS."""
-    assert edge in GRAPH.edges, f"{edge[0]} no longer imports {edge[1]}: remove it from KNOWN_VIOLATIONS"
-    graph = GRAPH.copy()
-    graph.remove_edges_from(KNOWN_VIOLATIONS - {edge})
-    in_cycle = any(edge[0] in group and edge[1] in group for group in nx.strongly_connected_components(graph))
-    assert upward(*edge) or in_cycle, f"{edge} breaks no rule: remove it from KNOWN_VIOLATIONS"
+def test_the_models_registries_implement_exactly_the_configs_vocabulary():
+    """Config loading checks names against trustsim.config.vocabulary (it may not import the model);
+    the model's registries must implement exactly those names."""
+    from trustsim.config.vocabulary import MEASURE_NAMES, POLICY_NAMES
+    from trustsim.model.policies import POLICIES
+    from trustsim.model.records import MODEL_REPORTERS
+
+    assert tuple(POLICIES) == POLICY_NAMES
+    assert tuple(MODEL_REPORTERS) == MEASURE_NAMES
 
 
 # -- style -----------------------------------------------------------------------------------------

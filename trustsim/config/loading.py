@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from trustsim.config.schema import Scenario
+from trustsim.config.vocabulary import POLICY_NAMES as POLICIES
 
 
 def _config_dir() -> Path:
@@ -369,7 +370,6 @@ def check_limits(scenario: Scenario, source: str) -> None:
 
 def check_references(scenario: Scenario, source: str) -> None:
     """Names that point elsewhere (policies, actions, states) must exist."""
-    from trustsim.model.policies import POLICIES
 
     def fail(where: str, message: str) -> None:
         raise ConfigError(f"{source}: {where}: {message}")

@@ -167,6 +167,10 @@ class InitialTrust(Section):
     symmetric_pairs: bool = Field(True, description="A pair value sets both directions unless given.")
 
 
+# A move misread half the time carries no information; the error (with fog) stays below that.
+MAX_PERCEPTION_ERROR = 0.49
+
+
 class TrustRule(Section):
     """Trust as a separate, prior factor (SPEC item 5; essay: "Restoring Trust as a Discrete...").
 
@@ -214,7 +218,7 @@ class TrustRule(Section):
         0.3, description="Added probability that a declared step is noticed."
     )
     decay: Unit = Field(0.0, description="Per-step relaxation of trust toward its initial value.")
-    perception_error: Annotated[float, Field(ge=0.0, le=0.49)] = Field(
+    perception_error: Annotated[float, Field(ge=0.0, le=MAX_PERCEPTION_ERROR)] = Field(
         0.1, description="Bayesian rule: probability a move is misread (Kydd 2005)."
     )
     signal_cost_scale: Annotated[float, Field(gt=0.0)] = Field(

@@ -22,7 +22,7 @@ from trustsim.config.loading import (
     scenario_from_dict,
 )
 from trustsim.config.schema import Scenario, Section
-from trustsim.model.records import MODEL_REPORTERS
+from trustsim.config.vocabulary import MEASURE_NAMES
 
 MAX_RANGE_VALUES = 100_000  # values of one range
 MAX_RUNS = 1_000_000  # runs of a sweep (design points x replications)
@@ -154,8 +154,8 @@ class StopCondition(Section):
     def _one_side(self) -> StopCondition:
         if (self.below is None) == (self.above is None):
             raise ValueError("give exactly one of `below` or `above`")
-        if self.measure not in MODEL_REPORTERS:
-            raise ValueError(f"unknown measure {self.measure!r}; allowed: {', '.join(MODEL_REPORTERS)}")
+        if self.measure not in MEASURE_NAMES:
+            raise ValueError(f"unknown measure {self.measure!r}; allowed: {', '.join(MEASURE_NAMES)}")
         return self
 
 
@@ -191,16 +191,16 @@ class Sweep(Section):
     @model_validator(mode="after")
     def _known_measures(self) -> Sweep:
         if isinstance(self.measures, list):
-            unknown = [m for m in self.measures if m not in MODEL_REPORTERS]
+            unknown = [m for m in self.measures if m not in MEASURE_NAMES]
             if unknown:
                 raise ValueError(
-                    f"unknown measure {unknown[0]!r}; allowed: {', '.join(MODEL_REPORTERS)}, all, none"
+                    f"unknown measure {unknown[0]!r}; allowed: {', '.join(MEASURE_NAMES)}, all, none"
                 )
         return self
 
     def kept_measures(self) -> list[str]:
         if self.measures == "all":
-            return list(MODEL_REPORTERS)
+            return list(MEASURE_NAMES)
         if self.measures == "none":
             return []
         return list(self.measures)

@@ -1,14 +1,11 @@
-"""States: the agents of the model (SPEC item 1)."""
+"""States: the agents of the model (SPEC item 1). Their model is a ``TrustModel``, typed as
+``mesa.Model`` because ``trustsim.model.model`` imports this module, not the other way round."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import mesa
 import numpy as np
 from mesa.discrete_space import Cell, FixedAgent
-
-if TYPE_CHECKING:
-    from trustsim.model.model import TrustModel
 
 
 class State(FixedAgent):
@@ -21,7 +18,7 @@ class State(FixedAgent):
 
     def __init__(
         self,
-        model: TrustModel,
+        model: mesa.Model,
         cell: Cell,
         code: str,
         name: str,

@@ -19,18 +19,16 @@ import scipy.sparse as sp
 from mesa.discrete_space import Network
 from threadpoolctl import ThreadpoolController
 
-from trustsim.config.schema import Scenario
+from trustsim.config.schema import MAX_PERCEPTION_ERROR, Scenario
 from trustsim.model import kernels, records
 from trustsim.model.agents import State
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL, Catalog
 from trustsim.model.policies import NONE, POLICIES, C, D, Dyads, N, Policy
+from trustsim.model.records import ALLIANCE, ALLIES, DECAY, DIRECT, NO_ACTOR, OBSERVATION
 from trustsim.model.threats import threat_level
 from trustsim.model.trust_rules import RULES
 from trustsim.model.world import KIND_CODES, build_world
 
-DIRECT, OBSERVATION, ALLIANCE, DECAY = range(4)
-ALLIES, NO_ACTOR = -1, -2  # attribution's actor for alliance influence and for decay
-MECHANISMS = ("direct", "observation", "alliance", "decay")
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
 
 _blas: ThreadpoolController | None = None
@@ -532,7 +530,7 @@ class TrustModel(mesa.Model):
         move = np.where(
             perceived > spec.neutral_band, C, np.where(perceived < -spec.neutral_band, D, N)
         ).astype(np.int8)
-        error = np.minimum(0.49, self.config.trust.perception_error + target_fog)
+        error = np.minimum(MAX_PERCEPTION_ERROR, self.config.trust.perception_error + target_fog)
         return perceived, move, error
 
     def _payoffs(
@@ -758,4 +756,4 @@ class TrustModel(mesa.Model):
                 break
 
 
-__all__ = ["MECHANISMS", "NEUTRAL", "TrustModel"]
+__all__ = ["NEUTRAL", "TrustModel"]

@@ -1,17 +1,24 @@
-"""What a run records (SPEC "What a run records"): model-level measures, dyad rows, attribution."""
+"""What a run records (SPEC "What a run records"): model-level measures, dyad rows, attribution.
+
+Every function here reads a ``TrustModel``; it is typed as ``mesa.Model`` because this module sits
+below ``trustsim.model.model``, which imports it (no import back up, no cycle).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 import pandas as pd
 
+from trustsim.config.vocabulary import MEASURE_NAMES
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
 
-if TYPE_CHECKING:
-    from trustsim.model.model import TrustModel
+# The causes of a trust change in the attribution log, by code, and the actor codes that are no state.
+DIRECT, OBSERVATION, ALLIANCE, DECAY = range(4)
+MECHANISMS = ("direct", "observation", "alliance", "decay")
+ALLIES, NO_ACTOR = -1, -2  # attribution's actor for alliance influence and for decay
 
 
 @dataclass
@@ -31,92 +38,92 @@ class StepOutcome:
     edge_trust: np.ndarray  # each actor's trust in its target after the step
 
 
-def edge_trust(model: TrustModel) -> np.ndarray:
+def edge_trust(model: mesa.Model) -> np.ndarray:
     return model.last.edge_trust
 
 
-def mean_trust(model: TrustModel) -> float:
+def mean_trust(model: mesa.Model) -> float:
     return float(edge_trust(model).mean())
 
 
-def min_trust(model: TrustModel) -> float:
+def min_trust(model: mesa.Model) -> float:
     return float(edge_trust(model).min())
 
 
-def trust_within_blocs(model: TrustModel) -> float:
+def trust_within_blocs(model: mesa.Model) -> float:
     trust = np.take(edge_trust(model), model.within_bloc)
     return float(trust.mean()) if trust.size else float("nan")
 
 
-def trust_across_blocs(model: TrustModel) -> float:
+def trust_across_blocs(model: mesa.Model) -> float:
     trust = np.take(edge_trust(model), model.across_bloc)
     return float(trust.mean()) if trust.size else float("nan")
 
 
-def _share(model: TrustModel, kind: int) -> float:
+def _share(model: mesa.Model, kind: int) -> float:
     kinds = model.last.kind
     # The count over the length: exactly the mean of the boolean array, without its overhead.
     return np.count_nonzero(kinds == kind) / kinds.size
 
 
-def share_constructive(model: TrustModel) -> float:
+def share_constructive(model: mesa.Model) -> float:
     return _share(model, CONSTRUCTIVE)
 
 
-def share_neutral(model: TrustModel) -> float:
+def share_neutral(model: mesa.Model) -> float:
     return _share(model, NEUTRAL)
 
 
-def share_escalatory(model: TrustModel) -> float:
+def share_escalatory(model: mesa.Model) -> float:
     return _share(model, ESCALATORY)
 
 
-def mean_posture(model: TrustModel) -> float:
+def mean_posture(model: mesa.Model) -> float:
     return float(model.posture.mean())
 
 
-def congealed_dyads(model: TrustModel) -> int:
+def congealed_dyads(model: mesa.Model) -> int:
     """Directed dyads whose mistrust has hardened past ``congealed_level``."""
     hardness = np.take(model.hardness.ravel(), model.flat_src_dst)  # hardness[src, dst]
     return int((hardness >= model.config.trust.congealed_level).sum())
 
 
-def national_security(model: TrustModel) -> float:
+def national_security(model: mesa.Model) -> float:
     """Mean over states of each state's own security: its dyads' payoffs less the threats it faces."""
     related = model.out_degree > 0  # a state with no partners has no security to speak of here
     per_state = np.bincount(model.src, weights=model.last.security, minlength=model.n)
     return float((per_state[related] / model.out_degree[related]).mean())
 
 
-def mutual_security(model: TrustModel) -> float:
+def mutual_security(model: mesa.Model) -> float:
     """Mean over dyads of the lesser of the two sides' security: no side is secure alone."""
     security, half = model.last.security, model.n_edges // 2
     # Edge i of the first half and edge i + half are the two directions of one relation.
     return float(np.minimum(security[:half], security[half:]).mean())
 
 
-def crises(model: TrustModel) -> int:
+def crises(model: mesa.Model) -> int:
     """Dyads where either side's escalation index exceeds the crisis threshold."""
     hot, half = model.escalation > model.config.outcomes.crisis_threshold, model.n_edges // 2
     return int(np.count_nonzero(hot[:half] | hot[half:]))  # both directions of each relation
 
 
-def self_other_gap(model: TrustModel) -> float:
+def self_other_gap(model: mesa.Model) -> float:
     """Mean of (self-view - other-view) of the steps taken: the countervailing-rights gap."""
     return float(model.catalog.self_other_gap[model.last.actions].mean())
 
 
-def rights_exercised(model: TrustModel) -> float:
+def rights_exercised(model: mesa.Model) -> float:
     """Share of steps that exercise a right the actor sees as neutral and the target as escalation."""
     exercised = model.catalog.right[model.last.actions]
     return np.count_nonzero(exercised) / exercised.size  # the mean of the boolean array, exactly
 
 
-def shared_threat(model: TrustModel) -> float:
+def shared_threat(model: mesa.Model) -> float:
     return model.last.threat
 
 
-def _trust_in_initiator(model: TrustModel, hops: int) -> float:
+def _trust_in_initiator(model: mesa.Model, hops: int) -> float:
     """Mean trust in the initiator of the scenario's first scheduled step, held by the states
     ``hops`` relations away from it (NaN without an initiator or such states)."""
     if model.initiator is None:
@@ -125,41 +132,20 @@ def _trust_in_initiator(model: TrustModel, hops: int) -> float:
     return float(model.trust[observers, model.initiator].mean()) if len(observers) else float("nan")
 
 
-def trust_in_initiator_1hop(model: TrustModel) -> float:
+def trust_in_initiator_1hop(model: mesa.Model) -> float:
     return _trust_in_initiator(model, 1)
 
 
-def trust_in_initiator_2hops(model: TrustModel) -> float:
+def trust_in_initiator_2hops(model: mesa.Model) -> float:
     return _trust_in_initiator(model, 2)
 
 
-def trust_in_initiator_3hops(model: TrustModel) -> float:
+def trust_in_initiator_3hops(model: mesa.Model) -> float:
     return _trust_in_initiator(model, 3)
 
 
-MODEL_REPORTERS = {
-    reporter.__name__: reporter
-    for reporter in (
-        mean_trust,
-        min_trust,
-        trust_within_blocs,
-        trust_across_blocs,
-        share_constructive,
-        share_neutral,
-        share_escalatory,
-        mean_posture,
-        congealed_dyads,
-        national_security,
-        mutual_security,
-        crises,
-        self_other_gap,
-        rights_exercised,
-        shared_threat,
-        trust_in_initiator_1hop,
-        trust_in_initiator_2hops,
-        trust_in_initiator_3hops,
-    )
-}
+# The measures a config may name (trustsim.config.vocabulary), each the function of that name here.
+MODEL_REPORTERS = {name: globals()[name] for name in MEASURE_NAMES}
 
 
 class DyadLog:
@@ -168,7 +154,7 @@ class DyadLog:
     def __init__(self) -> None:
         self.chunks: list[dict[str, np.ndarray]] = []
 
-    def add(self, model: TrustModel) -> None:
+    def add(self, model: mesa.Model) -> None:
         last = model.last
         self.chunks.append(
             {
@@ -186,7 +172,7 @@ class DyadLog:
             }
         )
 
-    def frame(self, model: TrustModel) -> pd.DataFrame:
+    def frame(self, model: mesa.Model) -> pd.DataFrame:
         """Rows: the actor (source) did ``action`` toward the target, which read it as
         ``perceived_value``; ``trust`` is the target's trust in the source after the step."""
         columns = (
@@ -244,9 +230,7 @@ class AttributionLog:
             )
         )
 
-    def frame(self, model: TrustModel) -> pd.DataFrame:
-        from trustsim.model.model import MECHANISMS
-
+    def frame(self, model: mesa.Model) -> pd.DataFrame:
         names = ["step", "observer", "subject", "actor", "action", "mechanism", "delta"]
         if not self.chunks:
             return pd.DataFrame({name: [] for name in names})
