@@ -354,6 +354,35 @@ def claims(
 
 
 @app.command()
+def patterns(
+    replications: Annotated[
+        int, typer.Option(min=2, max=10_000, help="Replications per episode and scenario (seeds 0..N-1).")
+    ] = 30,
+    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/patterns.md"),
+) -> None:
+    """The model against what happened: historical episodes and event-data patterns; docs/patterns.md."""
+    from trustsim.patterns import PATTERN_SCENARIOS, draw_episode, episodes, evaluate, render_markdown
+
+    if not out.parent.is_dir():
+        fail(f"--out: {out.parent} is not a folder")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors) as bar:
+        task = bar.add_task("patterns", total=len(episodes()) + len(PATTERN_SCENARIOS))
+        results, fits = evaluate(
+            replications, progress=lambda name: bar.update(task, advance=1, description=name)
+        )
+    figures = {}
+    for result in results:
+        name = f"patterns-{result.episode.name}.png"
+        draw_episode(result, out.parent / "figures" / name)
+        figures[result.episode.name] = f"figures/{name}"
+    out.write_text(render_markdown(results, fits, replications, figures))
+    held = sum(w.holds for result in results for w in result.windows)
+    console.print(
+        f"{held} of {sum(len(r.windows) for r in results)} documented windows reproduced; written to {out}"
+    )
+
+
+@app.command()
 def viz(
     config: Annotated[
         str, typer.Argument(help="Scenario to open: a YAML file, or the name of one in configs/.")
