@@ -540,24 +540,43 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
     weak = [fit for fit in fits if not fit.shows["reciprocity"]]
     if weak:
         lines.append(
-            "- **No measurable reciprocity** in "
+            "- **No reciprocity** in "
             + ", ".join(
                 f"`{fit.scenario}` ({_ci(fit.reciprocity)}, {fit.fitted:.0%} of dyads fitted)" for fit in weak
             )
             + ": deep in mistrust the `logit` dyad escalates nearly every step whatever the partner does,"
             " so there is little variation for a partner's lag to explain."
         )
-    logit_held = {name: sum(w.holds for w in r.logit_windows) for name, r in by_name.items()}
+    windows = [(r, w) for r in results for w in r.logit_windows]
+    falling = [w for _, w in windows if w.window.direction != "up"]
+    rising = [(r, w) for r, w in windows if w.window.direction == "up"]
+    kept = [f"{r.episode.name} steps {w.window.start}-{w.window.end}" for r, w in rising if w.holds]
+    kennedy = by_name.get("kennedy_1962")
+    floor = None
+    if kennedy is not None:
+        below = np.flatnonzero(kennedy.logit_series.mean(axis=0) < 0.05)
+        floor = (
+            f" (in kennedy_1962 below 0.05 from {kennedy.episode.month(int(below[0]) + 1)})"
+            if len(below)
+            else ""
+        )
     lines.append(
-        "- **The episodes need reciprocity policies.** With every state on the model's default `logit`"
-        " policy the windows reproduced are "
-        + ", ".join(f"{name} {held} of {len(by_name[name].windows)}" for name, held in logit_held.items())
+        "- **The rises need reciprocity policies.** With every state on the model's default `logit`"
+        f" policy, {sum(w.holds for w in falling)} of the {len(falling)} falling or flat windows still"
+        f" hold but only {sum(w.holds for _, w in rising)} of the {len(rising)} rising ones"
+        + (f" ({', '.join(kept)})" if kept else "")
         + ". A `logit` security seeker restrains only above the trust at which restraint pays, which"
         " the threat it faces raises (Section 7.3a of docs/ODD.md): from the wary starting points of"
-        " these episodes it escalates, trust falls to the floor within months, and the documented"
-        " constructive steps, a month each, cannot lift congealed mistrust. That `tit_for_tat` is ours,"
-        " chosen once for all three episodes from the event-data finding of reciprocity, not fitted"
-        " per episode; it is the one calibration these results rest on."
+        f" these episodes it escalates and trust falls to the floor within months{floor or ''}; steps"
+        " of a month each then cannot lift congealed mistrust"
+        + (
+            ", only a sustained one can (the year of Soviet force cuts scheduled from December 1988)"
+            if "gorbachev_1985 steps 35-60" in kept
+            else ""
+        )
+        + ". That `tit_for_tat` is ours, chosen once for all three"
+        " episodes from the event-data finding of reciprocity, not fitted per episode; it is the one"
+        " calibration these results rest on."
     )
     if (g := by_name.get("gorbachev_1985")) is not None:
         mean = g.series.mean(axis=0)
