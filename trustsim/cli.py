@@ -361,7 +361,7 @@ def patterns(
     out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/patterns.md"),
 ) -> None:
     """The model against what happened: historical episodes and event-data patterns; docs/patterns.md."""
-    from trustsim.patterns import PATTERN_SCENARIOS, draw_episode, episodes, evaluate, render_markdown
+    from trustsim.patterns import PATTERN_SCENARIOS, episodes, evaluate, write_docs
 
     if not out.parent.is_dir():
         fail(f"--out: {out.parent} is not a folder")
@@ -370,15 +370,11 @@ def patterns(
         results, fits = evaluate(
             replications, progress=lambda name: bar.update(task, advance=1, description=name)
         )
-    figures = {}
-    for result in results:
-        name = f"patterns-{result.episode.name}.png"
-        draw_episode(result, out.parent / "figures" / name)
-        figures[result.episode.name] = f"figures/{name}"
-    out.write_text(render_markdown(results, fits, replications, figures))
-    held = sum(w.holds for result in results for w in result.windows)
+    held, total = write_docs(results, fits, replications, out)
     console.print(
-        f"{held} of {sum(len(r.windows) for r in results)} documented windows reproduced; written to {out}"
+        f"{held} of {total} documented windows reproduced; written to {out} and its figures/",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -393,6 +393,21 @@ def draw_episode(result: EpisodeResult, path: Path) -> None:
     plt.close(figure)
 
 
+def write_docs(
+    results: list[EpisodeResult], fits: list[PatternResult], replications: int, out: Path
+) -> tuple[int, int]:
+    """Write ``out`` (docs/patterns.md) and each episode's figure in ``figures/`` beside it;
+    the number of documented windows reproduced, and of all windows."""
+    figures = {}
+    for result in results:
+        name = f"patterns-{result.episode.name}.png"
+        draw_episode(result, out.parent / "figures" / name)
+        figures[result.episode.name] = f"figures/{name}"
+    out.write_text(render_markdown(results, fits, replications, figures))
+    windows = [w for result in results for w in result.windows]
+    return sum(w.holds for w in windows), len(windows)
+
+
 def _ci(value: tuple[float, float, float]) -> str:
     return f"{value[0]:+.3f} [{value[1]:+.3f}, {value[2]:+.3f}]"
 
