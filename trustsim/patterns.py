@@ -25,8 +25,9 @@ import numpy as np
 from scipy import stats
 
 from trustsim.config.loading import CONFIG_DIR, load_scenario
-from trustsim.config.schema import Scenario
+from trustsim.config.schema import Payoffs, Repertoire, Scenario, essay_catalog
 from trustsim.model.model import TrustModel
+from trustsim.model.policies import molander_generosity
 
 HISTORY_DIR = CONFIG_DIR / "history"
 DIRECTIONS = ("up", "down", "flat")
@@ -529,8 +530,12 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
     """The honest section: what the model cannot reproduce, and why, with the measured figures."""
     by_name = {result.episode.name: result for result in results}
     lines = ["", "## What the model cannot reproduce, and why", ""]
-    reversed_ = [fit for fit in fits if fit.asymmetry[2] < 0]
-    if reversed_:
+    catalog = {action.name: action for action in essay_catalog()}
+    repertoire, payoffs = Repertoire(), Payoffs()
+    escalation, cooperation = catalog[repertoire.escalatory], catalog[repertoire.constructive]
+    forgiveness = molander_generosity(payoffs.T, payoffs.R, payoffs.P, payoffs.S)
+    missing = [fit for fit in fits if not fit.shows["asymmetry"]]
+    if missing:
         larger = [
             f"`{policy}` in `{fit.scenario}`"
             for fit in fits
@@ -538,16 +543,21 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
             if c[3] > max(c[2], 0.0)
         ]
         lines += [
-            "- **The asymmetry is reversed.** In "
-            + ", ".join(f"`{fit.scenario}` ({_ci(fit.asymmetry)})" for fit in reversed_)
-            + " the response to the partner's cooperation is larger than to its conflict, the opposite of"
-            " the event data. Only "
+            "- **The asymmetry is not there, or reversed.** In "
+            + ", ".join(
+                f"`{fit.scenario}` ({_ci(fit.asymmetry)}{', reversed' if fit.asymmetry[2] < 0 else ''})"
+                for fit in missing
+            )
+            + " the response to the partner's conflict is not larger than to its cooperation; where the"
+            " interval is below zero it is smaller, the opposite of the event data. Only "
             + (", ".join(larger) if larger else "no policy")
             + " answers conflict more strongly than cooperation (the table above). The reasons are in the"
             " model: the reciprocity policies copy the partner's *move class* whatever its size, and"
-            " symmetrically; generous tit-for-tat forgives a third of defections by design; the default"
-            " repertoire's escalation (`force_buildup_at_home`, verifiability 0.8) is noticed less often"
-            " than its cooperation (`open_dialogue`, 0.95), and an unnoticed step reads as holding; and"
+            f" symmetrically; generous tit-for-tat forgives {forgiveness:.0%} of defections by design"
+            " (Molander's generosity at the default payoffs); the default repertoire's escalation"
+            f" (`{escalation.name}`, verifiability {escalation.verifiability}) is noticed less often than"
+            f" its cooperation (`{cooperation.name}`, {cooperation.verifiability}), and an unnoticed step"
+            " reads as holding; and"
             " `logit` answers the partner only through trust, which near the trust floor has little left"
             " to lose. The negativity bias acts on trust, not on the reply itself, so it does not carry"
             " through to the action series.",
@@ -616,12 +626,13 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
                 " work rather than a test of the events. Trust is bounded and the catalog has no use of"
                 " force (CAMEO 18-20): the invasion of 24 February 2022 cannot be expressed."
             )
+    sanction = catalog["threaten_sanctions"].other_view * 10
     lines += [
         "- **The catalog is the essay's, not the record's.** It has no \"reduce relations\" (CAMEO 16):"
         " expulsions and closed missions are scheduled as its diplomatic sanction `threaten_sanctions`"
-        " (Goldstein -6.0 for -4.0), withdrawal from a treaty as `force_buildup_at_home`, a test"
-        " moratorium as `limit_military_exercises`, a blockade as `threaten_invasion`. Each episode says"
-        " so per event.",
+        f" (Goldstein {sanction:+.1f} for CAMEO 16's -4.0), withdrawal from a treaty as"
+        " `force_buildup_at_home`, a test moratorium as `limit_military_exercises`, a blockade as"
+        " `threaten_invasion`. Each episode says so per event.",
         "- **Direction and timing, not levels.** There is no measured series of trust between these"
         " states to compare levels with; initial trust is our reading of the record, one step a month is"
         " a time scale we impose on parameters that were not set for months, and only the sign of the"
