@@ -618,8 +618,9 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
         floor = _first_below(u, 0.05)
         if floor is not None:
             lines.append(
-                f"- **2014-22 hits the floor.** Mean US-Russian trust is below 0.05 from"
-                f" {u.episode.month(floor)} (step {floor}); from then on the sanctions, expulsions, the"
+                f"- **2014-22 hits the floor.** Mean US-Russian trust falls below 0.05 in"
+                f" {u.episode.month(floor)} (step {floor}) and never rises above"
+                f" {u.series.mean(axis=0)[floor - 1 :].max():.2f} after it; the sanctions, expulsions, the"
                 " end of the INF treaty, Zapad 2021 and the build-up cannot lower it further, so the"
                 " documented slide of 2016-22 and the fall into war are not distinguishable from the"
                 " plateau, and the Geneva summit's failure to lift trust is the floor and congealing at"
