@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "app": 3,
     "validation": 3,
     "claims": 3,  # the essay's claims as experiments: runs models, writes docs/claims.md
+    "patterns": 3,  # the model against history and event data: runs models, writes docs/patterns.md
     "viz_server": 3,  # the app's server
     "cli": 4,
 }

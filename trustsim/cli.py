@@ -618,6 +618,31 @@ def claims(
     console.print(f"{held} of {len(results)} claims hold; written to {out}")
 
 
+@app.command()
+def patterns(
+    replications: Annotated[
+        int, typer.Option(min=2, max=10_000, help="Replications per episode and scenario (seeds 0..N-1).")
+    ] = 30,
+    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/patterns.md"),
+) -> None:
+    """The model against what happened: historical episodes and event-data patterns; docs/patterns.md."""
+    from trustsim.patterns import PATTERN_SCENARIOS, episodes, evaluate, write_docs
+
+    if not out.parent.is_dir():
+        fail(f"--out: {out.parent} is not a folder")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors) as bar:
+        task = bar.add_task("patterns", total=len(episodes()) + len(PATTERN_SCENARIOS))
+        results, fits = evaluate(
+            replications, progress=lambda name: bar.update(task, advance=1, description=name)
+        )
+    held, total = write_docs(results, fits, replications, out)
+    console.print(
+        f"{held} of {total} documented windows reproduced; written to {out} and its figures/",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @app.command(cls=Command)
 def viz(
     config: Annotated[

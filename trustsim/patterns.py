@@ -1,0 +1,642 @@
+"""The model against what happened: ``trustsim patterns`` writes ``docs/patterns.md``.
+
+Two kinds of pattern (pattern-oriented modelling, Grimm et al. 2005), both measured on real runs
+with the model's default parameters:
+
+- *Historical episodes* (``configs/history/``, one step a month): each episode's header states the
+  documented course of its measured dyad as windows (``# course: 17 -> 23 up: ...``); the model's
+  trust trajectory over replications is checked against each window's direction.
+- *Event-data patterns* (Ward 1982; Goldstein & Freeman 1990): every directed dyad's actions are
+  scored on the catalog's Goldstein scale (an action's ``other_view``, the Goldstein weight / 10) and
+  a VAR(1) is fitted per dyad with statsmodels: inertia (own lag), reciprocity (the partner's lag),
+  and the asymmetry of responses to the partner's conflict and cooperation.
+
+Every figure of docs/patterns.md comes from these runs; nothing is typed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from trustsim.config.loading import CONFIG_DIR, load_scenario
+from trustsim.config.schema import Payoffs, Repertoire, Scenario, essay_catalog
+from trustsim.model.model import TrustModel
+from trustsim.model.policies import molander_generosity
+
+HISTORY_DIR = CONFIG_DIR / "history"
+DIRECTIONS = ("up", "down", "flat")
+TOLERANCE = 0.05  # an "up" or "down" window needs a mean change at least this large
+FLAT_TOLERANCE = 0.10  # a "flat" window's interval must lie within +- this
+PATTERN_SCENARIOS = ("dyad", "europe", "random_network")  # shipped scenarios with free dyads
+_COURSE = re.compile(r"^# course: (\d+) -> (\d+) (up|down|flat): (.+)$")
+_DYAD = re.compile(r"^# dyad: (\w+) (\w+)$")
+_START = re.compile(r"^# start: (\d{4})-(\d{2})$")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# -- episodes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of an episode's documented course: trust from ``start`` to ``end`` goes ``direction``."""
+
+    start: int
+    end: int
+    direction: str
+    what: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A historical episode: its scenario, the dyad whose trust is measured, its documented course."""
+
+    path: Path
+    scenario: Scenario
+    dyad: tuple[str, str]
+    course: tuple[Window, ...]
+    start: tuple[int, int]  # year and month of step 1
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def month(self, step: int) -> str:
+        """The calendar month of ``step`` (one step a month), e.g. "Oct 1962"."""
+        index = self.start[1] - 1 + step - 1
+        return f"{MONTHS[index % 12]} {self.start[0] + index // 12}"
+
+
+def load_episode(path: Path, overrides: Sequence[str] = ()) -> Episode:
+    """Read an episode and the documented course its header states (``# course:``, ``# dyad:``)."""
+    scenario = load_scenario(path, overrides)
+    course, dyad, start = [], None, None
+    for line in path.read_text().splitlines():
+        if match := _COURSE.match(line):
+            first, last, direction, what = match.groups()
+            course.append(Window(int(first), int(last), direction, what))
+        elif match := _DYAD.match(line):
+            dyad = match.groups()
+        elif match := _START.match(line):
+            start = (int(match.group(1)), int(match.group(2)))
+    if dyad is None:  # a two-state episode: its one relation
+        dyad = (scenario.relations[0].a, scenario.relations[0].b)
+    for window in course:
+        if not 1 <= window.start < window.end <= scenario.steps:
+            raise ValueError(
+                f"{path}: course {window.start} -> {window.end}: outside steps 1-{scenario.steps}"
+            )
+    if not course or start is None:
+        raise ValueError(f"{path}: its header needs `# start: YYYY-MM` and `# course: FROM -> TO up: ...`")
+    return Episode(path, scenario, (dyad[0], dyad[1]), tuple(course), start)
+
+
+def episodes(overrides: Sequence[str] = ()) -> list[Episode]:
+    """Every episode in configs/history/, in file-name order."""
+    return [load_episode(path, overrides) for path in sorted(HISTORY_DIR.glob("*.yaml"))]
+
+
+def dyad_trust(model: TrustModel, dyad: tuple[str, str]) -> float:
+    """Mean trust of the dyad, both directions."""
+    i, j = model.codes.index(dyad[0]), model.codes.index(dyad[1])
+    return float((model.trust[i, j] + model.trust[j, i]) / 2)
+
+
+def trajectories(episode: Episode, replications: int) -> np.ndarray:
+    """The dyad's trust after each step (columns 1..steps), one row per seed 0 .. replications - 1."""
+    rows = []
+    for seed in range(replications):
+        model = TrustModel(episode.scenario.model_copy(update={"seed": seed}, deep=True))
+        series = []
+        for _ in range(episode.scenario.steps):
+            model.step()
+            series.append(dyad_trust(model, episode.dyad))
+        rows.append(series)
+    return np.array(rows)
+
+
+def interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t interval over replications (a point if they all agree)."""
+    if len(values) == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(np.mean(values))
+    if len(values) < 2 or np.std(values) == 0:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
+    return mean, mean - half, mean + half
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    window: Window
+    change: tuple[float, float, float]  # mean change of trust over the window, 95% interval
+    agreeing: float  # share of replications whose change has the documented direction
+
+    @property
+    def holds(self) -> bool:
+        """Up (down): the interval is clear of zero and the mean rises (falls) by at least
+        TOLERANCE. Flat: the whole interval lies within +- FLAT_TOLERANCE."""
+        mean, low, high = self.change
+        if self.window.direction == "up":
+            return low > 0 and mean >= TOLERANCE
+        if self.window.direction == "down":
+            return high < 0 and mean <= -TOLERANCE
+        return low >= -FLAT_TOLERANCE and high <= FLAT_TOLERANCE
+
+
+def check_course(episode: Episode, series: np.ndarray) -> list[WindowResult]:
+    """Each documented window against the model's trajectories (``series`` from ``trajectories``)."""
+    results = []
+    for window in episode.course:
+        change = series[:, window.end - 1] - series[:, window.start - 1]
+        if window.direction == "up":
+            agreeing = np.mean(change > 0)
+        elif window.direction == "down":
+            agreeing = np.mean(change < 0)
+        else:
+            agreeing = np.mean(np.abs(change) <= FLAT_TOLERANCE)
+        results.append(WindowResult(window, interval(change), float(agreeing)))
+    return results
+
+
+# -- event-data patterns --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DyadFit:
+    """One directed dyad's VAR(1) coefficients in its own equation."""
+
+    inertia: float  # own score at t-1
+    reciprocity: float  # the partner's score at t-1
+    to_cooperation: float  # the cooperative part of the partner's score at t-1 (max(score, 0))
+    to_conflict: float  # the conflictual part (min(score, 0))
+
+
+def scored_actions(model: TrustModel) -> np.ndarray:
+    """Goldstein-scale score (catalog ``other_view``: weight / 10) of every directed dyad's action,
+    steps x directed edges, from the run's dyad rows (``record.dyads``)."""
+    frame = model.dyad_log.frame(model)
+    score = dict(zip(model.catalog.names, model.catalog.other_view, strict=True))
+    values = frame["action"].map(score).to_numpy(dtype=float)
+    return values.reshape(-1, model.n_edges)  # rows are appended step by step, edges in order
+
+
+def _varies(*columns: np.ndarray) -> bool:
+    return all(np.ptp(column[:-1]) > 1e-9 for column in columns) and all(np.ptp(c) > 1e-9 for c in columns)
+
+
+def fit_dyad(own: np.ndarray, partner: np.ndarray) -> DyadFit | None:
+    """VAR(1) of (own, partner), and of (own, partner's cooperation, partner's conflict), by
+    statsmodels; the own equation's coefficients. None when a series does not vary (no fit)."""
+    from statsmodels.tsa.api import VAR
+
+    cooperation, conflict = np.maximum(partner, 0.0), np.minimum(partner, 0.0)
+    if not _varies(own, partner, cooperation, conflict):
+        return None
+    both = VAR(np.column_stack([own, partner])).fit(1, trend="c").coefs[0]
+    split = VAR(np.column_stack([own, cooperation, conflict])).fit(1, trend="c").coefs[0]
+    if not (np.all(np.isfinite(both)) and np.all(np.isfinite(split))):
+        return None
+    return DyadFit(float(both[0, 0]), float(both[0, 1]), float(split[0, 1]), float(split[0, 2]))
+
+
+def run_fits(scenario: Scenario, seed: int) -> tuple[list[tuple[str, DyadFit]], int]:
+    """Run ``scenario`` at ``seed`` with dyad rows and fit every directed dyad: the fits, each with
+    its actor's policy, and the number of directed dyads."""
+    scenario = scenario.model_copy(update={"seed": seed}, deep=True)
+    scenario.record.dyads = True
+    model = TrustModel(scenario)
+    model.run()
+    scores = scored_actions(model)
+    fits = []
+    for edge in range(model.n_edges):
+        fit = fit_dyad(scores[:, edge], scores[:, model.rev[edge]])
+        if fit is not None:
+            fits.append((model.states[model.src[edge]].policy, fit))
+    return fits, model.n_edges
+
+
+@dataclass(frozen=True)
+class PatternResult:
+    """A scenario's coefficients, each the mean over its fitted dyads per replication, with the
+    mean and 95% interval over replications."""
+
+    scenario: str
+    replications: int
+    dyads: int
+    fitted: float  # mean share of directed dyads whose series vary enough to fit
+    inertia: tuple[float, float, float]
+    reciprocity: tuple[float, float, float]
+    to_cooperation: tuple[float, float, float]
+    to_conflict: tuple[float, float, float]
+    asymmetry: tuple[float, float, float]  # to_conflict - to_cooperation
+    by_policy: dict[str, tuple[int, tuple[float, float, float, float]]]  # pooled fits per actor policy
+
+    @property
+    def shows(self) -> dict[str, bool]:
+        """Which event-data pattern the scenario shows, each interval clear of zero."""
+        return {
+            "inertia": self.inertia[1] > 0,
+            "reciprocity": self.reciprocity[1] > 0,
+            "asymmetry": self.asymmetry[1] > 0,
+        }
+
+
+def patterns(
+    scenario: Scenario, replications: int, progress: Callable[[], None] | None = None
+) -> PatternResult:
+    """Fit every directed dyad of ``scenario`` on seeds 0 .. replications - 1."""
+    per_run, dyads, fitted = [], 0, []
+    pooled: dict[str, list[tuple[float, ...]]] = {}
+    for seed in range(replications):
+        fits, dyads = run_fits(scenario, seed)
+        fitted.append(len(fits) / dyads)
+        rows = [(f.inertia, f.reciprocity, f.to_cooperation, f.to_conflict) for _, f in fits]
+        if rows:
+            per_run.append(np.mean(rows, axis=0))
+        for (policy, _), row in zip(fits, rows, strict=True):
+            pooled.setdefault(policy, []).append(row)
+        if progress is not None:
+            progress()
+    values = np.array(per_run).reshape(-1, 4)
+    return PatternResult(
+        scenario.name,
+        replications,
+        dyads,
+        float(np.mean(fitted)),
+        interval(values[:, 0]),
+        interval(values[:, 1]),
+        interval(values[:, 2]),
+        interval(values[:, 3]),
+        interval(values[:, 3] - values[:, 2]),
+        {
+            policy: (len(rows), tuple(float(v) for v in np.mean(rows, axis=0)))
+            for policy, rows in sorted(pooled.items())
+        },
+    )
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+LOGIT = "default_policy=logit"  # the variant with the model's default policy for every state
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    episode: Episode
+    series: np.ndarray  # replications x steps, the dyad's trust as shipped
+    windows: list[WindowResult]
+    logit_series: np.ndarray  # the same with every state on the default `logit` policy
+    logit_windows: list[WindowResult]
+
+
+def evaluate(replications: int = 30, progress: Callable[[str], None] | None = None):
+    """Every episode (as shipped and with the default policy) and every pattern scenario."""
+    results = []
+    for episode in episodes():
+        if progress is not None:
+            progress(episode.name)
+        series = trajectories(episode, replications)
+        logit = load_episode(episode.path, [LOGIT])
+        logit_series = trajectories(logit, replications)
+        results.append(
+            EpisodeResult(
+                episode,
+                series,
+                check_course(episode, series),
+                logit_series,
+                check_course(logit, logit_series),
+            )
+        )
+    fits = []
+    for name in PATTERN_SCENARIOS:
+        if progress is not None:
+            progress(name)
+        fits.append(patterns(load_scenario(name), replications))
+    return results, fits
+
+
+def draw_episode(result: EpisodeResult, path: Path) -> None:
+    """The documented course (top: one arrow per window, rising, falling or level) above the
+    dyad's trust in the model (mean and 95% band over replications), with the scheduled events."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    episode = result.episode
+    last = episode.scenario.steps
+    steps = np.arange(1, last + 1)
+    colours = {"up": "#2a9d4b", "down": "#c0392b", "flat": "#7f7f7f"}
+    rise = {"up": 0.6, "down": -0.6, "flat": 0.0}
+    figure, (course, axes) = plt.subplots(
+        2, 1, figsize=(9, 5.2), dpi=110, sharex=True, gridspec_kw={"height_ratios": [1.3, 3]}
+    )
+    for row, window in enumerate(episode.course):
+        y = len(episode.course) - row
+        course.annotate(
+            "",
+            xy=(window.end, y + rise[window.direction] / 2),
+            xytext=(window.start, y - rise[window.direction] / 2),
+            arrowprops={"arrowstyle": "->", "color": colours[window.direction], "linewidth": 1.6},
+        )
+        course.text(
+            (window.start + window.end) / 2,
+            y + 0.42,
+            f"{window.direction}: {episode.month(window.start)} - {episode.month(window.end)}",
+            fontsize=7,
+            ha="center",
+            color=colours[window.direction],
+        )
+    course.set_ylim(0.3, len(episode.course) + 0.9)
+    course.set_yticks([])
+    course.set_title(
+        f"{episode.name}: documented course (header of {episode.path.name})", fontsize=9, loc="left"
+    )
+    for series, label, style, colour in (
+        (result.series, "model, reciprocity policies (as shipped)", "-", "#1f4e79"),
+        (result.logit_series, "model, default logit policy", "--", "#d68910"),
+    ):
+        mean = series.mean(axis=0)
+        band = stats.t.ppf(0.975, len(series) - 1) * series.std(axis=0, ddof=1) / np.sqrt(len(series))
+        axes.plot(steps, mean, style, color=colour, label=label, linewidth=1.6)
+        axes.fill_between(steps, mean - band, mean + band, color=colour, alpha=0.15, linewidth=0)
+    kinds = {action.name: action.kind for action in episode.scenario.actions}
+    marks = {"constructive": ("#2a9d4b", 0.03), "escalatory": ("#c0392b", 0.015), "neutral": ("#7f7f7f", 0.0)}
+    for item in episode.scenario.interventions:
+        if item.action is not None:
+            colour, height = marks[kinds[item.action]]
+            axes.plot([item.step, item.step], [height, height + 0.04], color=colour, linewidth=1.2)
+    for window in episode.course:
+        for step in (window.start, window.end):
+            axes.axvline(step, color="#bbbbbb", linewidth=0.6, linestyle=":")
+    ticks = np.unique(np.linspace(1, last, min(9, last)).round().astype(int))
+    axes.set_xticks(ticks, [episode.month(int(t)) for t in ticks], fontsize=8)
+    axes.set_xlim(0.5, last + 0.5)
+    axes.set_ylim(0, 1)
+    axes.set_ylabel(f"trust {episode.dyad[0]}-{episode.dyad[1]}")
+    axes.set_title(
+        f"model: {len(result.series)} replications, 95% bands; ticks: scheduled steps "
+        "(green constructive, red escalatory)",
+        fontsize=9,
+        loc="left",
+    )
+    axes.legend(fontsize=8, loc="upper right", frameon=False)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def write_docs(
+    results: list[EpisodeResult], fits: list[PatternResult], replications: int, out: Path
+) -> tuple[int, int]:
+    """Write ``out`` (docs/patterns.md) and each episode's figure in ``figures/`` beside it;
+    the number of documented windows reproduced, and of all windows."""
+    figures = {}
+    for result in results:
+        name = f"patterns-{result.episode.name}.png"
+        draw_episode(result, out.parent / "figures" / name)
+        figures[result.episode.name] = f"figures/{name}"
+    out.write_text(render_markdown(results, fits, replications, figures))
+    windows = [w for result in results for w in result.windows]
+    return sum(w.holds for w in windows), len(windows)
+
+
+def _ci(value: tuple[float, float, float]) -> str:
+    return f"{value[0]:+.3f} [{value[1]:+.3f}, {value[2]:+.3f}]"
+
+
+def _first_below(result: EpisodeResult, level: float) -> int | None:
+    below = np.flatnonzero(result.series.mean(axis=0) < level)
+    return int(below[0]) + 1 if len(below) else None
+
+
+def render_markdown(
+    results: list[EpisodeResult], fits: list[PatternResult], replications: int, figures: dict[str, str]
+) -> str:
+    """docs/patterns.md: the episodes against their documented course, the event-data patterns,
+    and what the model cannot reproduce."""
+    held = sum(w.holds for r in results for w in r.windows)
+    total = sum(len(r.windows) for r in results)
+    logit_held = sum(w.holds for r in results for w in r.logit_windows)
+    lines = [
+        "# The model against what happened",
+        "",
+        "Generated by `trustsim patterns` (trustsim/patterns.py); do not edit by hand. Every number below",
+        f"comes from runs of the model with its default parameters on seeds 0-{replications - 1}",
+        f"({replications} replications). Pattern-oriented modelling (Grimm et al. 2005): several weak",
+        "patterns at once, none of them fitted.",
+        "",
+        "## Historical episodes",
+        "",
+        "Each episode in `configs/history/` is one step a month, built from the dated record (the source",
+        "of each event is in the file). Its header states the documented course of the measured dyad as",
+        "windows; here the model's change of that dyad's trust (mean of both directions) over each window,",
+        "with its 95% t interval over the replications. A rising (falling) window is **reproduced** when",
+        f"the interval is clear of zero and the mean change is at least {TOLERANCE} ({-TOLERANCE});",
+        f"a flat one when the whole interval lies within +-{FLAT_TOLERANCE}. Only the states, their",
+        "relations, initial trust, capability, posture, the policies and the events come from the",
+        "episode: every parameter is the model's default. The one choice that is ours and decides the",
+        "result is the policy: all three episodes give every state reciprocity (`tit_for_tat`), the",
+        "pattern the event data show; the last columns rerun each window with every state on the",
+        "model's default `logit` policy.",
+        "",
+        f"As shipped, {held} of {total} documented windows are reproduced; with the default `logit` policy,"
+        f" {logit_held} of {total}.",
+        "",
+        "| episode | documented window | model change (95% CI) | replications agreeing | reproduced |"
+        " with `logit`: change | reproduced |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        episode = result.episode
+        for window, logit in zip(result.windows, result.logit_windows, strict=True):
+            w = window.window
+            lines.append(
+                f"| {episode.name} | {w.direction} from {episode.month(w.start)} to {episode.month(w.end)}"
+                f" (steps {w.start}-{w.end}): {w.what} | {_ci(window.change)} | {window.agreeing:.0%} |"
+                f" {'yes' if window.holds else '**no**'} | {_ci(logit.change)} |"
+                f" {'yes' if logit.holds else '**no**'} |"
+            )
+    for result in results:
+        episode = result.episode
+        mean = result.series.mean(axis=0)
+        low = int(np.argmin(mean)) + 1
+        lines += [
+            "",
+            f"### {episode.name}",
+            "",
+            f"`{episode.path.relative_to(CONFIG_DIR.parent)}`: {episode.scenario.description} Measured dyad:"
+            f" {episode.dyad[0]}-{episode.dyad[1]}; {len(episode.scenario.interventions)} scheduled events."
+            f" Model trust (as shipped): {mean[0]:.2f} after {episode.month(1)}, lowest {mean[low - 1]:.2f}"
+            f" ({episode.month(low)}), {mean[-1]:.2f} at the end ({episode.month(len(mean))}).",
+            "",
+            f"![{episode.name}]({figures[episode.name]})",
+        ]
+    lines += [
+        "",
+        "## Patterns of event data",
+        "",
+        "Event-data studies of great-power dyads (Ward 1982; Goldstein & Freeman 1990, *Three-Way Street*)",
+        "find three regularities in monthly cooperation-conflict series: **inertia** (a state's own last",
+        "month predicts its next), **reciprocity** (the partner's last month predicts it too) and an",
+        "**asymmetry** (responses to the partner's conflict are larger than to its cooperation). Here each",
+        "directed dyad's action series of a shipped scenario (every step, the Goldstein weight / 10 of the",
+        "action taken: its catalog `other_view`) is fitted by a VAR(1) with a constant",
+        "(`statsmodels.tsa.api.VAR`): inertia and reciprocity are the own equation's coefficients on the",
+        "own and the partner's lag; for the asymmetry the partner's series is split into its cooperative",
+        "part max(x, 0) and its conflictual part min(x, 0), both entered as lags, and the asymmetry is the",
+        "coefficient on conflict less that on cooperation. Coefficients are averaged over a run's fitted",
+        "dyads (a dyad whose series, or one of the split parts, never varies cannot be fitted), then",
+        "summarised by the mean and 95% t interval over replications. `classic_ipd` and `richardson` are",
+        "left out: they are the reductions to known models (two fixed policies; holding only).",
+        "",
+        "| scenario | directed dyads | fitted | inertia | reciprocity | response to cooperation |"
+        " response to conflict | asymmetry (conflict - cooperation) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for fit in fits:
+        lines.append(
+            f"| {fit.scenario} | {fit.dyads} | {fit.fitted:.0%} | {_ci(fit.inertia)} |"
+            f" {_ci(fit.reciprocity)} | {_ci(fit.to_cooperation)} | {_ci(fit.to_conflict)} |"
+            f" {_ci(fit.asymmetry)} |"
+        )
+    lines += [
+        "",
+        "By the policy of the acting state (all fitted dyads of all replications pooled, mean coefficient):",
+        "",
+        "| scenario | policy | fits | inertia | reciprocity | response to cooperation |"
+        " response to conflict |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for fit in fits:
+        for policy, (count, (inertia, reciprocity, cooperation, conflict)) in fit.by_policy.items():
+            lines.append(
+                f"| {fit.scenario} | `{policy}` | {count} | {inertia:+.3f} | {reciprocity:+.3f} |"
+                f" {cooperation:+.3f} | {conflict:+.3f} |"
+            )
+    lines += _limits(results, fits)
+    return "\n".join(lines) + "\n"
+
+
+def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str]:
+    """The honest section: what the model cannot reproduce, and why, with the measured figures."""
+    by_name = {result.episode.name: result for result in results}
+    lines = ["", "## What the model cannot reproduce, and why", ""]
+    catalog = {action.name: action for action in essay_catalog()}
+    repertoire, payoffs = Repertoire(), Payoffs()
+    escalation, cooperation = catalog[repertoire.escalatory], catalog[repertoire.constructive]
+    forgiveness = molander_generosity(payoffs.T, payoffs.R, payoffs.P, payoffs.S)
+    missing = [fit for fit in fits if not fit.shows["asymmetry"]]
+    if missing:
+        larger = [
+            f"`{policy}` in `{fit.scenario}`"
+            for fit in fits
+            for policy, (_, c) in fit.by_policy.items()
+            if c[3] > max(c[2], 0.0)
+        ]
+        lines += [
+            "- **The asymmetry is not there, or reversed.** In "
+            + ", ".join(
+                f"`{fit.scenario}` ({_ci(fit.asymmetry)}{', reversed' if fit.asymmetry[2] < 0 else ''})"
+                for fit in missing
+            )
+            + " the response to the partner's conflict is not larger than to its cooperation; where the"
+            " interval is below zero it is smaller, the opposite of the event data. Only "
+            + (", ".join(larger) if larger else "no policy")
+            + " answers conflict more strongly than cooperation (the table above). The reasons are in the"
+            " model: the reciprocity policies copy the partner's *move class* whatever its size, and"
+            f" symmetrically; generous tit-for-tat forgives {forgiveness:.0%} of defections by design"
+            " (Molander's generosity at the default payoffs); the default repertoire's escalation"
+            f" (`{escalation.name}`, verifiability {escalation.verifiability}) is noticed less often than"
+            f" its cooperation (`{cooperation.name}`, {cooperation.verifiability}), and an unnoticed step"
+            " reads as holding; and"
+            " `logit` answers the partner only through trust, which near the trust floor has little left"
+            " to lose. The negativity bias acts on trust, not on the reply itself, so it does not carry"
+            " through to the action series.",
+        ]
+    weak = [fit for fit in fits if not fit.shows["reciprocity"]]
+    if weak:
+        lines.append(
+            "- **No reciprocity** in "
+            + ", ".join(
+                f"`{fit.scenario}` ({_ci(fit.reciprocity)}, {fit.fitted:.0%} of dyads fitted)" for fit in weak
+            )
+            + ": deep in mistrust the `logit` dyad escalates nearly every step whatever the partner does,"
+            " so there is little variation for a partner's lag to explain."
+        )
+    windows = [(r, w) for r in results for w in r.logit_windows]
+    falling = [w for _, w in windows if w.window.direction != "up"]
+    rising = [(r, w) for r, w in windows if w.window.direction == "up"]
+    kept = [f"{r.episode.name} steps {w.window.start}-{w.window.end}" for r, w in rising if w.holds]
+    kennedy = by_name.get("kennedy_1962")
+    floor = None
+    if kennedy is not None:
+        below = np.flatnonzero(kennedy.logit_series.mean(axis=0) < 0.05)
+        floor = (
+            f" (in kennedy_1962 below 0.05 from {kennedy.episode.month(int(below[0]) + 1)})"
+            if len(below)
+            else ""
+        )
+    lines.append(
+        "- **The rises need reciprocity policies.** With every state on the model's default `logit`"
+        f" policy, {sum(w.holds for w in falling)} of the {len(falling)} falling or flat windows still"
+        f" hold but only {sum(w.holds for _, w in rising)} of the {len(rising)} rising ones"
+        + (f" ({', '.join(kept)})" if kept else "")
+        + ". A `logit` security seeker restrains only above the trust at which restraint pays, which"
+        " the threat it faces raises (Section 7.3a of docs/ODD.md): from the wary starting points of"
+        f" these episodes it escalates and trust falls to the floor within months{floor or ''}; steps"
+        " of a month each then cannot lift congealed mistrust"
+        + (
+            ", only a sustained one can (the year of Soviet force cuts scheduled from December 1988)"
+            if "gorbachev_1985 steps 35-60" in kept
+            else ""
+        )
+        + ". That `tit_for_tat` is ours, chosen once for all three"
+        " episodes from the event-data finding of reciprocity, not fitted per episode; it is the one"
+        " calibration these results rest on."
+    )
+    if (g := by_name.get("gorbachev_1985")) is not None:
+        mean = g.series.mean(axis=0)
+        peak = int(np.argmax(mean[:24])) + 1
+        lines.append(
+            f"- **1985-86 rises too soon.** The model's US-Soviet trust goes from {mean[0]:.2f} to"
+            f" {mean[peak - 1]:.2f} by {g.episode.month(peak)}, before the INF treaty, while the record"
+            " shows little change beyond the Geneva summit: the model's United States reciprocates"
+            " Gorbachev's moratoria in kind, where the real one kept testing and read them as"
+            " propaganda. The model has no domestic politics and no reading of a step as propaganda"
+            " beyond short-circuiting, which spares costly declared steps."
+        )
+    if (u := by_name.get("ukraine_2014")) is not None:
+        floor = _first_below(u, 0.05)
+        if floor is not None:
+            lines.append(
+                f"- **2014-22 hits the floor.** Mean US-Russian trust falls below 0.05 in"
+                f" {u.episode.month(floor)} (step {floor}) and never rises above"
+                f" {u.series.mean(axis=0)[floor - 1 :].max():.2f} after it; the sanctions, expulsions, the"
+                " end of the INF treaty, Zapad 2021 and the build-up cannot lower it further, so the"
+                " documented slide of 2016-22 and the fall into war are not distinguishable from the"
+                " plateau, and the Geneva summit's failure to lift trust is the floor and congealing at"
+                " work rather than a test of the events. Trust is bounded and the catalog has no use of"
+                " force (CAMEO 18-20): the invasion of 24 February 2022 cannot be expressed."
+            )
+    sanction = catalog["threaten_sanctions"].other_view * 10
+    lines += [
+        "- **The catalog is the essay's, not the record's.** It has no \"reduce relations\" (CAMEO 16):"
+        " expulsions and closed missions are scheduled as its diplomatic sanction `threaten_sanctions`"
+        f" (Goldstein {sanction:+.1f} for CAMEO 16's -4.0), withdrawal from a treaty as"
+        " `force_buildup_at_home`, a test moratorium as `limit_military_exercises`, a blockade as"
+        " `threaten_invasion`. Each episode says so per event.",
+        "- **Direction and timing, not levels.** There is no measured series of trust between these"
+        " states to compare levels with; initial trust is our reading of the record, one step a month is"
+        " a time scale we impose on parameters that were not set for months, and only the sign of the"
+        " change over each documented window is tested.",
+    ]
+    return lines
