@@ -154,3 +154,20 @@ def test_ruff_check_is_clean():
 def test_ruff_format_is_clean():
     result = ruff("format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- generated docs -------------------------------------------------------------------------------
+
+
+def test_odd_parameter_table_is_generated_from_the_schema_and_current():
+    """docs/ODD.md's appendix is ``python -m trustsim.config.reference``'s output, every key of the
+    schema with its default, allowed values and meaning; regenerate it when the schema changes."""
+    from trustsim.config.reference import markdown_table, parameters, rewrite
+
+    document = (ROOT / "docs" / "ODD.md").read_text()
+    assert rewrite(document) == document, "stale: run python -m trustsim.config.reference"
+    table = markdown_table()
+    for path in ("trust.negativity_bias", "states[].motive", "interventions[].step", "payoffs.fear"):
+        assert f"| `{path}` |" in table
+    undocumented = [p.path for p in parameters() if not p.field.description]
+    assert undocumented == [], f"schema fields without a description: {undocumented}"

@@ -11,43 +11,51 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trustsim.config.loading import load_scenario, scenario_from_dict
+from trustsim.config.reference import parameters
 from trustsim.model.model import TrustModel
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 POLICIES = ["logit", "tit_for_tat", "generous_tit_for_tat", "grit", "hawk", "dove", "grudger", "all_defect"]
 
 
+# Parameters unbounded above are drawn up to this (perception noise 5 already reads any step as noise).
+UNBOUNDED_UP_TO = 5.0
+
+
+def schema_strategy(parameter):
+    """A strategy for one schema field, from the schema's own type, choices and bounds."""
+    if parameter.choices:
+        return st.sampled_from(parameter.choices)
+    if parameter.field.annotation is bool:
+        return st.booleans()
+    low, high = parameter.bounds
+    exclusive = any(getattr(item, "gt", None) is not None for item in parameter.field.metadata)
+    if parameter.field.annotation is int:
+        return st.integers(int(low or 0), int(min(high if high is not None else 100, 100)))
+    return st.floats(
+        low if low is not None else -UNBOUNDED_UP_TO,
+        high if high is not None else UNBOUNDED_UP_TO,
+        exclude_min=exclusive,
+        allow_nan=False,
+    )
+
+
+# Every trust, perception and propagation parameter and the execution noise, as the schema has them.
+SECTIONS = ("trust.", "perception.", "propagation.", "execution_noise")
+DRAWN = [p for p in parameters() if p.path.startswith(SECTIONS)]
+
+
 @st.composite
 def trust_sections(draw) -> dict:
     """Every trust, perception and propagation parameter, drawn within the schema's bounds."""
-    return {
-        "trust": {
-            "rule": draw(st.sampled_from(["adaptive", "bayesian"])),
-            "learning_rate": draw(st.floats(0.0, 5.0)),
-            "negativity_bias": draw(st.floats(1.0, 10.0)),
-            "congeal_threshold": draw(unit),
-            "congeal_rate": draw(unit),
-            "thaw_rate": draw(st.floats(0.0, 5.0)),
-            "congeal_max": draw(st.floats(0.0, 0.99)),
-            "audience_cost": draw(st.floats(0.0, 5.0)),
-            "provocation_discount": draw(unit),
-            "congealed_level": draw(unit),
-            "short_circuit": draw(unit),
-            "paralysis": draw(unit),
-            "declared_verifiability": draw(unit),
-            "decay": draw(unit),
-            "perception_error": draw(st.floats(0.0, 0.49)),
-            "signal_cost_scale": draw(st.floats(0.01, 5.0)),
-        },
-        "perception": {
-            "noise": draw(st.floats(0.0, 2.0)),
-            "fog_gain": draw(st.floats(0.0, 2.0)),
-            "fog_decay": draw(unit),
-            "neutral_band": draw(unit),
-        },
-        "propagation": {"observation_weight": draw(unit), "alliance_weight": draw(unit)},
-        "execution_noise": draw(unit),
-    }
+    drawn: dict = {}
+    for parameter in DRAWN:
+        *sections, name = parameter.path.split(".")
+        node = drawn
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[name] = draw(schema_strategy(parameter))
+    return drawn
 
 
 @st.composite

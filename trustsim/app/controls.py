@@ -15,6 +15,7 @@ from mesa.visualization import Slider
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from trustsim.config.reference import bounds
 from trustsim.config.schema import Scenario
 
 # The main trust and policy parameters that get a slider (or a checkbox): dotted paths into the
@@ -57,15 +58,6 @@ def schema_field(path: str, scenario: Scenario | None = None) -> FieldInfo:
 def _default_scenario() -> Scenario:
     """A scenario of the schema's defaults (required fields left unset: only sections are read)."""
     return Scenario.model_construct()
-
-
-def bounds(field: FieldInfo) -> tuple[float | None, float | None]:
-    """The field's (lower, upper) bound from its ``ge``/``gt``/``le``/``lt`` constraints."""
-    low = high = None
-    for item in field.metadata:
-        low = getattr(item, "ge", getattr(item, "gt", low))
-        high = getattr(item, "le", getattr(item, "lt", high))
-    return low, high
 
 
 def control_label(path: str) -> str:

@@ -88,23 +88,25 @@ class Repertoire(Section):
 
 
 class RepertoireOverride(Section):
-    constructive: str | None = None
-    escalatory: str | None = None
-    neutral: str | None = None
-    deterrent: str | None = None
+    constructive: str | None = Field(
+        None, description="This state's cooperative action (default: `repertoire`)."
+    )
+    escalatory: str | None = Field(None, description="This state's defecting action.")
+    neutral: str | None = Field(None, description="This state's holding action.")
+    deterrent: str | None = Field(None, description="This state's negative incentive (hawks).")
 
 
 class RichardsonOverride(Section):
-    reaction: NonNegative | None = None
-    fatigue: NonNegative | None = None
-    grievance: float | None = None
+    reaction: NonNegative | None = Field(None, description="This state's Richardson k (default: `posture`).")
+    fatigue: NonNegative | None = Field(None, description="This state's Richardson a.")
+    grievance: float | None = Field(None, description="This state's Richardson g.")
 
 
 class StateSpec(Section):
     """A state (SPEC item 1): name, bloc, capability, posture and decision policy."""
 
     code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Short code, e.g. RUS.")
-    name: str = ""
+    name: str = Field("", description="Display name.")
     bloc: str = Field("none", description="Bloc or alliance the state belongs to.")
     capability: NonNegative = Field(1.0, description="Relative military power.")
     posture: NonNegative = Field(1.0, description="Initial forward forces/armament level.")
@@ -121,20 +123,28 @@ class StateSpec(Section):
 class Relation(Section):
     """An edge of the relations network: ally, rival or neighbour, with a salience weight."""
 
-    a: str
-    b: str
-    kind: Literal["ally", "rival", "neighbour"] = "neighbour"
-    salience: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    a: str = Field(description="Code of one state.")
+    b: str = Field(description="Code of the other.")
+    kind: Literal["ally", "rival", "neighbour"] = Field(
+        "neighbour", description="Allies read each other's rights by the actor's self-view."
+    )
+    salience: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        1.0, description="Weight in observation, alliance influence and the Richardson reaction."
+    )
 
 
 class GeneratedNetwork(Section):
     """A generated network of ``n`` states in ``blocs`` blocs (seeded from the run's seed)."""
 
-    generator: Literal["complete", "erdos_renyi", "watts_strogatz", "barabasi_albert"] = "watts_strogatz"
-    n: Annotated[int, Field(ge=2, le=5000)] = 30
-    degree: Annotated[int, Field(ge=1)] = 6
+    generator: Literal["complete", "erdos_renyi", "watts_strogatz", "barabasi_albert"] = Field(
+        "watts_strogatz", description="Random graph model (networkx), seeded from the run's seed."
+    )
+    n: Annotated[int, Field(ge=2, le=5000)] = Field(30, description="Number of states.")
+    degree: Annotated[int, Field(ge=1)] = Field(6, description="Mean number of partners (not for complete).")
     rewire: Unit = Field(0.1, description="Watts-Strogatz rewiring probability.")
-    blocs: Annotated[int, Field(ge=1, le=26)] = 2
+    blocs: Annotated[int, Field(ge=1, le=26)] = Field(
+        2, description="Blocs; relations within one are alliances, across them rivalries."
+    )
     capability_spread: NonNegative = Field(0.5, description="Log-normal sigma of capabilities.")
     greedy_share: Unit = Field(0.0, description="Share of states with a greedy motive (Kydd 2005).")
     policy_mix: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
@@ -150,20 +160,22 @@ class GeneratedNetwork(Section):
 
 
 class TrustPair(Section):
-    source: str = Field(alias="from")
-    target: str = Field(alias="to")
-    value: Unit
+    source: str = Field(alias="from", description="Code of the trusting state.")
+    target: str = Field(alias="to", description="Code of the trusted state.")
+    value: Unit = Field(description="Initial trust of `from` in `to`.")
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class InitialTrust(Section):
     """Initial trust: a default, within- and across-bloc levels, and per-pair values."""
 
-    default: Unit = 0.5
-    within_bloc: Unit | None = None
-    across_bloc: Unit | None = None
-    by_kind: dict[Literal["ally", "rival", "neighbour"], Unit] = Field(default_factory=dict)
-    pairs: list[TrustPair] = Field(default_factory=list)
+    default: Unit = Field(0.5, description="Initial trust of every ordered pair not set otherwise.")
+    within_bloc: Unit | None = Field(None, description="Initial trust between states of one bloc.")
+    across_bloc: Unit | None = Field(None, description="Initial trust across blocs.")
+    by_kind: dict[Literal["ally", "rival", "neighbour"], Unit] = Field(
+        default_factory=dict, description="Initial trust by relation kind (overrides the bloc levels)."
+    )
+    pairs: list[TrustPair] = Field(default_factory=list, description="Per ordered pair (overrides all).")
     symmetric_pairs: bool = Field(True, description="A pair value sets both directions unless given.")
 
 
@@ -221,7 +233,7 @@ class TrustRule(Section):
     perception_error: Annotated[float, Field(ge=0.0, le=MAX_PERCEPTION_ERROR)] = Field(
         0.1, description="Bayesian rule: probability a move is misread (Kydd 2005)."
     )
-    signal_cost_scale: Annotated[float, Field(gt=0.0)] = Field(
+    signal_cost_scale: Annotated[float, Field(ge=0.001)] = Field(
         0.3, description="Cost scale c0 of how hard a step is to fake, 1 - exp(-cost/c0)."
     )
 
@@ -302,17 +314,17 @@ class Profile(Section):
     """Time profile of a shared threat's level: constant, linear ramp, step, pulse (a ramp up from
     ``start`` to ``end`` and back down over as many steps), or an explicit series."""
 
-    kind: Literal["constant", "linear", "step", "pulse", "series"] = "constant"
-    start: Annotated[int, Field(ge=0)] = 0
-    end: Annotated[int, Field(ge=0)] = 0
-    to: NonNegative = 0.0
-    series: list[NonNegative] = Field(default_factory=list)
+    kind: Literal["constant", "linear", "step", "pulse", "series"] = Field("constant", description="Shape.")
+    start: Annotated[int, Field(ge=0)] = Field(0, description="Step the change starts.")
+    end: Annotated[int, Field(ge=0)] = Field(0, description="Step a ramp reaches `to`.")
+    to: NonNegative = Field(0.0, description="Level reached (linear, step, pulse).")
+    series: list[NonNegative] = Field(default_factory=list, description="Level per step (series).")
 
 
 class Threat(Section):
     """A shared existential threat (SPEC item 8; essay: the "altered agenda")."""
 
-    name: str
+    name: str = Field(description="What the threat is, e.g. climate.")
     level: NonNegative = Field(0.0, description="Level at the start.")
     profile: Profile = Field(default_factory=Profile)
 
@@ -362,11 +374,11 @@ class PolicyParams(Section):
 class Intervention(Section):
     """A scheduled action (``action``, optional ``target``) or policy change (``policy``)."""
 
-    step: Annotated[int, Field(ge=1)]
-    actor: str
-    action: str | None = None
-    target: str | None = None
-    policy: str | None = None
+    step: Annotated[int, Field(ge=1)] = Field(description="First step it acts (1 to `steps`).")
+    actor: str = Field(description="Code of the acting state.")
+    action: str | None = Field(None, description="Catalog action the actor takes (or `policy`).")
+    target: str | None = Field(None, description="Partner it is taken toward; unset: every partner.")
+    policy: str | None = Field(None, description="Policy the actor switches to from `step` (or `action`).")
     declared: bool = Field(False, description="Announced as meant to restore trust.")
     duration: Annotated[int, Field(ge=1)] = Field(1, description="Steps the action is repeated.")
     enabled: bool = Field(
@@ -397,15 +409,19 @@ class Outcomes(Section):
 class Scenario(Section):
     """A whole scenario: who the states are, how they relate, and how trust moves between them."""
 
-    name: str = Field("scenario", pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    steps: Annotated[int, Field(ge=1, le=1_000_000)] = 100
-    seed: Annotated[int, Field(ge=0)] = 0
-    states: list[StateSpec] = Field(default_factory=list)
-    relations: list[Relation] = Field(default_factory=list)
-    network: GeneratedNetwork | None = None
+    name: str = Field("scenario", pattern=r"^[A-Za-z0-9_.-]+$", description="Names the run's folder.")
+    description: str = Field("", description="One line on what the scenario is.")
+    steps: Annotated[int, Field(ge=1, le=1_000_000)] = Field(100, description="Steps (rounds) to run.")
+    seed: Annotated[int, Field(ge=0)] = Field(0, description="Seed of every random draw of the run.")
+    states: list[StateSpec] = Field(default_factory=list, description="The states (or `network`).")
+    relations: list[Relation] = Field(default_factory=list, description="Edges among `states`.")
+    network: GeneratedNetwork | None = Field(None, description="A generated network instead of `states`.")
     initial_trust: InitialTrust = Field(default_factory=InitialTrust)
-    actions: list[Action] = Field(default_factory=_default_actions, min_length=1)
+    actions: list[Action] = Field(
+        default_factory=_default_actions,
+        min_length=1,
+        description="The action catalog (Section 7.1 of docs/ODD.md).",
+    )
     repertoire: Repertoire = Field(default_factory=Repertoire)
     default_policy: str = Field("logit", description="Policy of states that name none.")
     policy_params: PolicyParams = Field(default_factory=PolicyParams)
