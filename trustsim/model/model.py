@@ -162,10 +162,11 @@ class TrustModel(mesa.Model):
         Row (k, i) of ``self.observation`` (one row per observation pair, in ``obs_flat`` order)
         holds friends[k, j] in the column of edge i -> j, so that
         ``observation @ evidence[by_source]`` gives sum_j friends[k, j] * evidence(i -> j) for every
-        pair at once. Its columns are the edges sorted by (source, target), ``by_source``, so each
-        row lists its terms in ascending j: the order in which scipy's product friends @ signal
-        (the textbook form, one sparse signal matrix per evidence column) adds the same terms. The
-        sums are therefore bit for bit those of that product.
+        pair at once: one product over the terms, where the textbook form (friends @ signal, one
+        sparse n x n signal matrix per evidence column) would build three matrices every step. Its
+        columns are the edges sorted by (source, target), ``by_source``, so each row adds its terms
+        in ascending j, as that product would; tests/test_network_paths.py checks the sparse path
+        against the dense one at 1e-12.
         """
         n = self.n
         friends = self.friends.tocsr(copy=True)

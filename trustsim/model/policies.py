@@ -202,14 +202,11 @@ class TitForTwoTats(Policy):
 
 
 @register
-class Dove(Policy):
-    """Always takes its constructive step and never retaliates: appeasement, Jervis's (1976) foil."""
+class Dove(AlwaysCooperate):
+    """Always takes its constructive step and never retaliates: appeasement, Jervis's (1976) foil.
+    The same rule as ``all_cooperate``, under the name the essay's debate gives it."""
 
     name = "dove"
-    classifier = {"memory_depth": 0, "stochastic": False}
-
-    def decide(self, dyads: Dyads) -> np.ndarray:
-        return np.full(len(dyads.edges), C)
 
 
 @register
