@@ -84,6 +84,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="attribution recording to benchmark (default: both)",
     )
     parser.add_argument(
+        "--scope",
+        choices=("all", "focus"),
+        default="all",
+        help="record.attribution_scope when attribution is on (focus: S000 takes a step at step 1)",
+    )
+    parser.add_argument(
         "--blas-threads",
         type=int,
         default=None,
@@ -165,7 +171,7 @@ def machine_facts() -> dict[str, Any]:
 # -- running --------------------------------------------------------------------------------------
 
 
-def overrides(case: Case, attribution: bool, dyads: bool, steps: int) -> list[str]:
+def overrides(case: Case, attribution: bool, dyads: bool, steps: int, scope: str = "all") -> list[str]:
     items = [
         f"steps={steps}",
         f"network.n={case.n}",
@@ -173,6 +179,12 @@ def overrides(case: Case, attribution: bool, dyads: bool, steps: int) -> list[st
         f"record.attribution={str(attribution).lower()}",
         f"record.dyads={str(dyads).lower()}",
     ]
+    if attribution and scope == "focus":
+        # An initiator to focus on: the first state opens dialogue with every partner at step 1.
+        items += [
+            "record.attribution_scope=focus",
+            "interventions=[{step: 1, actor: S000, action: open_dialogue}]",
+        ]
     if case.degree is not None:
         items.append(f"network.degree={case.degree}")
     return items
@@ -197,7 +209,9 @@ def run_case(case: Case, attribution: bool, args: argparse.Namespace, label: str
     builds, runs, cpus, thread_cpus, edges, logs = [], [], [], [], None, {}
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     for repeat in range(args.repeat):
-        config = load_scenario("random_network", overrides(case, attribution, args.dyads, args.steps))
+        config = load_scenario(
+            "random_network", overrides(case, attribution, args.dyads, args.steps, args.scope)
+        )
         gc.collect()
         started = time.perf_counter()
         model = TrustModel(config)

@@ -398,6 +398,12 @@ class Record(Section):
     model: bool = Field(True, description="Collect the model-level measures every step.")
     dyads: bool = Field(True, description="Record per-step dyad rows (trust, action, perception).")
     attribution: bool = Field(False, description="Record each trust change with its cause.")
+    attribution_scope: Literal["all", "focus"] = Field(
+        "all",
+        description="all: every trust change, one row each (up to n^2 rows a step); focus: in full "
+        "the changes of trust in the initiator and those its steps cause, every other change summed "
+        "into one '(others)' row per step and mechanism, so totals stay exact and rows grow with n.",
+    )
 
 
 class Outcomes(Section):

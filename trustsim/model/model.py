@@ -100,7 +100,11 @@ class TrustModel(mesa.Model):
         self.commitment = np.zeros(e, dtype=np.int64)  # steps i's declaration toward j still binds
         self.last: records.StepOutcome | None = None
         self.dyad_log = records.DyadLog() if config.record.dyads else None
-        self.attribution = records.AttributionLog() if config.record.attribution else None
+        self.attribution = (
+            records.AttributionLog(scoped=config.record.attribution_scope == "focus", focus=self.initiator)
+            if config.record.attribution
+            else None
+        )
         self.datacollector = mesa.DataCollector(model_reporters=records.MODEL_REPORTERS)
         self._build_buffers()
 
@@ -268,6 +272,8 @@ class TrustModel(mesa.Model):
         self._scheduled = self._schedule_interventions()
         if item.action is not None:
             self.initiator = self.codes.index(item.actor)
+            if self.attribution is not None:
+                self.attribution.focus = self.initiator
             self.hops = np.full(self.n, -1)
             for node, distance in nx.single_source_shortest_path_length(self.grid.G, self.initiator).items():
                 self.hops[node] = distance

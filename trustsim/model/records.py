@@ -193,11 +193,22 @@ class DyadLog:
         return frame
 
 
-class AttributionLog:
-    """Each trust change with its cause: observer, subject, acting state, action and mechanism."""
+OTHERS = -3  # attribution's observer, subject and actor of the summed row of the focus scope
 
-    def __init__(self, tolerance: float = 1e-12) -> None:
+
+class AttributionLog:
+    """Each trust change with its cause: observer, subject, acting state, action and mechanism.
+
+    With ``focus`` (a state's index; ``record.attribution_scope: focus``) only the changes of trust
+    in that state and those its steps cause are kept one by one; all other changes of a call (one
+    step, one mechanism) are summed into a single ``(others)`` row, so totals stay exact. With
+    ``scoped`` and no focus state, every call is one summed row.
+    """
+
+    def __init__(self, tolerance: float = 1e-12, scoped: bool = False, focus: int | None = None) -> None:
         self.tolerance = tolerance
+        self.scoped = scoped
+        self.focus = focus
         self.chunks: list[tuple[np.ndarray, ...]] = []
 
     def add(self, step, observer, subject, actor, action, mechanism, delta) -> None:
@@ -206,6 +217,22 @@ class AttributionLog:
         value for all."""
         delta = np.asarray(delta)
         keep = np.abs(delta) > self.tolerance
+        if self.scoped:
+            focus = -1 if self.focus is None else self.focus  # -1: no state is the focus
+            focused = keep & ((np.asarray(subject) == focus) | (np.asarray(actor) == focus))
+            others = keep & ~focused
+            if others.any():
+                total = np.array([delta[others].sum()])
+                self.chunks.append(
+                    (
+                        np.array([step], dtype=np.int32),
+                        *(np.array([OTHERS], dtype=np.int32) for _ in range(3)),
+                        np.array([-1], dtype=np.int16),
+                        np.array([mechanism], dtype=np.int8),
+                        total,
+                    )
+                )
+            keep = focused
         count = int(np.count_nonzero(keep))
         if count == 0:
             return
@@ -237,13 +264,16 @@ class AttributionLog:
         frame = pd.DataFrame(
             {name: np.concatenate([c[i] for c in self.chunks]) for i, name in enumerate(names)}
         )
-        states = [*model.codes, "(allies)", "(none)"]
-        frame["observer"] = pd.Categorical.from_codes(frame["observer"], categories=model.codes)
-        frame["subject"] = pd.Categorical.from_codes(frame["subject"], categories=model.codes)
+        n = len(model.codes)
+        states = [*model.codes, "(others)"] if self.scoped else list(model.codes)
+        for column in ("observer", "subject"):
+            codes = np.where(frame[column] == OTHERS, n, frame[column])
+            frame[column] = pd.Categorical.from_codes(codes, categories=states)
+        actors = [*model.codes, "(allies)", "(none)", *(["(others)"] if self.scoped else [])]
         frame["actor"] = pd.Categorical.from_codes(
-            # -1: allies' pooled views (alliance influence); -2: nobody (decay)
-            np.where(frame["actor"] < 0, len(model.codes) - 1 - frame["actor"], frame["actor"]),
-            categories=states,
+            # -1: allies' pooled views (alliance influence); -2: nobody (decay); -3: summed others
+            np.where(frame["actor"] < 0, n - 1 - frame["actor"], frame["actor"]),
+            categories=actors,
         )
         actions = [*model.catalog.names, "(none)"]
         frame["action"] = pd.Categorical.from_codes(
