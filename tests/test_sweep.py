@@ -607,3 +607,51 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path, reference):
     assert_exactly_once(out, BIG_RUNS)
     pd.testing.assert_frame_equal(read_runs(out), read_runs(reference))
     pd.testing.assert_frame_equal(read_steps(out), read_steps(reference))
+
+
+def test_the_slurm_path_runs_a_sweep_with_the_same_results(tmp_path, reference, monkeypatch):
+    """--dask slurm builds its cluster through dask-jobqueue (executors.CLUSTERS); a LocalCluster
+    stands in for the SLURM jobs here, so everything from cluster to client to results is the path
+    an HPC run takes, and the results equal the in-process sweep's."""
+    pytest.importorskip("dask_jobqueue")
+    from dask.distributed import LocalCluster
+
+    from trustsim.execution import executors
+
+    built = []
+
+    def stand_in(workers):
+        built.append(workers)
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+
+    monkeypatch.setitem(executors.CLUSTERS, "slurm", stand_in)
+    out = tmp_path / "out"
+    result = invoke("sweep", write_sweep(tmp_path, BIG), "--out", out, "--dask", "slurm", "--workers", 2)
+    assert result.exit_code == 0, result.stderr
+    assert built == [2]
+    assert_exactly_once(out, BIG_RUNS)
+    pd.testing.assert_frame_equal(read_runs(out), read_runs(reference))
+
+
+def test_the_slurm_cluster_asks_for_single_core_jobs_and_says_what_is_missing(monkeypatch):
+    pytest.importorskip("dask_jobqueue")
+    import dask
+
+    from trustsim.execution.executors import ExecutorError, slurm_cluster
+
+    with (
+        dask.config.set({"jobqueue.slurm.memory": None}),
+        pytest.raises(ExecutorError, match=r"jobqueue\.slurm"),
+    ):
+        slurm_cluster(2)
+    from dask_jobqueue import SLURMCluster
+
+    with dask.config.set({"jobqueue.slurm.memory": "2GB", "jobqueue.slurm.walltime": "01:00:00"}):
+        monkeypatch.setattr(SLURMCluster, "scale", lambda self, jobs: setattr(self, "asked", jobs))
+        cluster = slurm_cluster(4)
+        try:
+            script = cluster.job_script()
+            assert cluster.asked == 4
+            assert "#SBATCH -n 1" in script and "--nthreads 1" in script and "#SBATCH -t 01:00:00" in script
+        finally:
+            cluster.close()

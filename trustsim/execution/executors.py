@@ -132,16 +132,41 @@ class ProcessPool:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+def slurm_cluster(workers: int) -> Any:
+    """An HPC cluster under SLURM through dask-jobqueue: ``workers`` batch jobs of one single-core
+    Dask worker each (runs are single-threaded). Queue, account, memory, walltime and the job's
+    environment come from Dask's configuration, section ``jobqueue.slurm`` (for instance
+    ``~/.config/dask/jobqueue.yaml``; docs/performance.md shows one)."""
+    try:
+        from dask_jobqueue import SLURMCluster
+    except ImportError:
+        raise ExecutorError("dask-jobqueue is not installed: pip install 'trustsim[dask]'") from None
+    try:
+        cluster = SLURMCluster(cores=1, processes=1)
+    except ValueError as exc:  # e.g. no memory given in the config
+        raise ExecutorError(
+            f"--dask slurm: {exc}; set jobqueue.slurm (memory, queue, walltime) in Dask's config"
+        ) from None
+    cluster.scale(jobs=workers)
+    return cluster
+
+
+# Named clusters for --dask: each builds a started cluster of ``workers`` workers.
+CLUSTERS: dict[str, Callable[[int], Any]] = {"slurm": slurm_cluster}
+
+
 class DaskCluster:
-    """A Dask cluster: ``local`` starts a LocalCluster, otherwise ``address`` is a scheduler's.
+    """A Dask cluster: ``local`` starts a LocalCluster, ``slurm`` (``CLUSTERS``) an HPC cluster through
+    dask-jobqueue, otherwise ``address`` is a running scheduler's.
 
     Tasks are submitted with retries, so the runs of a worker that dies are run again elsewhere.
     """
 
     def __init__(self, address: str, workers: int) -> None:
-        if address != "local" and not ADDRESS.match(address):
+        if address != "local" and address not in CLUSTERS and not ADDRESS.match(address):
             raise ExecutorError(
-                f"--dask {address!r}: expected 'local' or a scheduler address such as tcp://host:8786"
+                f"--dask {address!r}: expected 'local', {', '.join(map(repr, CLUSTERS))} or a scheduler "
+                "address such as tcp://host:8786"
             )
         try:
             from dask.distributed import Client, LocalCluster
@@ -157,9 +182,15 @@ class DaskCluster:
                     n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
                 )
                 self.client = Client(self.cluster)
+            elif address in CLUSTERS:
+                self.name = f"the Dask cluster on {address}"
+                self.cluster = CLUSTERS[address](workers)
+                self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout="10s")
             self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+        except ExecutorError:
+            raise
         except Exception as exc:
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ExecutorError(f"--dask {address}: cannot connect ({detail[:200]})") from None
