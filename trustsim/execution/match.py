@@ -51,17 +51,26 @@ def match_scenario(
     return load_scenario(IPD_CONFIG, overrides)
 
 
-def play(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
-    """One repetition: per-player mean payoff per turn and cooperation rate."""
-    model = TrustModel(scenario, rng=np.random.default_rng(seed))
-    total = np.zeros(2)
-    cooperated = np.zeros(2)
+def play_all(scenario: Scenario, seeds: list) -> tuple[np.ndarray, np.ndarray]:
+    """One repetition per seed, all stepped together in one batched model (``copies``): per
+    repetition (row) and player (column), the mean payoff per turn and the cooperation rate. Each
+    repetition is exactly the match ``TrustModel(scenario, rng=np.random.default_rng(seed))`` plays
+    alone."""
+    model = TrustModel(scenario, copies=seeds)
+    edges = model.copy_edges  # per repetition: edge A -> B, then B -> A
+    total = np.zeros(edges.shape)
+    cooperated = np.zeros(edges.shape)
     for _ in range(scenario.steps):
         model.step()
-        # Edge 0 is A -> B, edge 1 is B -> A: payoff and move of each player in turn.
-        total += model.last.payoff
-        cooperated += model.catalog.kind[model.last.actions] == CONSTRUCTIVE
+        total += model.last.payoff[edges]
+        cooperated += model.catalog.kind[model.last.actions[edges]] == CONSTRUCTIVE
     return total / scenario.steps, cooperated / scenario.steps
+
+
+def play(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
+    """One repetition: per-player mean payoff per turn and cooperation rate."""
+    payoff, cooperation = play_all(scenario, [seed])
+    return payoff[0], cooperation[0]
 
 
 def run_match(
@@ -76,9 +85,7 @@ def run_match(
     """Play ``repetitions`` independent matches, with seeds spawned from ``seed``."""
     scenario = match_scenario(policy_a, policy_b, turns, noise, payoffs)
     seeds = np.random.SeedSequence(seed).spawn(repetitions)
-    outcomes = [play(scenario, child) for child in seeds]
-    payoff = np.array([p for p, _ in outcomes])
-    cooperation = np.array([c for _, c in outcomes])
+    payoff, cooperation = play_all(scenario, seeds)
     stderr = payoff.std(axis=0, ddof=1) / np.sqrt(repetitions) if repetitions > 1 else np.zeros(2)
     return MatchResult(
         policies=[policy_a, policy_b],

@@ -10,6 +10,7 @@ updates (direct, third-party observation, alliance influence, decay) and congeal
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from contextlib import nullcontext
 
 import mesa
@@ -27,7 +28,7 @@ from trustsim.model.policies import NONE, POLICIES, C, D, Dyads, N, Policy
 from trustsim.model.records import ALLIANCE, ALLIES, DECAY, DIRECT, NO_ACTOR, OBSERVATION
 from trustsim.model.threats import threat_level
 from trustsim.model.trust_rules import RULES
-from trustsim.model.world import KIND_CODES, build_world
+from trustsim.model.world import KIND_CODES, build_world, replicate
 
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
 
@@ -50,11 +51,27 @@ def one_blas_thread():
 class TrustModel(mesa.Model):
     """The trust model of a scenario. ``TrustModel(scenario)`` seeds from ``scenario.seed``."""
 
-    def __init__(self, config: Scenario, rng: int | np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        config: Scenario,
+        rng: int | np.random.Generator | None = None,
+        copies: Sequence[int | np.random.SeedSequence] | None = None,
+    ) -> None:
+        """``copies``: one seed per run, to step that many runs of the scenario at once, each on its
+        own random stream, exactly as ``TrustModel(config, rng=np.random.default_rng(seed))`` would
+        run it alone (the batch never changes a run). The runs are disjoint copies of the world in
+        one model (``world.replicate``); a batch records no model measures, dyads or attribution
+        (they would pool the copies): read ``last`` per copy through ``copy_edges``."""
         super().__init__(rng=config.seed if rng is None else rng)
         self.config = config
         self.catalog = Catalog.from_actions(config.actions)
         world = build_world(config, self.rng)
+        self.copies, self.copy_size = 1, len(world.states)
+        self._streams: list[np.random.Generator] | None = None
+        if copies is not None:
+            self._streams = self._copy_streams(config, copies)
+            self.copies = len(copies)
+            world = replicate(world, self.copies)
         self.n = len(world.states)
         self.grid = Network(world.graph, capacity=1, random=self.random, layout=None)
         self.trust = world.trust.copy()
@@ -78,6 +95,7 @@ class TrustModel(mesa.Model):
         self.capability = np.array([state.capability for state in self.states])
         self.bloc_ids = np.unique([s.bloc for s in self.states], return_inverse=True)[1]
         self._build_edges(world.graph)
+        self.copy_edges = self._edges_by_copy()
         self._build_repertoires(world.states)
         self._build_richardson(world.states)
         self.rule = RULES[config.trust.rule](config.trust, band=config.perception.neutral_band)
@@ -121,6 +139,16 @@ class TrustModel(mesa.Model):
         kinds = [graph.edges[a, b]["kind"] for a, b in pairs]
         self.edge_kind = np.array([KIND_CODES[k] for k in kinds] * 2, dtype=np.int8)
         self.salience = np.array([graph.edges[a, b]["salience"] for a, b in pairs] * 2)
+        if self.copies > 1:
+            # A batch lists each copy's edges together, in the order a run of its own has them
+            # (its forward directions, then their reverses), so each copy draws into one block.
+            per_copy = half // self.copies
+            forward = np.arange(half).reshape(self.copies, per_copy)
+            order = np.concatenate([forward, forward + half], axis=1).ravel()
+            position = np.empty_like(order)
+            position[order] = np.arange(len(order))
+            self.src, self.dst, self.rev = self.src[order], self.dst[order], position[self.rev[order]]
+            self.edge_kind, self.salience = self.edge_kind[order], self.salience[order]
         self.same_bloc = self.bloc_ids[self.src] == self.bloc_ids[self.dst]
         self.within_bloc, self.across_bloc = np.flatnonzero(self.same_bloc), np.flatnonzero(~self.same_bloc)
         self.is_ally = self.edge_kind == KIND_CODES["ally"]
@@ -264,6 +292,38 @@ class TrustModel(mesa.Model):
         self.rival_edges = np.flatnonzero(rival)
         self.rival_salience = self.salience[rival]
 
+    @staticmethod
+    def _copy_streams(config: Scenario, seeds: Sequence) -> list[np.random.Generator]:
+        """Each copy's random stream, at the point where a run of its own would start stepping:
+        Mesa's Model draws one integer from a generator it is given (for its ``random``)."""
+        if config.network is not None:
+            raise ValueError("copies: a generated network differs per seed; batch explicit scenarios only")
+        if config.record.model or config.record.dyads or config.record.attribution:
+            raise ValueError("copies: set record.model, record.dyads and record.attribution to false")
+        streams = []
+        for seed in seeds:
+            stream = np.random.default_rng(seed)
+            stream.integers(np.iinfo(np.int32).max)
+            streams.append(stream)
+        return streams
+
+    def _edges_by_copy(self) -> np.ndarray:
+        """Per copy (row), its edge ids, in the order a run of its own numbers them (``_build_edges``
+        lists a batch's edges copy by copy)."""
+        return np.arange(self.n_edges).reshape(self.copies, -1)
+
+    def _draw(self) -> tuple[np.ndarray, np.ndarray]:
+        """This step's random numbers: four uniforms and a standard normal per directed edge, drawn
+        whatever happens (common random numbers), each copy's from its own stream."""
+        if self._streams is None:
+            return self.rng.random((self.n_edges, 4)), self.rng.standard_normal(self.n_edges)
+        draws, noise = np.empty((self.n_edges, 4)), np.empty(self.n_edges)
+        size = self.n_edges // self.copies
+        for b, stream in enumerate(self._streams):  # each copy's edges are one block of rows
+            stream.random(out=draws[b * size : (b + 1) * size])
+            stream.standard_normal(out=noise[b * size : (b + 1) * size])
+        return draws, noise
+
     def schedule(self, item) -> None:
         """Add ``item`` (an ``Intervention``, checked by its caller) to the running model, as a
         scenario's ``interventions`` entry would be, and make its actor the initiator followed by
@@ -291,18 +351,20 @@ class TrustModel(mesa.Model):
         return initiator, hops
 
     def _schedule_interventions(self) -> dict[int, list]:
-        index = {code: i for i, code in enumerate(self.codes)}
+        """Per step, the scheduled policy changes and forced actions (in every copy of a batch)."""
+        index = {code: i for i, code in enumerate(self.codes[: self.copy_size])}
+        offsets = np.arange(self.copies) * self.copy_size
         scheduled: dict[int, list] = defaultdict(list)
         for item in self.config.interventions:
             if not item.enabled:
                 continue
             if item.policy is not None:
-                scheduled[item.step].append(("policy", index[item.actor], item.policy))
+                for offset in offsets:
+                    scheduled[item.step].append(("policy", index[item.actor] + offset, item.policy))
                 continue
-            actor = index[item.actor]
-            edges = self.src == actor
+            edges = np.isin(self.src, index[item.actor] + offsets)
             if item.target is not None:
-                edges &= self.dst == index[item.target]
+                edges &= np.isin(self.dst, index[item.target] + offsets)
             action = self.catalog.index(item.action)
             for step in range(item.step, item.step + item.duration):
                 scheduled[step].append(("action", np.flatnonzero(edges), action, item.declared))
@@ -389,8 +451,7 @@ class TrustModel(mesa.Model):
         )
         # Every step draws the same numbers whatever is chosen, so a run with an intervention
         # and one without share their random streams (common random numbers).
-        draws = self.rng.random((self.n_edges, 4))
-        noise = self.rng.standard_normal(self.n_edges)
+        draws, noise = self._draw()
 
         # Each actor's trust in its target, as it stands until this step's trust updates.
         trust = self.trust_at(self.flat_src_dst)

@@ -88,6 +88,19 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     return World(states=states, graph=graph, trust=initial_trust(scenario, states, graph))
 
 
+def replicate(world: World, copies: int) -> World:
+    """``copies`` disjoint copies of ``world`` as one world: copy b's states are nodes b*n ... b*n+n-1,
+    its relations the same as the original's among them, its initial trust the original's (between
+    copies: 1, never read, and never congealing). One model on it steps ``copies`` runs of the same
+    structure at once (``TrustModel(config, copies=seeds)``)."""
+    n = len(world.states)
+    graph = nx.disjoint_union_all([world.graph] * copies)
+    trust = np.ones((n * copies, n * copies))
+    for b in range(copies):
+        trust[b * n : (b + 1) * n, b * n : (b + 1) * n] = world.trust
+    return World(states=list(world.states) * copies, graph=graph, trust=trust)
+
+
 def initial_trust(scenario: Scenario, states: list[StateSpec], graph: nx.Graph) -> np.ndarray:
     """Trust at step 0: default, then bloc levels, then relation kinds, then explicit pairs."""
     spec = scenario.initial_trust
