@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import trustsim.model.model as model_module
+import trustsim.model.structure as structure
 from trustsim.config.loading import load_scenario
 
 TOLERANCE = 1e-12
@@ -23,7 +24,7 @@ def run(path: str, monkeypatch: pytest.MonkeyPatch, steps: int = 60) -> model_mo
         "random_network", ["network.n=80", "network.degree=6", f"steps={steps}", "record.attribution=true"]
     )
     with monkeypatch.context() as patch:
-        patch.setattr(model_module, "DENSE_LIMIT", 1000 if path == "dense" else 0)
+        patch.setattr(structure, "DENSE_LIMIT", 1000 if path == "dense" else 0)
         model = model_module.TrustModel(config)
     assert model.dense == (path == "dense")
     model.run(steps)

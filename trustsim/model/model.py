@@ -16,7 +16,6 @@ from contextlib import nullcontext
 import mesa
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 from mesa.discrete_space import Network
 from threadpoolctl import ThreadpoolController
 
@@ -26,11 +25,10 @@ from trustsim.model.agents import State
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL, Catalog
 from trustsim.model.policies import NONE, POLICIES, C, D, Dyads, N, Policy
 from trustsim.model.records import ALLIANCE, ALLIES, DECAY, DIRECT, NO_ACTOR, OBSERVATION
+from trustsim.model.structure import Structure
 from trustsim.model.threats import threat_level
 from trustsim.model.trust_rules import RULES
-from trustsim.model.world import KIND_CODES, build_world, replicate
-
-DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
+from trustsim.model.world import build_world, replicate
 
 _blas: ThreadpoolController | None = None
 
@@ -48,7 +46,7 @@ def one_blas_thread():
     return _blas.limit(limits=1)
 
 
-class TrustModel(mesa.Model):
+class TrustModel(Structure, mesa.Model):
     """The trust model of a scenario. ``TrustModel(scenario)`` seeds from ``scenario.seed``."""
 
     def __init__(
@@ -126,191 +124,7 @@ class TrustModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters=records.MODEL_REPORTERS)
         self._build_buffers()
 
-    # -- construction -----------------------------------------------------------------------------
-
-    def _build_edges(self, graph: nx.Graph) -> None:
-        """Directed edges (both directions of each relation) and the matrices built on them."""
-        pairs = np.array(sorted(graph.edges), dtype=np.int64).reshape(-1, 2)
-        self.src = np.concatenate([pairs[:, 0], pairs[:, 1]])
-        self.dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
-        half = len(pairs)
-        self.n_edges = 2 * half
-        self.rev = np.concatenate([np.arange(half, 2 * half), np.arange(half)])
-        kinds = [graph.edges[a, b]["kind"] for a, b in pairs]
-        self.edge_kind = np.array([KIND_CODES[k] for k in kinds] * 2, dtype=np.int8)
-        self.salience = np.array([graph.edges[a, b]["salience"] for a, b in pairs] * 2)
-        if self.copies > 1:
-            # A batch lists each copy's edges together, in the order a run of its own has them
-            # (its forward directions, then their reverses), so each copy draws into one block.
-            per_copy = half // self.copies
-            forward = np.arange(half).reshape(self.copies, per_copy)
-            order = np.concatenate([forward, forward + half], axis=1).ravel()
-            position = np.empty_like(order)
-            position[order] = np.arange(len(order))
-            self.src, self.dst, self.rev = self.src[order], self.dst[order], position[self.rev[order]]
-            self.edge_kind, self.salience = self.edge_kind[order], self.salience[order]
-        self.same_bloc = self.bloc_ids[self.src] == self.bloc_ids[self.dst]
-        self.within_bloc, self.across_bloc = np.flatnonzero(self.same_bloc), np.flatnonzero(~self.same_bloc)
-        self.is_ally = self.edge_kind == KIND_CODES["ally"]
-        self.first_half = np.arange(self.n_edges) < half
-        n = self.n
-        # Flat positions in the (row-major) trust matrix, so that an edge's trust is one np.take
-        # instead of a two-array fancy index: trust[src, dst] == trust.ravel()[flat_src_dst].
-        self.flat_src_dst = self.src * n + self.dst  # the actor's trust in the target
-        self.flat_dst_src = self.dst * n + self.src  # the target's trust in the actor
-        self.dense = n <= DENSE_LIMIT or self.n_edges > 0.25 * n * n
-        self.out_degree = np.bincount(self.src, minlength=n)
-        self._neighbours = np.split(
-            self.dst[np.argsort(self.src, kind="stable")], np.cumsum(self.out_degree)[:-1]
-        )
-        self._build_observation()
-        self._build_alliances()
-
-    def _build_observation(self) -> None:
-        """Who sees a step between others: k sees i's step toward j when j is k's ally or neighbour
-        ("how i treats my friends tells me how it would treat me"; rivals' quarrels are not read).
-
-        The observed signal of k about i is the salience-weighted mean over those steps:
-        O = F V / W, F the friendship adjacency, V[j, i] the signal of edge i -> j, W = F 1_V.
-        """
-        n = self.n
-        friendly = self.edge_kind != KIND_CODES["rival"]
-        friends = sp.csr_matrix(
-            (self.salience[friendly], (self.src[friendly], self.dst[friendly])), shape=(n, n)
-        )
-        indicator = sp.csr_matrix((np.ones(self.n_edges), (self.dst, self.src)), shape=(n, n))
-        seen = (friends @ indicator).toarray()
-        np.fill_diagonal(seen, 0.0)
-        self.friends = friends.toarray() if self.dense else friends
-        self.obs_rows, self.obs_cols = np.nonzero(seen > 0)
-        self.obs_flat = self.obs_rows * n + self.obs_cols
-        self.obs_weight = seen[self.obs_rows, self.obs_cols]
-        if not self.dense:
-            self._build_observation_operator()
-
-    def _build_observation_operator(self) -> None:
-        """The sparse path's observation sums as one sparse matrix over the edges.
-
-        Row (k, i) of ``self.observation`` (one row per observation pair, in ``obs_flat`` order)
-        holds friends[k, j] in the column of edge i -> j, so that
-        ``observation @ evidence[by_source]`` gives sum_j friends[k, j] * evidence(i -> j) for every
-        pair at once: one product over the terms, where the textbook form (friends @ signal, one
-        sparse n x n signal matrix per evidence column) would build three matrices every step. Its
-        columns are the edges sorted by (source, target), ``by_source``, so each row adds its terms
-        in ascending j, as that product would; tests/test_network_paths.py checks the sparse path
-        against the dense one at 1e-12.
-        """
-        n = self.n
-        friends = self.friends.tocsr(copy=True)
-        friends.sort_indices()
-        friends = friends.tocoo()  # entries by k, then ascending j
-        self.by_source = np.lexsort((self.dst, self.src))
-        column = np.empty(self.n_edges, dtype=np.int64)
-        column[self.by_source] = np.arange(self.n_edges)
-        # Every friendship k - j meets every edge into j (i -> j): one term (k, i) per such pair.
-        into = np.argsort(self.dst, kind="stable")  # edge ids grouped by target j
-        starts = np.searchsorted(self.dst[into], np.arange(n + 1))
-        counts = starts[friends.col + 1] - starts[friends.col]
-        term_friend = np.repeat(np.arange(friends.nnz), counts)
-        within = np.arange(len(term_friend)) - np.repeat(np.cumsum(counts) - counts, counts)
-        term_edge = into[starts[friends.col][term_friend] + within]
-        term_pair = friends.row[term_friend] * n + self.src[term_edge]
-        term_value = friends.data[term_friend]
-        # Keep the terms of observation pairs (k != i with a positive weight).
-        row = np.searchsorted(self.obs_flat, term_pair)
-        row = np.minimum(row, len(self.obs_flat) - 1)
-        keep = self.obs_flat[row] == term_pair
-        row, term_edge, term_value = row[keep], term_edge[keep], term_value[keep]
-        # Rows in obs_flat order; within a row, ascending j (a stable sort keeps friends' order),
-        # which is also ascending column: the matrix is in canonical form.
-        order = np.argsort(row, kind="stable")
-        row, term_edge, term_value = row[order], term_edge[order], term_value[order]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(self.obs_flat)))])
-        self.observation = sp.csr_matrix(
-            (term_value, column[term_edge], indptr), shape=(len(self.obs_flat), self.n_edges)
-        )
-
-    def _build_alliances(self) -> None:
-        """Row-stochastic influence of allies' views (DeGroot 1974), weighted by salience."""
-        n = self.n
-        ally = self.edge_kind == KIND_CODES["ally"]
-        weights = sp.csr_matrix((self.salience[ally], (self.src[ally], self.dst[ally])), shape=(n, n))
-        totals = np.asarray(weights.sum(axis=1)).ravel()
-        self.has_allies = totals > 0
-        influence = sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights
-        self.influence_dense = influence.toarray()
-        self.influence = self.influence_dense if self.dense else influence.tocsr()
-        # Pooling leaves out each state's view of itself and renormalises by 1 - W[k, l]
-        # (_update_trust); where that weight vanishes (l is k's only ally) the pool is k's own view.
-        # The weight is exactly 1 wherever l is not an ally of k, and dividing by 1 changes nothing,
-        # so only the flat positions of the other weights are kept.
-        weight = (1.0 - self.influence_dense).ravel()
-        vanishing = ~(weight > 1e-12)
-        self.pool_renormalised = np.flatnonzero((weight != 1.0) & ~vanishing)
-        self.pool_weight = weight[self.pool_renormalised]
-        self.pool_unweighted = np.flatnonzero(vanishing)
-        self.without_allies = np.flatnonzero(~self.has_allies)
-
-    def _build_buffers(self) -> None:
-        """Work arrays that the step reuses rather than allocating n x n matrices every time."""
-        n = self.n
-        if self.dense:
-            self._signal = np.zeros((n, n))  # signal[j, i]: evidence of edge i -> j (dense _observe)
-            self._seen = np.empty((n, n))
-            self._pooled = np.empty((n, n))  # the allies' pooled views
-
-    def _build_repertoires(self, specs: list) -> None:
-        """Each state's action per repertoire slot, and the same per edge (the actor's)."""
-        default = self.config.repertoire
-        self.repertoire = {}
-        for slot in ("constructive", "escalatory", "neutral", "deterrent"):
-            chosen = [getattr(spec.repertoire, slot) or getattr(default, slot) for spec in specs]
-            self.repertoire[slot] = np.array([self.catalog.index(name) for name in chosen])
-        self.edge_repertoire = {slot: ids[self.src] for slot, ids in self.repertoire.items()}
-        # What a target reads of each action before noise, by whether the actor is its ally:
-        # row 0 the other-view; row 1 the same except for rights, which an ally reads as the actor
-        # does (self-view). An edge's row starts at ally_offset in the flattened table.
-        catalog = self.catalog
-        self.view_table = np.stack(
-            [catalog.other_view, np.where(catalog.right, catalog.self_view, catalog.other_view)]
-        )
-        self.ally_offset = self.is_ally * len(catalog)
-
-    def _build_richardson(self, specs: list) -> None:
-        base = self.config.posture
-        self.reaction = np.array(
-            [s.richardson.reaction if s.richardson.reaction is not None else base.reaction for s in specs]
-        )
-        self.fatigue = np.array(
-            [s.richardson.fatigue if s.richardson.fatigue is not None else base.fatigue for s in specs]
-        )
-        self.grievance = np.array(
-            [s.richardson.grievance if s.richardson.grievance is not None else base.grievance for s in specs]
-        )
-        rival = self.edge_kind == KIND_CODES["rival"]
-        self.rival_src, self.rival_dst = self.src[rival], self.dst[rival]
-        self.rival_edges = np.flatnonzero(rival)
-        self.rival_salience = self.salience[rival]
-
-    @staticmethod
-    def _copy_streams(config: Scenario, seeds: Sequence) -> list[np.random.Generator]:
-        """Each copy's random stream, at the point where a run of its own would start stepping:
-        Mesa's Model draws one integer from a generator it is given (for its ``random``)."""
-        if config.network is not None:
-            raise ValueError("copies: a generated network differs per seed; batch explicit scenarios only")
-        if config.record.model or config.record.dyads or config.record.attribution:
-            raise ValueError("copies: set record.model, record.dyads and record.attribution to false")
-        streams = []
-        for seed in seeds:
-            stream = np.random.default_rng(seed)
-            stream.integers(np.iinfo(np.int32).max)
-            streams.append(stream)
-        return streams
-
-    def _edges_by_copy(self) -> np.ndarray:
-        """Per copy (row), its edge ids, in the order a run of its own numbers them (``_build_edges``
-        lists a batch's edges copy by copy)."""
-        return np.arange(self.n_edges).reshape(self.copies, -1)
+    # -- random numbers and interventions -------------------------------------------------------
 
     def _draw(self) -> tuple[np.ndarray, np.ndarray]:
         """This step's random numbers: four uniforms and a standard normal per directed edge, drawn
