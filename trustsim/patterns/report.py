@@ -1,23 +1,9 @@
-"""The model against what happened: ``trustsim patterns`` writes ``docs/patterns.md``.
-
-Two kinds of pattern (pattern-oriented modelling, Grimm et al. 2005), both measured on real runs
-with the model's default parameters:
-
-- *Historical episodes* (``configs/history/``, one step a month): each episode's header states the
-  documented course of its measured dyad as windows (``# course: 17 -> 23 up: ...``); the model's
-  trust trajectory over replications is checked against each window's direction.
-- *Event-data patterns* (Ward 1982; Goldstein & Freeman 1990): every directed dyad's actions are
-  scored on the catalog's Goldstein scale (an action's ``other_view``, the Goldstein weight / 10) and
-  a VAR(1) is fitted per dyad with statsmodels: inertia (own lag), reciprocity (the partner's lag),
-  and the asymmetry of responses to the partner's conflict and cooperation.
-
-Every figure of docs/patterns.md comes from these runs; nothing is typed in.
-"""
+"""docs/patterns.md: the episodes drawn against their documented course, the pattern table, and
+what the model cannot reproduce."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,262 +11,20 @@ import numpy as np
 from scipy import stats
 
 from trustsim.config.loading import CONFIG_DIR, load_scenario
-from trustsim.config.schema import Payoffs, Repertoire, Scenario, essay_catalog
-from trustsim.model.model import TrustModel
+from trustsim.config.schema import Payoffs, Repertoire, essay_catalog
 from trustsim.model.policies import molander_generosity
-
-HISTORY_DIR = CONFIG_DIR / "history"
-DIRECTIONS = ("up", "down", "flat")
-TOLERANCE = 0.05  # an "up" or "down" window needs a mean change at least this large
-FLAT_TOLERANCE = 0.10  # a "flat" window's interval must lie within +- this
-PATTERN_SCENARIOS = ("dyad", "europe", "random_network")  # shipped scenarios with free dyads
-_COURSE = re.compile(r"^# course: (\d+) -> (\d+) (up|down|flat): (.+)$")
-_DYAD = re.compile(r"^# dyad: (\w+) (\w+)$")
-_START = re.compile(r"^# start: (\d{4})-(\d{2})$")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-# -- episodes -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    """A stretch of an episode's documented course: trust from ``start`` to ``end`` goes ``direction``."""
-
-    start: int
-    end: int
-    direction: str
-    what: str
-
-
-@dataclass(frozen=True)
-class Episode:
-    """A historical episode: its scenario, the dyad whose trust is measured, its documented course."""
-
-    path: Path
-    scenario: Scenario
-    dyad: tuple[str, str]
-    course: tuple[Window, ...]
-    start: tuple[int, int]  # year and month of step 1
-
-    @property
-    def name(self) -> str:
-        return self.scenario.name
-
-    def month(self, step: int) -> str:
-        """The calendar month of ``step`` (one step a month), e.g. "Oct 1962"."""
-        index = self.start[1] - 1 + step - 1
-        return f"{MONTHS[index % 12]} {self.start[0] + index // 12}"
-
-
-def load_episode(path: Path, overrides: Sequence[str] = ()) -> Episode:
-    """Read an episode and the documented course its header states (``# course:``, ``# dyad:``)."""
-    scenario = load_scenario(path, overrides)
-    course, dyad, start = [], None, None
-    for line in path.read_text().splitlines():
-        if match := _COURSE.match(line):
-            first, last, direction, what = match.groups()
-            course.append(Window(int(first), int(last), direction, what))
-        elif match := _DYAD.match(line):
-            dyad = match.groups()
-        elif match := _START.match(line):
-            start = (int(match.group(1)), int(match.group(2)))
-    if dyad is None:  # a two-state episode: its one relation
-        dyad = (scenario.relations[0].a, scenario.relations[0].b)
-    for window in course:
-        if not 1 <= window.start < window.end <= scenario.steps:
-            raise ValueError(
-                f"{path}: course {window.start} -> {window.end}: outside steps 1-{scenario.steps}"
-            )
-    if not course or start is None:
-        raise ValueError(f"{path}: its header needs `# start: YYYY-MM` and `# course: FROM -> TO up: ...`")
-    return Episode(path, scenario, (dyad[0], dyad[1]), tuple(course), start)
-
-
-def episodes(overrides: Sequence[str] = ()) -> list[Episode]:
-    """Every episode in configs/history/, in file-name order."""
-    return [load_episode(path, overrides) for path in sorted(HISTORY_DIR.glob("*.yaml"))]
-
-
-def dyad_trust(model: TrustModel, dyad: tuple[str, str]) -> float:
-    """Mean trust of the dyad, both directions."""
-    i, j = model.codes.index(dyad[0]), model.codes.index(dyad[1])
-    return float((model.trust[i, j] + model.trust[j, i]) / 2)
-
-
-def trajectories(episode: Episode, replications: int) -> np.ndarray:
-    """The dyad's trust after each step (columns 1..steps), one row per seed 0 .. replications - 1."""
-    rows = []
-    for seed in range(replications):
-        model = TrustModel(episode.scenario.model_copy(update={"seed": seed}, deep=True))
-        series = []
-        for _ in range(episode.scenario.steps):
-            model.step()
-            series.append(dyad_trust(model, episode.dyad))
-        rows.append(series)
-    return np.array(rows)
-
-
-def interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% t interval over replications (a point if they all agree)."""
-    if len(values) == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(np.mean(values))
-    if len(values) < 2 or np.std(values) == 0:
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
-    return mean, mean - half, mean + half
-
-
-@dataclass(frozen=True)
-class WindowResult:
-    window: Window
-    change: tuple[float, float, float]  # mean change of trust over the window, 95% interval
-    agreeing: float  # share of replications whose change has the documented direction
-
-    @property
-    def holds(self) -> bool:
-        """Up (down): the interval is clear of zero and the mean rises (falls) by at least
-        TOLERANCE. Flat: the whole interval lies within +- FLAT_TOLERANCE."""
-        mean, low, high = self.change
-        if self.window.direction == "up":
-            return low > 0 and mean >= TOLERANCE
-        if self.window.direction == "down":
-            return high < 0 and mean <= -TOLERANCE
-        return low >= -FLAT_TOLERANCE and high <= FLAT_TOLERANCE
-
-
-def check_course(episode: Episode, series: np.ndarray) -> list[WindowResult]:
-    """Each documented window against the model's trajectories (``series`` from ``trajectories``)."""
-    results = []
-    for window in episode.course:
-        change = series[:, window.end - 1] - series[:, window.start - 1]
-        if window.direction == "up":
-            agreeing = np.mean(change > 0)
-        elif window.direction == "down":
-            agreeing = np.mean(change < 0)
-        else:
-            agreeing = np.mean(np.abs(change) <= FLAT_TOLERANCE)
-        results.append(WindowResult(window, interval(change), float(agreeing)))
-    return results
-
-
-# -- event-data patterns --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DyadFit:
-    """One directed dyad's VAR(1) coefficients in its own equation."""
-
-    inertia: float  # own score at t-1
-    reciprocity: float  # the partner's score at t-1
-    to_cooperation: float  # the cooperative part of the partner's score at t-1 (max(score, 0))
-    to_conflict: float  # the conflictual part (min(score, 0))
-
-
-def scored_actions(model: TrustModel) -> np.ndarray:
-    """Goldstein-scale score (catalog ``other_view``: weight / 10) of every directed dyad's action,
-    steps x directed edges, from the run's dyad rows (``record.dyads``)."""
-    frame = model.dyad_log.frame(model)
-    score = dict(zip(model.catalog.names, model.catalog.other_view, strict=True))
-    values = frame["action"].map(score).to_numpy(dtype=float)
-    return values.reshape(-1, model.n_edges)  # rows are appended step by step, edges in order
-
-
-def _varies(*columns: np.ndarray) -> bool:
-    return all(np.ptp(column[:-1]) > 1e-9 for column in columns) and all(np.ptp(c) > 1e-9 for c in columns)
-
-
-def fit_dyad(own: np.ndarray, partner: np.ndarray) -> DyadFit | None:
-    """VAR(1) of (own, partner), and of (own, partner's cooperation, partner's conflict), by
-    statsmodels; the own equation's coefficients. None when a series does not vary (no fit)."""
-    from statsmodels.tsa.api import VAR
-
-    cooperation, conflict = np.maximum(partner, 0.0), np.minimum(partner, 0.0)
-    if not _varies(own, partner, cooperation, conflict):
-        return None
-    both = VAR(np.column_stack([own, partner])).fit(1, trend="c").coefs[0]
-    split = VAR(np.column_stack([own, cooperation, conflict])).fit(1, trend="c").coefs[0]
-    if not (np.all(np.isfinite(both)) and np.all(np.isfinite(split))):
-        return None
-    return DyadFit(float(both[0, 0]), float(both[0, 1]), float(split[0, 1]), float(split[0, 2]))
-
-
-def run_fits(scenario: Scenario, seed: int) -> tuple[list[tuple[str, DyadFit]], int]:
-    """Run ``scenario`` at ``seed`` with dyad rows and fit every directed dyad: the fits, each with
-    its actor's policy, and the number of directed dyads."""
-    scenario = scenario.model_copy(update={"seed": seed}, deep=True)
-    scenario.record.dyads = True
-    model = TrustModel(scenario)
-    model.run()
-    scores = scored_actions(model)
-    fits = []
-    for edge in range(model.n_edges):
-        fit = fit_dyad(scores[:, edge], scores[:, model.rev[edge]])
-        if fit is not None:
-            fits.append((model.states[model.src[edge]].policy, fit))
-    return fits, model.n_edges
-
-
-@dataclass(frozen=True)
-class PatternResult:
-    """A scenario's coefficients, each the mean over its fitted dyads per replication, with the
-    mean and 95% interval over replications."""
-
-    scenario: str
-    replications: int
-    dyads: int
-    fitted: float  # mean share of directed dyads whose series vary enough to fit
-    inertia: tuple[float, float, float]
-    reciprocity: tuple[float, float, float]
-    to_cooperation: tuple[float, float, float]
-    to_conflict: tuple[float, float, float]
-    asymmetry: tuple[float, float, float]  # to_conflict - to_cooperation
-    by_policy: dict[str, tuple[int, tuple[float, float, float, float]]]  # pooled fits per actor policy
-
-    @property
-    def shows(self) -> dict[str, bool]:
-        """Which event-data pattern the scenario shows, each interval clear of zero."""
-        return {
-            "inertia": self.inertia[1] > 0,
-            "reciprocity": self.reciprocity[1] > 0,
-            "asymmetry": self.asymmetry[1] > 0,
-        }
-
-
-def patterns(
-    scenario: Scenario, replications: int, progress: Callable[[], None] | None = None
-) -> PatternResult:
-    """Fit every directed dyad of ``scenario`` on seeds 0 .. replications - 1."""
-    per_run, dyads, fitted = [], 0, []
-    pooled: dict[str, list[tuple[float, ...]]] = {}
-    for seed in range(replications):
-        fits, dyads = run_fits(scenario, seed)
-        fitted.append(len(fits) / dyads)
-        rows = [(f.inertia, f.reciprocity, f.to_cooperation, f.to_conflict) for _, f in fits]
-        if rows:
-            per_run.append(np.mean(rows, axis=0))
-        for (policy, _), row in zip(fits, rows, strict=True):
-            pooled.setdefault(policy, []).append(row)
-        if progress is not None:
-            progress()
-    values = np.array(per_run).reshape(-1, 4)
-    return PatternResult(
-        scenario.name,
-        replications,
-        dyads,
-        float(np.mean(fitted)),
-        interval(values[:, 0]),
-        interval(values[:, 1]),
-        interval(values[:, 2]),
-        interval(values[:, 3]),
-        interval(values[:, 3] - values[:, 2]),
-        {
-            policy: (len(rows), tuple(float(v) for v in np.mean(rows, axis=0)))
-            for policy, rows in sorted(pooled.items())
-        },
-    )
-
+from trustsim.patterns.episodes import (
+    FLAT_TOLERANCE,
+    PATTERN_SCENARIOS,
+    TOLERANCE,
+    Episode,
+    WindowResult,
+    check_course,
+    episodes,
+    load_episode,
+    trajectories,
+)
+from trustsim.patterns.events import PatternResult, patterns
 
 # -- the report -----------------------------------------------------------------------------------
 
