@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from support import trustsim_command
 
-from trustsim.claims import CLAIMS, dyad, evaluate, merge, render_markdown
-from trustsim.config.loading import load_scenario, scenario_from_dict
+from trustsim.claims import CLAIMS, dyad, evaluate, render_markdown
+from trustsim.config.loading import load_scenario, merge, scenario_from_dict
 from trustsim.model import records
 from trustsim.model.model import TrustModel
 from trustsim.model.trust_rules import BayesianRule

@@ -9,7 +9,6 @@ and no paralysis, so that a trust change can be computed by hand from ``trust_ru
 
 from __future__ import annotations
 
-import copy
 import math
 from itertools import pairwise
 
@@ -19,7 +18,7 @@ import pandas as pd
 import pytest
 from mesa.discrete_space import Network
 
-from trustsim.config.loading import load_scenario, scenario_from_dict
+from trustsim.config.loading import load_scenario, merge, scenario_from_dict
 from trustsim.config.schema import essay_catalog
 from trustsim.model.agents import State
 from trustsim.model.model import TrustModel
@@ -66,17 +65,6 @@ def adaptive_change(
     else:
         step = lr * bias * evidence
     return float(np.clip(1 / (1 + np.exp(-(logit(trust) + step))), 0.01, 0.99) - trust)
-
-
-def merge(base: dict, extra: dict) -> dict:
-    """Deep-merge ``extra`` into a copy of ``base`` (dicts merged, everything else replaced)."""
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def state(code: str, policy: str = "hold", **extra) -> dict:

@@ -8,7 +8,6 @@ remove the effect. Nothing here is typed in: every figure of docs/claims.md come
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from trustsim.config.loading import scenario_from_dict
+from trustsim.config.loading import merge, scenario_from_dict
 from trustsim.config.schema import essay_catalog
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
 from trustsim.model.model import TrustModel
@@ -49,17 +48,6 @@ def dyad(
     if extra_actions:
         data["actions"] = catalog() + list(extra_actions)
     return merge(data, sections)
-
-
-def merge(data: dict, changes: dict) -> dict:
-    """``data`` with ``changes`` merged in, recursively for sections (lists are replaced)."""
-    out = copy.deepcopy(data)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def step_at(step: int, action: str, actor: str = "A", target: str = "B", **extra: Any) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import reprlib
@@ -293,6 +294,18 @@ def apply_override(
                 node = node.setdefault(part, {})
         else:
             raise ConfigError(f"{flag} {label}: {'.'.join(path[:depth])} is a plain value, not a section")
+
+
+def merge(data: dict, changes: dict) -> dict:
+    """A config as a dict, ``data``, with ``changes`` merged in: sections (dicts) recursively,
+    everything else (values, lists) replaced; neither argument is changed."""
+    out = copy.deepcopy(data)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
