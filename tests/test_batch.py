@@ -4,6 +4,7 @@ run in it is exactly the run its seed gives alone: the batch never changes a res
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from trustsim.config.loading import load_scenario
@@ -11,6 +12,7 @@ from trustsim.execution.match import match_scenario, play, play_all
 from trustsim.model.model import TrustModel
 
 QUIET = ["record.model=false", "record.dyads=false", "record.attribution=false"]
+MEASURED = ["record.model=true", "record.dyads=false", "record.attribution=false"]
 STEP = "[{step: 3, actor: RUS, action: limit_military_exercises, declared: true, duration: 10}]"
 
 
@@ -34,7 +36,7 @@ def test_a_batch_of_europe_runs_with_an_intervention_is_each_run_alone():
     batch.run(40)
     n = batch.copy_size
     for b, seed in enumerate(seeds):
-        alone = TrustModel(config, rng=np.random.default_rng(seed))
+        alone = TrustModel(config.model_copy(update={"seed": seed}))
         alone.run(40)
         block = slice(b * n, (b + 1) * n)
         assert (batch.trust[block, block] == alone.trust).all()
@@ -43,8 +45,44 @@ def test_a_batch_of_europe_runs_with_an_intervention_is_each_run_alone():
     assert not (batch.trust[:n, :n] == batch.trust[n : 2 * n, n : 2 * n]).all()
 
 
+def test_each_copy_of_a_batch_collects_the_measures_of_its_run_alone():
+    """Every model-level measure of every step, bit for bit, including the initiator's (hops)."""
+    config = load_scenario("europe", ["steps=25", f"interventions={STEP}", *MEASURED])
+    seeds = [7, 8]
+    batch = TrustModel(config, copies=seeds)
+    batch.run(25)
+    for (collector, _), seed in zip(batch.collectors, seeds, strict=True):
+        alone = TrustModel(config.model_copy(update={"seed": seed}))
+        alone.run(25)
+        expected = alone.datacollector.get_model_vars_dataframe()
+        pd.testing.assert_frame_equal(collector.get_model_vars_dataframe(), expected, check_exact=True)
+    frames = [collector.get_model_vars_dataframe() for collector, _ in batch.collectors]
+    assert not frames[0].equals(frames[1])
+    assert frames[0]["trust_in_initiator_1hop"].notna().all()
+
+
 def test_a_batch_refuses_what_it_would_pool_or_cannot_share():
     with pytest.raises(ValueError, match="record"):
         TrustModel(load_scenario("europe"), copies=[1, 2])
     with pytest.raises(ValueError, match="generated network"):
         TrustModel(load_scenario("random_network", QUIET), copies=[1, 2])
+
+
+def test_simulate_batch_gives_each_seeds_simulate_with_its_stop():
+    """What a sweep needs: per seed the same steps table, summary and early stop as ``simulate``."""
+    from trustsim.execution.run import simulate, simulate_batch
+
+    config = load_scenario("dyad", ["steps=60", *MEASURED])
+
+    def until(model) -> bool:
+        return model.datacollector.model_vars["mean_trust"][-1] < 0.05
+
+    seeds = [1, 2, 3, 4]
+    batch = simulate_batch(config, seeds, until=until)
+    lengths = set()
+    for result, seed in zip(batch, seeds, strict=True):
+        alone = simulate(config.model_copy(update={"seed": seed}), until=until)
+        pd.testing.assert_frame_equal(result.model, alone.model, check_exact=True)
+        assert result.summary == alone.summary
+        lengths.add(len(alone.model))
+    assert len(lengths) > 1  # the seeds stop at different steps: the cut is per run

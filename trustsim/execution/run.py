@@ -114,6 +114,34 @@ def simulate(
     return RunResult(frame, dyads, attribution, summarize(frame, model), wall, describe_network(model))
 
 
+def simulate_batch(
+    config: Scenario, seeds: list[int], until: Callable[[Any], bool] | None = None
+) -> list[RunResult]:
+    """The runs of ``config`` with each of ``seeds``, stepped together in one batched model, each
+    exactly ``simulate`` of ``config`` with that seed (tests/test_batch.py). A run that meets
+    ``until`` is cut at that step: the copies share no state, so the steps the batch takes after
+    it change nothing of the others, and the run's records stop where its run alone would."""
+    started = time.perf_counter()
+    model = TrustModel(config, copies=seeds)
+    stopped: list[int | None] = [None] * len(seeds)
+    for _ in range(config.steps):
+        model.step()
+        if until is not None:
+            for b, (_, view) in enumerate(model.collectors):
+                if stopped[b] is None and until(view):
+                    stopped[b] = model.steps
+            if all(stop is not None for stop in stopped):
+                break
+    wall = (time.perf_counter() - started) / len(seeds)
+    results = []
+    for (collector, view), stop in zip(model.collectors, stopped, strict=True):
+        frame = collector.get_model_vars_dataframe()
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
+        frame = frame.iloc[:stop] if stop is not None else frame
+        results.append(RunResult(frame, None, None, summarize(frame, view), wall, describe_network(view)))
+    return results
+
+
 def describe_network(model: TrustModel) -> dict[str, Any]:
     """The states and relations as run (generated networks included), for analysis."""
     kinds = {code: kind for kind, code in KIND_CODES.items()}

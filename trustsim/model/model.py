@@ -58,8 +58,10 @@ class TrustModel(Structure, mesa.Model):
         """``copies``: one seed per run, to step that many runs of the scenario at once, each on its
         own random stream, exactly as ``TrustModel(config, rng=np.random.default_rng(seed))`` would
         run it alone (the batch never changes a run). The runs are disjoint copies of the world in
-        one model (``world.replicate``); a batch records no model measures, dyads or attribution
-        (they would pool the copies): read ``last`` per copy through ``copy_edges``."""
+        one model (``world.replicate``). Each copy's model measures are collected by its own
+        collector (``collectors``: (DataCollector, records.CopyView) per copy), exactly as its run
+        alone collects them; a batch records no dyad rows or attribution. ``copy_edges`` gives each
+        copy's edges, e.g. to read ``last`` per copy."""
         super().__init__(rng=config.seed if rng is None else rng)
         self.config = config
         self.catalog = Catalog.from_actions(config.actions)
@@ -122,6 +124,16 @@ class TrustModel(Structure, mesa.Model):
             else None
         )
         self.datacollector = mesa.DataCollector(model_reporters=records.MODEL_REPORTERS)
+        # What each step's measures are collected by and from: the model itself, or in a batch one
+        # collector per copy, reading the copy as the model of its run alone.
+        self.collectors: list[tuple[mesa.DataCollector, object]] = [(self.datacollector, self)]
+        if self.copies > 1:
+            self.collectors = [
+                (mesa.DataCollector(model_reporters=records.MODEL_REPORTERS), records.CopyView(self, b))
+                for b in range(self.copies)
+            ]
+            for collector, view in self.collectors:
+                view.datacollector = collector
         self._build_buffers()
 
     # -- random numbers and interventions -------------------------------------------------------
@@ -305,7 +317,8 @@ class TrustModel(Structure, mesa.Model):
         if self.dyad_log is not None:
             self.dyad_log.add(self)
         if self.config.record.model:
-            self.datacollector.collect(self)
+            for collector, view in self.collectors:
+                collector.collect(view)
 
     def _threat_faced(self, trust: np.ndarray) -> np.ndarray:
         """Per edge i -> j, the threat i faces from j: distrust * capability_j * posture_j, the

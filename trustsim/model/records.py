@@ -281,3 +281,68 @@ class AttributionLog:
         )
         frame["mechanism"] = pd.Categorical.from_codes(frame["mechanism"], categories=list(MECHANISMS))
         return frame
+
+
+class CopyView:
+    """One copy of a batch (``TrustModel(config, copies=seeds)``), seen by the reporters and the run
+    summary as the model of that run alone: the copy's own states and edges, numbered as in its run
+    (``_build_edges`` keeps each copy's edges together, in a run's order)."""
+
+    def __init__(self, model: mesa.Model, copy: int) -> None:
+        n, edges = model.copy_size, model.copy_edges[copy]
+        first, last = int(edges[0]), int(edges[-1]) + 1
+        self._model, self._offset = model, copy * n
+        self._edges, self._states = slice(first, last), slice(copy * n, copy * n + n)
+        self._outcome: tuple[int, StepOutcome] | None = None
+        self.config, self.catalog, self.n, self.n_edges = model.config, model.catalog, n, last - first
+        self.src = model.src[first:last] - self._offset
+        self.dst = model.dst[first:last] - self._offset
+        self.flat_src_dst = self.src * n + self.dst
+
+        def inside(edges: np.ndarray) -> np.ndarray:
+            return edges[(edges >= first) & (edges < last)] - first
+
+        self.within_bloc, self.across_bloc = inside(model.within_bloc), inside(model.across_bloc)
+        self.out_degree = model.out_degree[self._states]
+        self.initiator, self.hops = model.initiator, model.hops[:n]  # every copy has copy 0's
+        self.initial_trust = model.initial_trust[self._states, self._states]
+        self.codes, self.states = model.codes[:n], model.states[:n]
+        self.edge_kind = model.edge_kind[first:last]
+        self.first_half = np.arange(self.n_edges) < self.n_edges // 2
+        self.datacollector: mesa.DataCollector | None = None  # set by the model: this copy's collector
+
+    @property
+    def steps(self) -> int:
+        return self._model.steps
+
+    @property
+    def time(self) -> float:
+        return self._model.time
+
+    @property
+    def trust(self) -> np.ndarray:
+        return self._model.trust[self._states, self._states]
+
+    @property
+    def hardness(self) -> np.ndarray:
+        return self._model.hardness[self._states, self._states]
+
+    @property
+    def posture(self) -> np.ndarray:
+        return self._model.posture[self._states]
+
+    @property
+    def escalation(self) -> np.ndarray:
+        return self._model.escalation[self._edges]
+
+    @property
+    def last(self) -> StepOutcome:
+        """The step's outcome for this copy's edges (built once per step)."""
+        outcome = self._model.last
+        if self._outcome is None or self._outcome[0] != outcome.step:
+            cut = {
+                name: value[self._edges] if isinstance(value, np.ndarray) else value
+                for name, value in vars(outcome).items()
+            }
+            self._outcome = (outcome.step, StepOutcome(**cut))
+        return self._outcome[1]

@@ -186,16 +186,19 @@ class Structure:
 
     @staticmethod
     def _copy_streams(config: Scenario, seeds: Sequence) -> list[np.random.Generator]:
-        """Each copy's random stream, at the point where a run of its own would start stepping:
-        Mesa's Model draws one integer from a generator it is given (for its ``random``)."""
+        """Each copy's random stream, at the point where its run alone would start stepping: an
+        integer seed s as ``TrustModel(config)`` with ``seed: s``; any other seed (a SeedSequence)
+        as ``TrustModel(config, rng=np.random.default_rng(seed))``, from which Mesa's Model first
+        draws one integer (for its ``random``)."""
         if config.network is not None:
             raise ValueError("copies: a generated network differs per seed; batch explicit scenarios only")
-        if config.record.model or config.record.dyads or config.record.attribution:
-            raise ValueError("copies: set record.model, record.dyads and record.attribution to false")
+        if config.record.dyads or config.record.attribution:
+            raise ValueError("copies: set record.dyads and record.attribution to false")
         streams = []
         for seed in seeds:
             stream = np.random.default_rng(seed)
-            stream.integers(np.iinfo(np.int32).max)
+            if not isinstance(seed, int | np.integer):
+                stream.integers(np.iinfo(np.int32).max)
             streams.append(stream)
         return streams
 
