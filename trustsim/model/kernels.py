@@ -73,26 +73,48 @@ def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.
 
 @njit(cache=True, nogil=True)
 def relax(
-    trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool
+    trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool, block: int
 ) -> None:
     """In place: trust += rate * (target - trust), clipped to [0, 1], except in the rows marked in
     ``skip_rows`` and (if ``skip_diagonal``) on the diagonal, which stay exactly as they are.
-    One pass over the matrix for what NumPy does in four (decay, alliance influence)."""
-    rows, columns = trust.shape
+    One pass over the matrix for what NumPy does in four (decay, alliance influence). Only the
+    diagonal blocks of size ``block`` are visited (a batch's copies; the whole matrix for one run):
+    what lies between copies is never read by any edge, measure or product of a copy."""
+    rows = trust.shape[0]
     for i in range(rows):
         if skip_rows[i]:
             continue
-        for j in range(columns):
+        start = (i // block) * block
+        for j in range(start, min(start + block, rows)):
             if skip_diagonal and i == j:
                 continue
             trust[i, j] = min(max(trust[i, j] + (target[i, j] - trust[i, j]) * rate, 0.0), 1.0)
 
 
 @njit(cache=True, nogil=True)
-def congeal(hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float) -> None:
-    """In place: where trust is below ``threshold``, hardness += rate * (ceiling - hardness)."""
-    rows, columns = trust.shape
+def congeal(
+    hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float, block: int
+) -> None:
+    """In place: where trust is below ``threshold``, hardness += rate * (ceiling - hardness), in the
+    diagonal blocks of size ``block`` (what lies between a batch's copies is never read)."""
+    rows = trust.shape[0]
     for i in range(rows):
-        for j in range(columns):
+        start = (i // block) * block
+        for j in range(start, min(start + block, rows)):
             if trust[i, j] < threshold:
                 hardness[i, j] += rate * (ceiling - hardness[i, j])
+
+
+@njit(cache=True, nogil=True)
+def row_means(values: np.ndarray) -> np.ndarray:
+    """The mean of each row, summed left to right: the same sum whatever the number of rows, so a
+    measure of one run and of that run's row in a batch are the same number (NumPy's pairwise
+    sums depend on the array's layout)."""
+    rows, columns = values.shape
+    means = np.empty(rows)
+    for i in range(rows):
+        total = 0.0
+        for j in range(columns):
+            total += values[i, j]
+        means[i] = total / columns if columns else np.nan
+    return means

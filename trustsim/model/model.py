@@ -317,8 +317,14 @@ class TrustModel(Structure, mesa.Model):
         if self.dyad_log is not None:
             self.dyad_log.add(self)
         if self.config.record.model:
-            for collector, view in self.collectors:
-                collector.collect(view)
+            if self.copies == 1:
+                self.datacollector.collect(self)
+            else:  # every copy's measures at once, into each copy's collector
+                measures = {name: values.tolist() for name, values in records.batch_measures(self).items()}
+                for b, (collector, _) in enumerate(self.collectors):
+                    collector._collection_steps.append(self.time)
+                    for name, values in measures.items():
+                        collector.model_vars[name].append(values[b])
 
     def _threat_faced(self, trust: np.ndarray) -> np.ndarray:
         """Per edge i -> j, the threat i faces from j: distrust * capability_j * posture_j, the
@@ -569,10 +575,10 @@ class TrustModel(Structure, mesa.Model):
         attribute the change. Only the entries that changed are looked up, and only when attribution
         is recorded."""
         if self.attribution is None:
-            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
+            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, self.copy_size)
             return
         before = self.trust.copy()
-        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
+        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, self.copy_size)
         changed = self.trust != before
         flat = np.flatnonzero(changed)  # row-major, as np.nonzero(changed)
         # Row and column of each flat position, without a (slow) int64 divmod of up to n^2 entries:
@@ -591,7 +597,9 @@ class TrustModel(Structure, mesa.Model):
         One compiled pass over the matrix (``kernels.congeal``), in place.
         """
         p = self.config.trust
-        kernels.congeal(self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max)
+        kernels.congeal(
+            self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max, self.copy_size
+        )
 
     def _update_posture(self, actions: np.ndarray, edge_trust: np.ndarray) -> None:
         """Richardson (1960): dx/dt = k * sum_j w (1 - trust) cap_j x_j - a x + g, plus the

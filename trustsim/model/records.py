@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trustsim.config.vocabulary import MEASURE_NAMES
+from trustsim.model import kernels
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
 
 # The causes of a trust change in the attribution log, by code, and the actor codes that are no state.
@@ -38,12 +39,22 @@ class StepOutcome:
     edge_trust: np.ndarray  # each actor's trust in its target after the step
 
 
+def mean(values: np.ndarray) -> float:
+    """The mean of ``values``, summed in order (``kernels.row_means``): a batch gets the same."""
+    return float(kernels.row_means(np.ascontiguousarray(values, dtype=float).reshape(1, -1))[0])
+
+
+def row_means(values: np.ndarray) -> np.ndarray:
+    """Per row, ``mean`` of the row."""
+    return kernels.row_means(np.ascontiguousarray(values, dtype=float))
+
+
 def edge_trust(model: mesa.Model) -> np.ndarray:
     return model.last.edge_trust
 
 
 def mean_trust(model: mesa.Model) -> float:
-    return float(edge_trust(model).mean())
+    return mean(edge_trust(model))
 
 
 def min_trust(model: mesa.Model) -> float:
@@ -52,12 +63,12 @@ def min_trust(model: mesa.Model) -> float:
 
 def trust_within_blocs(model: mesa.Model) -> float:
     trust = np.take(edge_trust(model), model.within_bloc)
-    return float(trust.mean()) if trust.size else float("nan")
+    return mean(trust) if trust.size else float("nan")
 
 
 def trust_across_blocs(model: mesa.Model) -> float:
     trust = np.take(edge_trust(model), model.across_bloc)
-    return float(trust.mean()) if trust.size else float("nan")
+    return mean(trust) if trust.size else float("nan")
 
 
 def _share(model: mesa.Model, kind: int) -> float:
@@ -79,7 +90,7 @@ def share_escalatory(model: mesa.Model) -> float:
 
 
 def mean_posture(model: mesa.Model) -> float:
-    return float(model.posture.mean())
+    return mean(model.posture)
 
 
 def congealed_dyads(model: mesa.Model) -> int:
@@ -92,14 +103,14 @@ def national_security(model: mesa.Model) -> float:
     """Mean over states of each state's own security: its dyads' payoffs less the threats it faces."""
     related = model.out_degree > 0  # a state with no partners has no security to speak of here
     per_state = np.bincount(model.src, weights=model.last.security, minlength=model.n)
-    return float((per_state[related] / model.out_degree[related]).mean())
+    return mean(per_state[related] / model.out_degree[related])
 
 
 def mutual_security(model: mesa.Model) -> float:
     """Mean over dyads of the lesser of the two sides' security: no side is secure alone."""
     security, half = model.last.security, model.n_edges // 2
     # Edge i of the first half and edge i + half are the two directions of one relation.
-    return float(np.minimum(security[:half], security[half:]).mean())
+    return mean(np.minimum(security[:half], security[half:]))
 
 
 def crises(model: mesa.Model) -> int:
@@ -110,7 +121,7 @@ def crises(model: mesa.Model) -> int:
 
 def self_other_gap(model: mesa.Model) -> float:
     """Mean of (self-view - other-view) of the steps taken: the countervailing-rights gap."""
-    return float(model.catalog.self_other_gap[model.last.actions].mean())
+    return mean(model.catalog.self_other_gap[model.last.actions])
 
 
 def rights_exercised(model: mesa.Model) -> float:
@@ -129,7 +140,7 @@ def _trust_in_initiator(model: mesa.Model, hops: int) -> float:
     if model.initiator is None:
         return float("nan")
     observers = np.flatnonzero(model.hops == hops)
-    return float(model.trust[observers, model.initiator].mean()) if len(observers) else float("nan")
+    return mean(model.trust[observers, model.initiator]) if len(observers) else float("nan")
 
 
 def trust_in_initiator_1hop(model: mesa.Model) -> float:
@@ -346,3 +357,51 @@ class CopyView:
             }
             self._outcome = (outcome.step, StepOutcome(**cut))
         return self._outcome[1]
+
+
+def batch_measures(model: mesa.Model) -> dict[str, np.ndarray]:
+    """Every model-level measure for every copy of a batch at once, one entry per copy: the same
+    arithmetic as the reporters above on each copy's own edges and states, in the same order, so
+    that each entry equals its reporter on the copy's ``CopyView`` (tests/test_batch.py)."""
+    copies, n, view = model.copies, model.copy_size, model.collectors[0][1]
+    last, size = model.last, model.n_edges // copies
+    half = size // 2
+
+    def rows(values: np.ndarray) -> np.ndarray:
+        return values.reshape(copies, -1)
+
+    trust = rows(last.edge_trust)
+    kinds = rows(last.kind)
+    within, across = trust[:, view.within_bloc], trust[:, view.across_bloc]
+    nan = np.full(copies, np.nan)
+    hardness = rows(np.take(model.hardness.ravel(), model.flat_src_dst))
+    related = view.out_degree > 0
+    per_state = rows(np.bincount(model.src, weights=last.security, minlength=model.n))
+    security = rows(last.security)
+    hot = rows(model.escalation > model.config.outcomes.crisis_threshold)
+    measures = {
+        "mean_trust": row_means(trust),
+        "min_trust": trust.min(axis=1),
+        "trust_within_blocs": row_means(within) if within.size else nan,
+        "trust_across_blocs": row_means(across) if across.size else nan,
+        "share_constructive": np.count_nonzero(kinds == CONSTRUCTIVE, axis=1) / size,
+        "share_neutral": np.count_nonzero(kinds == NEUTRAL, axis=1) / size,
+        "share_escalatory": np.count_nonzero(kinds == ESCALATORY, axis=1) / size,
+        "mean_posture": row_means(rows(model.posture)),
+        "congealed_dyads": (hardness >= model.config.trust.congealed_level).sum(axis=1),
+        "national_security": row_means(per_state[:, related] / view.out_degree[related]),
+        "mutual_security": row_means(np.minimum(security[:, :half], security[:, half:])),
+        "crises": np.count_nonzero(hot[:, :half] | hot[:, half:], axis=1),
+        "self_other_gap": row_means(rows(model.catalog.self_other_gap[last.actions])),
+        "rights_exercised": np.count_nonzero(rows(model.catalog.right[last.actions]), axis=1) / size,
+        "shared_threat": np.full(copies, last.threat),
+    }
+    offsets = np.arange(copies)[:, None] * n
+    for hops in (1, 2, 3):
+        observers = np.flatnonzero(view.hops == hops)
+        if view.initiator is None or not len(observers):
+            value = nan
+        else:
+            value = row_means(model.trust[offsets + observers, offsets[:, 0:1] + view.initiator])
+        measures[f"trust_in_initiator_{hops}hop{'s' if hops > 1 else ''}"] = value
+    return measures

@@ -1,0 +1,94 @@
+"""Runs one after another against the same runs as one batch, and both against an empty Mesa step.
+
+For each small explicit scenario (dyad, europe; a batch takes explicit scenarios), times ``--runs`` runs
+of ``--steps`` steps with model measures recorded, as a sweep records them: one ``simulate`` after
+another, and one ``simulate_batch`` of all of them (each run in it bit-identical to its ``simulate``).
+Beside them, in the same process, the anchor of issue 11: an empty Mesa 3.5 model with as many no-op
+agents as the scenario has states and 3 model reporters, stepped as many times. Prints the cost per
+run-step of each and the ratios. Best of ``--rounds`` alternating rounds.
+
+Usage::
+
+    python benchmarks/bench_batch.py                        # 64 runs of 100 steps, 3 rounds
+    python benchmarks/bench_batch.py --runs 200 --steps 100 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import mesa
+
+SCENARIOS = {
+    "dyad": ("dyad", []),
+    "europe": ("europe", []),
+}
+RECORD = ["record.model=true", "record.dyads=false", "record.attribution=false", "interventions=[]"]
+
+
+class Idle(mesa.Agent):
+    def step(self) -> None:
+        pass
+
+
+class Empty(mesa.Model):
+    """The anchor: no-op agents and 3 model reporters."""
+
+    def __init__(self, agents: int, seed: int) -> None:
+        super().__init__(rng=seed)
+        Idle.create_agents(self, agents)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"a": lambda m: 0.0, "b": lambda m: 1.0, "c": lambda m: len(m.agents)}
+        )
+
+    def step(self) -> None:
+        self.agents.do("step")
+        self.datacollector.collect(self)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from trustsim.config.loading import load_scenario
+    from trustsim.execution.run import simulate, simulate_batch
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(f"{args.runs} runs x {args.steps} steps, model measures recorded; best of {args.rounds} rounds")
+    print(
+        f"{'scenario':<24} {'one by one':>11} {'batch':>9} {'empty Mesa':>11}   "
+        "µs per run-step; speed-up, batch / empty"
+    )
+    for label, (name, sets) in SCENARIOS.items():
+        config = load_scenario(name, [*sets, *RECORD, f"steps={args.steps}"])
+        agents = len(config.states)
+        seeds = list(range(args.runs))
+        simulate_batch(config, seeds[:2])  # warm-up: imports, compiled kernels
+        single, batch, empty = [], [], []
+        for _ in range(args.rounds):
+            started = time.perf_counter()
+            for seed in seeds:
+                simulate(config.model_copy(update={"seed": seed}))
+            single.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            simulate_batch(config, seeds)
+            batch.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for seed in seeds:
+                model = Empty(agents, seed)
+                for _ in range(args.steps):
+                    model.step()
+            empty.append(time.perf_counter() - started)
+        per = args.runs * args.steps / 1e6
+        one, together, anchor = min(single) / per, min(batch) / per, min(empty) / per
+        print(
+            f"{label:<24} {one:>11.0f} {together:>9.0f} {anchor:>11.0f}   "
+            f"{one / together:.1f}x; {together / anchor:.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
