@@ -518,7 +518,9 @@ class TrustModel(Structure, mesa.Model):
             diagonal = self.trust.diagonal().copy()
             np.fill_diagonal(self.trust, 0.0)
             try:
-                if self.dense:
+                if self.copies > 1:
+                    pooled = self._pool_blocks(self.trust, self._pooled)
+                elif self.dense:
                     pooled = np.matmul(self.influence, self.trust, out=self._pooled)
                 else:
                     pooled = np.asarray(self.influence @ self.trust)

@@ -142,6 +142,26 @@ class Structure:
         self.pool_weight = weight[self.pool_renormalised]
         self.pool_unweighted = np.flatnonzero(vanishing)
         self.without_allies = np.flatnonzero(~self.has_allies)
+        if self.copies > 1:
+            # A batch's influence is block diagonal: one product per copy (``_pool_blocks``).
+            self.influence_blocks = self._blocks(self.influence_dense)
+
+    def _blocks(self, matrix: np.ndarray) -> np.ndarray:
+        """The diagonal blocks of a batch's (copies x states)² matrix, as (copies, states, states)."""
+        n = self.copy_size
+        return np.ascontiguousarray(
+            matrix.reshape(self.copies, n, self.copies, n).diagonal(axis1=0, axis2=2).transpose(2, 0, 1)
+        )
+
+    def _pool_blocks(self, trust: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """influence @ trust on the diagonal blocks only, into ``out`` (what lies between copies is
+        never read): each copy's product is the product its run alone computes."""
+        n = self.copy_size
+        pooled = np.matmul(self.influence_blocks, self._blocks(trust))
+        view = out.reshape(self.copies, n, self.copies, n)
+        for b in range(self.copies):
+            view[b, :, b, :] = pooled[b]
+        return out
 
     def _build_buffers(self) -> None:
         """Work arrays that the step reuses rather than allocating n x n matrices every time."""
@@ -149,7 +169,8 @@ class Structure:
         if self.dense:
             self._signal = np.zeros((n, n))  # signal[j, i]: evidence of edge i -> j (dense _observe)
             self._seen = np.empty((n, n))
-            self._pooled = np.empty((n, n))  # the allies' pooled views
+        if self.dense or self.copies > 1:
+            self._pooled = np.zeros((n, n))  # the allies' pooled views
 
     def _build_repertoires(self, specs: list) -> None:
         """Each state's action per repertoire slot, and the same per edge (the actor's)."""
