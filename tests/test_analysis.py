@@ -4,7 +4,7 @@
 Five small real outputs are made once for the module (about ten seconds in all):
 - ``grid``: random_network with 16 states, a declared small step by S000 at step 5 switched on and off
   (``interventions.0.enabled``) x three congealing rates, 3 replications on common random numbers;
-- ``single``: one run of the same network with the step and the attribution record;
+- ``single``: one run of the same network with the step, the dyad and the attribution records;
 - ``hysteresis``: configs/hysteresis.yaml shortened to 120 steps (threat up to step 60, then down);
 - ``sobol``: a Saltelli design (n = 8, two bounds: 32 runs) keeping only three measures per step;
 - ``tipping``: a grid over one numeric parameter (four values of initial cross-bloc trust).
@@ -103,6 +103,7 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
                 "network.n=16",
                 f"steps={STEPS}",
                 "record.attribution=true",
+                "record.dyads=true",
                 f"interventions=[{json.dumps(STEP)}]",
             ],
         ),
@@ -198,8 +199,8 @@ def reports(dirs, tmp_path_factory) -> Reports:
     drawn: dict[tuple[str, str], Figure] = {}
 
     def keeping(name: str, draw: Any) -> Any:
-        def draw_and_keep(results: Results, *args: Any) -> Figure:
-            figure = draw(results, *args)
+        def draw_and_keep(results: Results, *args: Any, **options: Any) -> Figure:
+            figure = draw(results, *args, **options)
             drawn[output_of[results.path], name] = figure
             return figure
 
@@ -254,7 +255,7 @@ def test_load_single_run_with_attribution(single, dirs):
     assert_one_row_per_run_and_step(single, runs=1, steps=STEPS)
     assert single.name == "random_network" and single.path == dirs["single"]
     assert single.runs.iloc[0]["status"] == "ok" and "final_mean_trust" in single.runs
-    assert single.dyads is None  # random_network keeps no dyad rows
+    assert len(single.dyads) == STEPS * single.runs["dyads"].iloc[0]  # one row per step and directed dyad
     assert {"step", "observer", "subject", "actor", "mechanism", "delta"} <= set(single.attribution)
     tidy = single.tidy_steps()
     assert len(tidy) == STEPS and set(tidy["condition"]) == {"random_network"}
@@ -458,20 +459,25 @@ def assert_readable(figure: Figure) -> None:
 # the charts drawn per output: for the three reported outputs, exactly those that apply
 APPLIES = {
     "grid": ["trajectories", "propagation", "heatmaps", "tipping_points", "survival", "action_mix"],
-    "single": ["trajectories", "propagation", "survival", "action_mix"],
+    "single": ["trajectories", "dyads", "propagation", "survival", "action_mix"],
     "sobol": ["trajectories", "survival", "sensitivity"],
     "hysteresis": ["hysteresis"],
     "tipping": ["tipping_points", "survival"],
 }
 NOT_APPLICABLE = {
-    "grid": {"hysteresis": "rises and then falls", "sensitivity": "sobol or morris"},
+    "grid": {"hysteresis": "rises and then falls", "sensitivity": "sobol or morris", "dyads": "single run"},
     "single": {
         "heatmaps": "at least two parameters",
         "sensitivity": "sobol or morris",
         "tipping_points": "numeric parameter",
         "hysteresis": "rises and then falls",
     },
-    "hysteresis": {"propagation": "no initiator", "heatmaps": "at least two", "tipping_points": "numeric"},
+    "hysteresis": {
+        "propagation": "no initiator",
+        "heatmaps": "at least two",
+        "tipping_points": "numeric",
+        "dyads": "record.dyads",
+    },
     "sobol": {
         "heatmaps": "grid or list design",
         "tipping_points": "grid or list",
@@ -533,13 +539,25 @@ def test_trajectories_one_line_and_band_per_condition(drawn, grid):
     assert any(np.allclose(line.get_ydata(), within) for line in data_lines(right))
 
 
-def test_trajectories_pool_a_sampled_design_and_skip_measures_not_kept(drawn, loaded):
+def test_trajectories_of_a_sampled_design_colour_by_binned_parameter_and_skip_measures_not_kept(
+    drawn, loaded
+):
+    sobol = loaded["sobol"]
     figure = drawn["sobol", "trajectories"]
     (ax,) = main_axes(figure)  # no bloc measures kept: that panel is left out
-    assert "32 conditions pooled" in ax.get_title()
-    (line,) = data_lines(ax)
-    pooled = loaded["sobol"].steps.groupby("step")["mean_trust"].mean()
-    assert np.allclose(line.get_ydata(), pooled)
+    # 32 design points: no legend of 32, but the parameter that moves final trust most, in 5 bins
+    labels = legend_texts(ax)
+    assert 2 <= len(labels) <= figures.MAX_LEGEND
+    parameter = re.match(r"(\S+) ", labels[0])[1]
+    path = next(p for p in sobol.parameters if short(p) == parameter)
+    assert f"averaged over {short(next(p for p in sobol.parameters if p != path))}" in ax.get_title()
+    bins = pd.qcut(sobol.runs[path].astype(float), 5)
+    steps = sobol.steps.merge(sobol.runs[["run_id"]].assign(bin=bins.cat.codes), on="run_id")
+    means = steps.groupby(["bin", "step"])["mean_trust"].mean().unstack("step").to_numpy()
+    lines = data_lines(ax)
+    assert len(lines) == len(labels) == len(means)
+    for line, row in zip(lines, means, strict=True):
+        assert np.allclose(line.get_ydata(), row)
 
 
 def test_heatmaps_show_each_outcome_over_the_two_parameters(drawn, grid):
@@ -612,12 +630,19 @@ def test_survival_curves_per_condition_that_starts_low(drawn, loaded):
         assert line.get_ydata()[-1] == pytest.approx(frame["time_to_recovery"].isna().mean())
 
 
-def test_action_mix_shares_and_gap(drawn, grid):
+def test_action_mix_shares_per_condition_and_gap(drawn, grid, single):
     left, right = main_axes(drawn["grid", "action_mix"])
-    assert legend_texts(left) == ["constructive", "neutral", "escalatory"]
-    assert sum(isinstance(c, PolyCollection) for c in left.collections) == 3
+    # the sweep's six conditions are not pooled: one constructive-share line each, in order
+    assert legend_texts(left) == grid.condition_order()
+    constructive = grid.tidy_steps().groupby(["condition", "step"])["share_constructive"].mean()
+    for line, condition in zip(data_lines(left), grid.condition_order(), strict=True):
+        assert np.allclose(line.get_ydata(), constructive.loc[condition].to_numpy())
     shares = grid.steps[["share_constructive", "share_neutral", "share_escalatory"]].sum(axis=1)
     assert np.allclose(shares, 1)
+    # one run: the three shares stacked
+    one, _ = main_axes(drawn["single", "action_mix"])
+    assert legend_texts(one) == ["constructive", "neutral", "escalatory"]
+    assert sum(isinstance(c, PolyCollection) for c in one.collections) == 3
     assert len(data_lines(right)) == 6 and len(legend_texts(right)) == 6
     gap = grid.tidy_steps().groupby(["condition", "step"])["self_other_gap"].mean().unstack("step")
     assert all(
@@ -746,13 +771,17 @@ def assert_sections(text: str, present: list[str], maybe: tuple[str, ...] = ()) 
     absent = set(SECTIONS) - set(present) - set(maybe)
     found = headings(text)
     assert found[0].startswith("trustsim report: ")
-    assert found[1:4] == ["Summary", "What was run", "Outcomes per condition"]
+    # the answer first (for a sweep, with the tables it cites), the per-condition listing last
+    fixed = ["Summary", "The answer in numbers", "What was run"] if "The answer in numbers" in found else None
+    assert found[1 : 1 + len(fixed or [0, 0])] == (fixed or ["Summary", "What was run"])
+    assert found[-1] == "Outcomes per condition"
+    found = found[:-1]
     for name in present:
         assert SECTION_TITLES[name] in found, name
     for name in absent:
         assert SECTION_TITLES[name] not in found, name
     # every figure section holds its image: none is shown empty
-    for title in found[4:]:
+    for title in found[1 + len(fixed or [0, 0]) :]:
         assert title in SECTION_TITLES.values(), title
         after = text.split(f"<h2>{title}</h2>", 1)[1]
         assert re.match(r"<p class='caption'>[^<]*</p><img alt='[^']+' src='data:image/png", after), title
@@ -790,8 +819,10 @@ def test_report_on_a_sweep(reports, grid):
     # the summary, from the numbers
     summary = text.split("<div class='summary'>", 1)[1].split("</div>", 1)[0]
     assert "18 runs (18 finished, 0 failed): 6 design points x 3 replications" in summary
+    # the step's largest effect by distance, signed (not the maximum of the difference), and its step
     one_hop = stats.paired_hop_effects(grid).groupby(["distance", "step"])["effect"].mean().loc["1 hop"]
-    assert f"raised trust in its initiator by {one_hop.max():+.3f} 1 hop away" in summary
+    step = one_hop.abs().idxmax()
+    assert f"{one_hop[step]:+.4f} [" in summary and f"1 hop away at step {step}" in summary
 
 
 def test_report_on_a_single_run(reports, single):

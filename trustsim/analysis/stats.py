@@ -34,9 +34,9 @@ def outcomes(results: Results) -> pd.DataFrame:
 
 
 def condition_table(results: Results) -> pd.DataFrame:
-    """Outcome summary per condition."""
+    """Outcome summary per condition, in the order of the parameter values (numbers as numbers)."""
     runs = outcomes(results)
-    table = runs.groupby("condition").agg(
+    table = runs.groupby("condition", sort=False).agg(
         runs=("run_id", "size"),
         final_trust_mean=("final_mean_trust", "mean"),
         final_trust_sd=("final_mean_trust", "std"),
@@ -45,7 +45,7 @@ def condition_table(results: Results) -> pd.DataFrame:
         constructive=("share_constructive", "mean"),
         peak_crises=("peak_crises", "mean"),
     )
-    return table.reset_index()
+    return table.reindex([c for c in results.condition_order() if c in table.index]).reset_index()
 
 
 def paired_hop_effects(results: Results) -> pd.DataFrame | None:
