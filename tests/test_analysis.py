@@ -18,6 +18,7 @@ download: it launches Debian's /usr/bin/chromium).
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
 import re
@@ -38,7 +39,7 @@ from matplotlib.figure import Figure
 from support import CHROMIUM_FLAGS, require_chromium, trustsim_command
 from typer.testing import CliRunner
 
-from trustsim.analysis import figures, stats
+from trustsim.analysis import figures, findings, stats
 from trustsim.analysis.errors import NotApplicable
 from trustsim.analysis.figures import FIGURES
 from trustsim.analysis.load import HOP_MEASURES, AnalysisError, Results, load, short
@@ -939,3 +940,85 @@ def test_demo_runs_the_quickstart_sweep_and_prints_the_report_path(demo):
     results = load(out)
     assert results.kind == "sweep" and len(results.ok) == 24
     assert short(ENABLED) in text
+
+
+# -- the answer first --------------------------------------------------------------------------------
+
+NUMBER = re.compile(r"[+-]?\d+\.\d+")
+
+
+def table_cell(text: str, table: str, row: str, column: str) -> str:
+    """The text of one cell of a findings table as the report shows it."""
+    body = text.split(f"<table id='table-{table}'>", 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>(.*?)</th>", body.split("</tr>", 1)[0])
+    for line in body.split("</tr>")[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", line)
+        if cells and html.unescape(cells[0]) == row:
+            return cells[header.index(column)]
+    raise AssertionError(f"row {row!r} not shown in table {table}")
+
+
+@pytest.mark.parametrize("output", ["grid", "sobol"])
+def test_every_number_in_the_summary_is_the_value_in_the_table_it_cites(reports, loaded, output):
+    text = reports.paths[output].read_text()
+    summary = html.unescape(text.split("<div class='summary'>", 1)[1].split("</div>", 1)[0])
+    found = findings.findings(loaded[output])
+    assert len(found.sentences) >= 3
+    for sentence in found.sentences:
+        assert sentence.text in summary
+        # every decimal the sentence states is one it cites, in the order cited (besides the values in
+        # condition labels and the recovery threshold, which define what is counted)
+        plain = sentence.text.replace(f"at or above {stats.recovery_threshold(loaded[output])}", "")
+        for label in sorted({n.row for n in sentence.numbers}, key=len, reverse=True):
+            plain = plain.replace(label, "")
+        assert NUMBER.findall(plain) == [n.text for n in sentence.numbers if "." in n.text]
+        for number in sentence.numbers:
+            value = found.tables[number.table].loc[number.row, number.column]
+            assert number.text == findings.format_number(value, findings.spec_of(number.table, number.column))
+            assert table_cell(text, number.table, number.row, number.column) == number.text
+
+
+def test_step_effect_is_the_paired_difference_of_final_trust(grid):
+    """Recomputed here from runs.parquet: with minus without, per congealing rate and replication."""
+    runs = pd.read_parquet(grid.path / "runs.parquet")
+    on = runs[runs[ENABLED]].set_index([CONGEAL, "replication"])["final_mean_trust"]
+    off = runs[~runs[ENABLED]].set_index([CONGEAL, "replication"])["final_mean_trust"]
+    effect = (on - off).groupby(level=0)
+    table = findings.step_effect_table(grid)
+    assert list(table.index) == [f"congeal_rate={v:g}" for v in (0.0, 0.05, 0.1)]
+    assert np.allclose(table["effect"], effect.mean().to_numpy(), atol=1e-12)
+    half = 4.302652729911275 * effect.std().to_numpy() / np.sqrt(3)  # t(0.975, 2 df)
+    assert np.allclose(table["effect_high"] - table["effect"], np.minimum(half, 1 - table["effect"]))
+    assert (table["pairs"] == 3).all()
+
+
+def test_summary_says_where_the_step_restored_trust_and_where_mistrust_held(reports, grid):
+    summary = findings.findings(grid)
+    texts = " ".join(s.text for s in summary.sentences)
+    table = summary.tables["step_effect"]
+    raised = table[table["effect_low"] > 0]
+    if raised.empty:
+        assert f"did not detectably restore trust in any of {len(table)} conditions" in texts
+    else:
+        assert f"The step restored trust in {len(raised)} of {len(table)} conditions" in texts
+        assert f"most at {raised['effect'].idxmax()}" in texts
+    recovery = summary.tables["recovery"]
+    held = recovery[recovery["p_recovery"] < 0.5]
+    if not held.empty:
+        assert f"Mistrust held (P(recovery) below one half) in {len(held)} of {len(recovery)}" in texts
+    # the Wilson interval holds its share, and stays within [0, 1]
+    assert (recovery["p_recovery_low"] <= recovery["p_recovery"]).all()
+    assert (recovery["p_recovery"] <= recovery["p_recovery_high"]).all()
+    assert recovery[["p_recovery_low", "p_recovery_high"]].stack().between(0, 1).all()
+
+
+def test_replications_needed_follow_from_the_spread_within_conditions(grid):
+    table = findings.replication_table(grid)
+    runs = stats.outcomes(grid)
+    sd = np.sqrt(runs.groupby("condition")["final_mean_trust"].var(ddof=1).mean())
+    row = table.loc["final mean trust"]
+    assert row["sd_within_conditions"] == pytest.approx(sd)
+    assert row["replications_needed"] == max(2, int(np.ceil((1.96 * sd / 0.05) ** 2)))
+    assert row["half_width_now"] == pytest.approx(1.96 * sd / np.sqrt(3))
+    warnings = findings.replication_warnings(table)
+    assert any("final mean trust" in w for w in warnings) == (row["replications_needed"] > 3)

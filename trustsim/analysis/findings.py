@@ -182,8 +182,10 @@ def step_effect_table(results: Results) -> pd.DataFrame | None:
     keys = ["pair_condition", "replication"]
     on = runs[runs[switch].astype(bool)].set_index(keys)
     off = runs[~runs[switch].astype(bool)].set_index(keys)
-    paired = on[["final_mean_trust", "recovered"]].add_suffix("_with").join(
-        off[["final_mean_trust", "recovered"]].add_suffix("_without"), how="inner"
+    paired = (
+        on[["final_mean_trust", "recovered"]]
+        .add_suffix("_with")
+        .join(off[["final_mean_trust", "recovered"]].add_suffix("_without"), how="inner")
     )
     paired["effect"] = paired["final_mean_trust_with"] - paired["final_mean_trust_without"]
     order = list(dict.fromkeys(runs.sort_values(others, kind="stable")["pair_condition"])) if others else None
@@ -414,7 +416,8 @@ def replication_warnings(table: pd.DataFrame) -> list[str]:
             warnings.append(
                 f"Too few replications for {outcome}: {int(row['replications'])} give a 95% half-width of "
                 f"{format_number(row['half_width_now'], '.3g')}; "
-                f"{int(row['replications_needed'])} are needed for {format_number(row['target_half_width'], '.3g')}."
+                f"{int(row['replications_needed'])} are needed for "
+                f"{format_number(row['target_half_width'], '.3g')}."
             )
     return warnings
 
