@@ -7,7 +7,8 @@ Five small real outputs are made once for the module (about ten seconds in all):
 - ``single``: one run of the same network with the step, the dyad and the attribution records;
 - ``hysteresis``: configs/hysteresis.yaml shortened to 120 steps (threat up to step 60, then down);
 - ``sobol``: a Saltelli design (n = 8, two bounds: 32 runs) keeping only three measures per step;
-- ``tipping``: a grid over one numeric parameter (four values of initial cross-bloc trust).
+- ``tipping``: a grid over one numeric parameter (four values of initial cross-bloc trust);
+- ``map``: the step on and off x three values of cross-bloc trust x two congealing rates (tipping maps).
 
 ``trustsim demo`` takes the longest (its 24 runs and report): when its test is selected, it starts in
 the background as the module starts, and its test, the last, collects it. The scripts run in
@@ -130,6 +131,19 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
             design={"kind": "grid", "parameters": {ACROSS: [0.1, 0.3, 0.5, 0.7]}},
             replications=4,
             master_seed=5,
+        ),
+        "map": make_sweep(
+            folder,
+            "map",
+            set={"network.n": 12, "interventions": [STEP]},
+            steps=STEPS,
+            design={
+                "kind": "grid",
+                "parameters": {ENABLED: [False, True], ACROSS: [0.1, 0.4, 0.7], CONGEAL: [0.0, 0.2]},
+            },
+            replications=3,
+            master_seed=7,
+            common_random_numbers=True,
         ),
     }
 
@@ -464,14 +478,21 @@ APPLIES = {
     "sobol": ["trajectories", "survival", "sensitivity"],
     "hysteresis": ["hysteresis"],
     "tipping": ["tipping_points", "survival"],
+    "map": ["tipping_maps"],
 }
 NOT_APPLICABLE = {
-    "grid": {"hysteresis": "rises and then falls", "sensitivity": "sobol or morris", "dyads": "single run"},
+    "grid": {
+        "hysteresis": "rises and then falls",
+        "sensitivity": "sobol or morris",
+        "dyads": "single run",
+        "tipping_maps": "two numeric parameters",
+    },
     "single": {
         "heatmaps": "at least two parameters",
         "sensitivity": "sobol or morris",
         "tipping_points": "numeric parameter",
         "hysteresis": "rises and then falls",
+        "tipping_maps": "grid or list sweep",
     },
     "hysteresis": {
         "propagation": "no initiator",
@@ -485,6 +506,7 @@ NOT_APPLICABLE = {
         "propagation": "interventions",
         "action_mix": "not kept",
         "hysteresis": "not kept",
+        "tipping_maps": "sampled design",
     },
     "tipping": {"heatmaps": "at least two parameters", "propagation": "interventions"},
 }
@@ -1022,3 +1044,32 @@ def test_replications_needed_follow_from_the_spread_within_conditions(grid):
     assert row["half_width_now"] == pytest.approx(1.96 * sd / np.sqrt(3))
     warnings = findings.replication_warnings(table)
     assert any("final mean trust" in w for w in warnings) == (row["replications_needed"] > 3)
+
+
+def test_tipping_map_cells_boundary_and_paired_effect(drawn, loaded):
+    results = loaded["map"]
+    table = stats.tipping_map(results)
+    assert (table.attrs["x"], table.attrs["y"], table.attrs["switch"]) == (ACROSS, CONGEAL, ENABLED)
+    runs = stats.outcomes(results)
+    with_step = runs[runs[ENABLED]]
+    assert len(table) == 6 and (table["runs"] == 6).all()  # 2 switch values x 3 replications per cell
+    for _, cell in table.iterrows():
+        here = with_step[(with_step[ACROSS] == cell["x"]) & (with_step[CONGEAL] == cell["y"])]
+        assert cell["p_recovery"] == pytest.approx(here["recovered"].mean())
+        assert cell["p_recovery_low"] <= cell["p_recovery"] <= cell["p_recovery_high"]
+        assert cell["effect_low"] <= cell["effect"] <= cell["effect_high"]
+    figure = drawn["map", "tipping_maps"]
+    left, right = main_axes(figure)
+    # the drawn cells are the table's numbers, rows = congealing rates, columns = cross-bloc trust
+    mesh = next(c for c in left.collections if isinstance(c, QuadMesh))
+    expected = table.pivot(index="y", columns="x", values="p_recovery").to_numpy()
+    assert np.allclose(np.asarray(mesh.get_array()).reshape(expected.shape), expected)
+    effect = next(c for c in right.collections if isinstance(c, QuadMesh))
+    paired = table.pivot(index="y", columns="x", values="effect").to_numpy()
+    assert np.allclose(np.asarray(effect.get_array()).reshape(paired.shape), paired)
+    labels = [t.get_text() for t in left.texts]
+    assert labels[0].startswith(f"{expected[0, 0]:.2f}\n[")
+    # the boundary is drawn exactly when P(recovery) crosses one half somewhere on the map
+    crosses = expected.min() < 0.5 < expected.max()
+    contours = [c for c in left.collections if type(c).__name__ in ("QuadContourSet", "ContourSet")]
+    assert bool(contours) == crosses

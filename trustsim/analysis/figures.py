@@ -548,6 +548,73 @@ def tipping_points(results: Results) -> Figure:
     return figure
 
 
+def _cell_grid(table: pd.DataFrame, column: str) -> tuple[np.ndarray, list, list]:
+    wide = table.pivot(index="y", columns="x", values=column).sort_index().sort_index(axis=1)
+    return wide.to_numpy(float), list(wide.columns), list(wide.index)
+
+
+def _boundary(ax, table: pd.DataFrame, column: str, level: float) -> bool:
+    """Draw where ``column`` crosses ``level`` (solid), and where its 95% bounds do (dashed): the
+    tipping boundary and its uncertainty. Interpolated between cell centres; True if drawn."""
+    drawn = False
+    for name, style in ((column, "-"), (f"{column}_low", "--"), (f"{column}_high", "--")):
+        grid, _, _ = _cell_grid(table, name)
+        if np.nanmin(grid) < level < np.nanmax(grid):
+            ax.contour(
+                np.arange(grid.shape[1]) + 0.5,
+                np.arange(grid.shape[0]) + 0.5,
+                grid,
+                levels=[level],
+                colors="white" if style == "-" else "lightgrey",
+                linewidths=2.5 if style == "-" else 1.2,
+                linestyles=style,
+            )
+            drawn = drawn or style == "-"
+    return drawn
+
+
+def tipping_maps(results: Results) -> Figure:
+    """P(recovery) over two swept parameters with 95% bootstrap intervals per cell and the tipping
+    boundary (P = 1/2) drawn; with an on/off step, the step's paired effect over the same cells."""
+    table = stats.tipping_map(results)
+    x, y, switch = table.attrs["x"], table.attrs["y"], table.attrs["switch"]
+    panels = [("p_recovery", "P(recovery)" + (" with the step" if switch else ""), "viridis", (0, 1))]
+    if switch:
+        bound = float(np.nanmax(np.abs(table[["effect_low", "effect_high"]].to_numpy()))) or 0.01
+        panels.append(("effect", "paired effect of the step on final trust", "RdBu", (-bound, bound)))
+    figure, axes = plt.subplots(1, len(panels), figsize=(7.5 * len(panels), 5.6), squeeze=False)
+    for ax, (column, label, cmap, (vmin, vmax)) in zip(axes[0], panels, strict=True):
+        grid, xs, ys = _cell_grid(table, column)
+        low, _, _ = _cell_grid(table, f"{column}_low")
+        high, _, _ = _cell_grid(table, f"{column}_high")
+        mesh = ax.pcolormesh(grid, cmap=cmap, vmin=vmin, vmax=vmax)
+        figure.colorbar(mesh, ax=ax, label=label)
+        if grid.size <= 64:
+            spec = "+.2f" if column == "effect" else ".2f"
+            for (i, j), value in np.ndenumerate(grid):
+                ax.text(
+                    j + 0.5,
+                    i + 0.5,
+                    f"{value:{spec}}\n[{low[i, j]:{spec}}, {high[i, j]:{spec}}]",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if column == "effect" or value > 0.5 else "white",
+                )
+        _boundary(ax, table, "p_recovery", 0.5)
+        ax.set_xticks(np.arange(len(xs)) + 0.5, [format_value(v) for v in xs])
+        ax.set_yticks(np.arange(len(ys)) + 0.5, [format_value(v) for v in ys])
+        ax.set(xlabel=short(x), ylabel=short(y), title=label)
+    others = [short(p) for p in results.varied() if p not in (x, y, switch)]
+    note = f" (pooled over {', '.join(others)})" if others else ""
+    figure.suptitle(
+        f"Where does recovery tip over ({short(x)}, {short(y)})? White: P(recovery) = 1/2, dashed: its "
+        f"95% bounds{note}"
+    )
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = {
     "trajectories": trust_trajectories,
     "heatmaps": outcome_heatmaps,
@@ -558,4 +625,5 @@ FIGURES = {
     "action_mix": action_mix,
     "sensitivity": sensitivity,
     "tipping_points": tipping_points,
+    "tipping_maps": tipping_maps,
 }

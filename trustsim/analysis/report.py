@@ -38,6 +38,13 @@ SECTIONS = {
         "Final mean trust, probability of recovery (final mean "
         "trust at or above the recovery threshold) and of congealing (half the dyads congealed).",
     ),
+    "tipping_maps": (
+        "Tipping maps",
+        "P(recovery) over two swept parameters (95% bootstrap interval per cell, runs resampled within "
+        "it); the white line is the estimated tipping boundary where P(recovery) = 1/2, the dashed lines "
+        "where its interval bounds cross 1/2 (interpolated between cells). With an on/off step, the "
+        "step's paired effect on final mean trust over the same cells.",
+    ),
     "tipping_points": (
         "Tipping points",
         "Where along a swept parameter the probability of recovery "

@@ -198,3 +198,71 @@ def tipping_points(results: Results, boot: int = 400, seed: int = 0) -> pd.DataF
             }
         )
     return pd.DataFrame(rows)
+
+
+def _numeric_parameters(results: Results) -> list[str]:
+    runs = results.ok
+    return [
+        p
+        for p in results.varied()
+        if not ENABLED.match(p)
+        and runs[p].dtype != bool
+        and pd.to_numeric(runs[p], errors="coerce").notna().all()
+        and runs[p].nunique() >= 2
+    ]
+
+
+def tipping_map_axes(results: Results) -> tuple[str, str]:
+    """The two numeric swept parameters a tipping map spans: those whose values explain most of the
+    variance of recovery (the first two in the design's order on a tie)."""
+    if results.kind != "sweep" or results.design not in ("grid", "list"):
+        raise NotApplicable("needs a grid or list sweep (a sampled design rarely repeats a value)")
+    numeric = _numeric_parameters(results)
+    if len(numeric) < 2:
+        raise NotApplicable("needs a grid over at least two numeric parameters")
+    runs = outcomes(results)
+
+    def explained(parameter: str) -> float:
+        y = runs["recovered"]
+        total = ((y - y.mean()) ** 2).sum()
+        means = y.groupby(runs[parameter]).transform("mean")
+        return float(((means - y.mean()) ** 2).sum() / total) if total > 0 else 0.0
+
+    ranked = sorted(numeric, key=lambda p: -explained(p))
+    first, second = sorted(ranked[:2], key=numeric.index)
+    return first, second
+
+
+def _bootstrap_mean(values: np.ndarray, rng: np.random.Generator, boot: int) -> tuple[float, float, float]:
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan)
+    means = rng.choice(values, (boot, len(values))).mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return (float(values.mean()), float(low), float(high))
+
+
+def tipping_map(results: Results, boot: int = 400, seed: int = 0) -> pd.DataFrame:
+    """P(recovery) per cell of the two parameters of ``tipping_map_axes`` (others pooled), with a 95%
+    bootstrap interval (runs resampled within the cell); with an on/off step switch, P(recovery) of
+    the runs with the step and the step's paired effect on final mean trust, with its interval."""
+    x, y = tipping_map_axes(results)
+    runs = outcomes(results)
+    switch = next((p for p in results.varied() if ENABLED.match(p)), None)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (xv, yv), cell in runs.groupby([x, y]):
+        row = {"x": xv, "y": yv, "runs": len(cell)}
+        if switch is not None:
+            on, off = cell[cell[switch].astype(bool)], cell[~cell[switch].astype(bool)]
+            others = [p for p in results.varied() if p not in (x, y, switch)]
+            keys = [*others, "replication"]
+            pairs = on.set_index(keys)["final_mean_trust"] - off.set_index(keys)["final_mean_trust"]
+            effect, low, high = _bootstrap_mean(pairs.dropna().to_numpy(), rng, boot)
+            row.update(effect=effect, effect_low=low, effect_high=high)
+            cell = on
+        p, low, high = _bootstrap_mean(cell["recovered"].to_numpy(float), rng, boot)
+        row.update(p_recovery=p, p_recovery_low=low, p_recovery_high=high)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table.attrs.update(x=x, y=y, switch=switch)
+    return table
