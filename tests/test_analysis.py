@@ -432,7 +432,11 @@ def test_tipping_point_on_a_real_sweep(loaded):
 def test_sensitivity_indices_with_intervals_and_reproducible(loaded):
     sobol = loaded["sobol"]
     indices = stats.sensitivity_indices(sobol)
-    assert list(indices.columns) == ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(indices.columns) == ["parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_noise", "ST_noise"]
+    # a negative index is noise when its interval reaches zero: reported as 0, flagged
+    for index in ("S1", "ST"):
+        assert (indices[index] >= 0).all() or (indices.loc[indices[index] < 0, f"{index}_conf"] > 0).all()
+        assert (indices.loc[indices[f"{index}_noise"], index] == 0).all()
     assert indices["parameter"].tolist() == ["trust.negativity_bias", "trust.learning_rate"]
     assert indices[["S1", "ST", "S1_conf", "ST_conf"]].notna().all().all()
     assert (indices[["S1_conf", "ST_conf"]] > 0).all().all()
@@ -673,8 +677,13 @@ def test_action_mix_shares_per_condition_and_gap(drawn, grid, single):
     )
 
 
-def test_sensitivity_bars_with_intervals(drawn, loaded):
-    (ax,) = main_axes(drawn["sobol", "sensitivity"])
+def test_sensitivity_bars_with_intervals_one_panel_per_outcome(drawn, loaded):
+    axes = main_axes(drawn["sobol", "sensitivity"])
+    table = stats.sensitivity_by_outcome(loaded["sobol"])
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    assert [ax.get_title() for ax in axes] == outcomes and outcomes[0] == "final mean trust"
+    assert len(outcomes) >= 2  # final trust and at least one more outcome vary over this design
+    ax = axes[0]
     indices = stats.sensitivity_indices(loaded["sobol"])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["negativity_bias", "learning_rate"]
     assert legend_texts(ax) == ["S1", "ST"]
@@ -1073,3 +1082,20 @@ def test_tipping_map_cells_boundary_and_paired_effect(drawn, loaded):
     crosses = expected.min() < 0.5 < expected.max()
     contours = [c for c in left.collections if type(c).__name__ in ("QuadContourSet", "ContourSet")]
     assert bool(contours) == crosses
+
+
+def test_sensitivity_for_several_outcomes_and_its_convergence(loaded):
+    sobol = loaded["sobol"]
+    table = stats.sensitivity_by_outcome(sobol)
+    runs = stats.outcomes(sobol)
+    for label, frame in table.groupby("outcome"):
+        column = {v: k for k, v in stats.SENSITIVITY_OUTCOMES.items()}[label]
+        assert runs[column].fillna(STEPS).nunique() > 1  # only outcomes that vary are analysed
+        assert frame["parameter"].tolist() == ["trust.negativity_bias", "trust.learning_rate"]
+    convergence = stats.sensitivity_convergence(sobol)
+    assert sorted(convergence["base_samples"].unique()) == [2, 4, 8]
+    full = convergence[convergence["base_samples"] == 8].set_index("parameter")["ST"]
+    assert np.allclose(full, stats.sensitivity_indices(sobol).set_index("parameter")["ST"])
+    # a sub-sample is the first base samples' blocks of the Saltelli design (D + 2 rows each)
+    half = stats.sensitivity_indices(sobol, base_samples=4).set_index("parameter")["ST"]
+    assert np.allclose(convergence[convergence["base_samples"] == 4].set_index("parameter")["ST"], half)

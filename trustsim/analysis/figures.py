@@ -486,32 +486,44 @@ def dyad_trust(results: Results) -> Figure:
 
 
 def sensitivity(results: Results) -> Figure:
-    """Sobol' (first and total order) or Morris (mu*) indices, with confidence intervals."""
-    indices = stats.sensitivity_indices(results)
-    figure, ax = plt.subplots(figsize=(9, 0.5 * len(indices["parameter"].unique()) + 2.5))
-    measures = [c for c in ("S1", "ST", "mu_star") if c in indices]
-    long = indices.melt(id_vars=["parameter"], value_vars=measures, var_name="index", value_name="value")
-    conf = indices.melt(
-        id_vars=["parameter"], value_vars=[f"{m}_conf" for m in measures], var_name="index", value_name="conf"
+    """Sobol' (first and total order) or Morris (mu*) indices with 95% intervals, one panel per
+    outcome (final trust, P(recovery), time to recovery, peak crises: those that vary)."""
+    table = stats.sensitivity_by_outcome(results)
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    parameters = table["parameter"].nunique()
+    figure, axes = plt.subplots(
+        1,
+        len(outcomes),
+        figsize=(5.2 * len(outcomes) + 1, 0.45 * parameters + 2.5),
+        squeeze=False,
+        sharey=True,
     )
-    long["conf"] = conf["conf"].to_numpy()
-    long["parameter"] = long["parameter"].map(short)
-    sns.barplot(data=long, y="parameter", x="value", hue="index", ax=ax, errorbar=None)
-    for bar, (_, row) in zip(ax.patches, long.iterrows(), strict=False):
-        ax.errorbar(
-            bar.get_x() + bar.get_width(),
-            bar.get_y() + bar.get_height() / 2,
-            xerr=row["conf"],
-            fmt="none",
-            color="black",
-            capsize=2,
+    measures = [c for c in ("S1", "ST", "mu_star") if c in table]
+    kind = "Sobol'" if "S1" in table else "Morris"
+    for ax, outcome in zip(axes[0], outcomes, strict=True):
+        indices = table[table["outcome"] == outcome]
+        long = indices.melt(id_vars=["parameter"], value_vars=measures, var_name="index", value_name="value")
+        conf = indices.melt(
+            id_vars=["parameter"],
+            value_vars=[f"{m}_conf" for m in measures],
+            var_name="index",
+            value_name="conf",
         )
-    kind = "Sobol'" if "S1" in indices else "Morris"
-    ax.set(
-        xlabel=f"{kind} index of final mean trust (95% CI)",
-        ylabel="parameter",
-        title="Which parameter moves the outcome most?",
-    )
+        long["conf"] = conf["conf"].to_numpy()
+        long["parameter"] = long["parameter"].map(short)
+        sns.barplot(data=long, y="parameter", x="value", hue="index", ax=ax, errorbar=None)
+        for bar, (_, row) in zip(ax.patches, long.iterrows(), strict=False):
+            ax.errorbar(
+                bar.get_x() + bar.get_width(),
+                bar.get_y() + bar.get_height() / 2,
+                xerr=row["conf"],
+                fmt="none",
+                color="black",
+                capsize=2,
+            )
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.set(xlabel=f"{kind} index (95% CI)", ylabel="parameter", title=outcome)
+    figure.suptitle("Which parameter moves each outcome most? (negative indices within their interval: 0)")
     figure.tight_layout()
     return figure
 

@@ -131,13 +131,32 @@ def _label(row: pd.Series, parameters: list[str]) -> str:
 # -- the tables --------------------------------------------------------------------------------------
 
 
-def recovery_table(results: Results) -> pd.DataFrame:
+SAMPLED = ("lhs", "sobol", "morris")
+BINS = 5  # a sampled design's parameter, cut into quantile bins to give each condition many runs
+
+
+def sampled_conditions(results: Results, parameter: str) -> tuple[pd.Series, list[str]]:
+    """For a sampled design (one run per point): the quantile bin of ``parameter`` each run falls in,
+    as ``name low-high`` labels, and the labels in order."""
+    runs = results.ok
+    bins = pd.qcut(runs[parameter].astype(float), BINS, duplicates="drop")
+    labels = bins.map(lambda b: f"{short(parameter)} {b.left:.3g}-{b.right:.3g}").astype(str)
+    order = [f"{short(parameter)} {b.left:.3g}-{b.right:.3g}" for b in bins.cat.categories]
+    return labels, order
+
+
+def recovery_table(results: Results, binned: str | None = None) -> pd.DataFrame:
     """Per condition (in parameter order): P(recovery) and P(congealing) with Wilson intervals, final
-    mean trust with a t-interval."""
+    mean trust with a t-interval. ``binned``: conditions are the quantile bins of that parameter
+    (for a sampled design, whose points are each run once)."""
     runs = stats.outcomes(results)
     varied = results.varied()
+    order = results.condition_order()
+    if binned is not None:
+        runs["condition"], order = sampled_conditions(results, binned)
+        varied = []
     rows = []
-    for condition in results.condition_order():
+    for condition in order:
         group = runs[runs["condition"] == condition]
         if group.empty:
             continue
@@ -424,10 +443,7 @@ def replication_warnings(table: pd.DataFrame) -> list[str]:
 
 def findings(results: Results) -> Findings:
     """The tables and sentences that open a sweep's report."""
-    tables: dict[str, pd.DataFrame] = {"recovery": recovery_table(results)}
-    effect = step_effect_table(results)
-    if effect is not None:
-        tables["step_effect"] = effect
+    tables: dict[str, pd.DataFrame] = {}
     importance = importance_table(results)
     if results.design == "sobol" and not importance.empty:
         try:
@@ -436,6 +452,11 @@ def findings(results: Results) -> Findings:
             importance = importance.sort_values("final_mean_trust", ascending=False)
         except NotApplicable:
             pass
+    binned = importance["path"].iloc[0] if results.design in SAMPLED and not importance.empty else None
+    tables["recovery"] = recovery_table(results, binned)
+    effect = step_effect_table(results)
+    if effect is not None:
+        tables["step_effect"] = effect
     tables["importance"] = importance
     propagation = propagation_table(results)
     if propagation is not None:
@@ -445,7 +466,8 @@ def findings(results: Results) -> Findings:
         tipping = tipping.drop(columns="label").assign(parameter=tipping["parameter"].map(short))
         tables["tipping"] = tipping.set_index("parameter")
     replications = replication_table(results)
-    tables["replications"] = replications
+    if results.replications > 1:  # one run per point: no spread within a condition to judge by
+        tables["replications"] = replications
     cite = Cite(tables)
     threshold = stats.recovery_threshold(results)
     sentences = [

@@ -16,7 +16,7 @@ from trustsim.analysis import findings as answer
 from trustsim.analysis import stats
 from trustsim.analysis.errors import NotApplicable
 from trustsim.analysis.figures import FIGURES, plt
-from trustsim.analysis.load import Results
+from trustsim.analysis.load import Results, short
 from trustsim.execution.run import write_atomic
 
 SECTIONS = {
@@ -61,7 +61,11 @@ SECTIONS = {
         "Shares of constructive, neutral and escalatory steps; the gap between "
         "how steps are meant and how they are read (countervailing rights).",
     ),
-    "sensitivity": ("Sensitivity", "Sensitivity indices of final mean trust with 95% confidence intervals."),
+    "sensitivity": (
+        "Sensitivity",
+        "Sensitivity indices of final mean trust, P(recovery), time to recovery (never: the last step) and "
+        "peak crises, with 95% confidence intervals (outcomes that do not vary are left out).",
+    ),
 }
 
 # the tables that back the summary, in the order shown, with what each holds
@@ -216,14 +220,35 @@ def _figure_section(name: str, results: Results, by: str | None) -> str:
         f"<img alt='{html.escape(title)}' src='data:image/png;base64,{_image(figure)}'>"
     ]
     if name == "sensitivity":
-        parts.append(
-            stats.sensitivity_indices(results).to_html(
-                index=False, float_format="%.3f", border=0, na_rep="n/a"
-            )
-        )
+        parts.append(sensitivity_tables(results))
     if name == "tipping_points":
         points = stats.tipping_points(results)[["parameter", "crossing", "low", "high"]]
         parts.append(points.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a"))
+    return "".join(parts)
+
+
+def sensitivity_tables(results: Results) -> str:
+    """The indices of every outcome, and for Sobol' whether they converged over the sample size."""
+    table = stats.sensitivity_by_outcome(results)
+    shown = table.assign(parameter=table["parameter"].map(short))
+    flags = [c for c in shown.columns if c.endswith("_noise")]
+    if flags:
+        noise = shown[flags].any(axis=1)
+        shown = shown.drop(columns=flags).assign(note=np.where(noise, "negative within its interval: 0", ""))
+    parts = [shown.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a")]
+    if results.design == "sobol":
+        convergence = stats.sensitivity_convergence(results)
+        wide = convergence.pivot(index="parameter", columns="base_samples", values="ST")
+        wide.columns = [f"ST, {n} base samples" for n in wide.columns]
+        done = convergence.drop_duplicates("parameter").set_index("parameter")["converged"]
+        wide["converged"] = done.reindex(wide.index).map({True: "yes", False: "no: more samples"})
+        wide.index = wide.index.map(short)
+        parts.append(
+            "<p class='caption'>Convergence of the total-order index of final mean trust: from the first "
+            "quarter, half and all of the base samples; converged when the last doubling moved it by less "
+            "than its 95% interval.</p>"
+            + wide.reset_index().to_html(index=False, float_format="%.3f", border=0)
+        )
     return "".join(parts)
 
 

@@ -106,8 +106,32 @@ def kaplan_meier(times: pd.Series, horizon: int) -> pd.Series:
     return pd.Series(survival, index=steps)
 
 
-def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> pd.DataFrame:
-    """Sobol' S1/ST (SALib's sobol.analyze) or Morris mu* (morris.analyze) with 95% intervals."""
+# the outcomes sensitivity is reported for, as run columns (recovered: 0/1; never recovered: censored)
+SENSITIVITY_OUTCOMES = {
+    "final_mean_trust": "final mean trust",
+    "recovered": "P(recovery)",
+    "time_to_recovery": "time to recovery",
+    "peak_crises": "peak crises",
+}
+
+
+def _per_point(results: Results, output: str, points: int | None = None) -> np.ndarray:
+    """One value per design point (mean over its replications), in point order."""
+    runs = outcomes(results)
+    values = runs[output].astype(float)
+    if output == "time_to_recovery":
+        values = values.fillna(float(config_of(results).get("steps", 100)))
+    per_point = values.groupby(runs["point"]).mean().sort_index().to_numpy()
+    return per_point if points is None else per_point[:points]
+
+
+def sensitivity_indices(
+    results: Results, output: str = "final_mean_trust", base_samples: int | None = None
+) -> pd.DataFrame:
+    """Sobol' S1/ST (SALib's sobol.analyze) or Morris mu* (morris.analyze) with 95% intervals, of
+    one outcome; ``base_samples`` uses only the first that many Saltelli base samples (to check
+    convergence). An index below zero by less than its interval is sampling noise: set to 0 and
+    flagged in ``S1_noise`` / ``ST_noise``."""
     design = results.design
     problem = results.manifest.get("design", {}).get("problem")
     if design not in ("sobol", "morris") or not problem:
@@ -115,15 +139,18 @@ def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> p
     runs = results.runs
     if (runs["status"] != "ok").any():
         raise NotApplicable("some runs failed: sensitivity indices need every design point")
-    per_point = runs.groupby("point")[output].mean().sort_index().to_numpy()
     if design == "sobol":
         from SALib.analyze import sobol
 
         second = bool(results.manifest["sweep"]["design"].get("second_order", False))
+        block = problem["num_vars"] * (2 if second else 1) + 2
+        per_point = _per_point(results, output, base_samples * block if base_samples else None)
+        if np.ptp(per_point) == 0:
+            raise NotApplicable(f"{output} is the same at every design point")
         # seed 1, not 0: SALib's sobol.analyze ignores a falsy seed and draws its bootstrap from the
         # global NumPy state, so the intervals would change from call to call (figure vs table)
         found = sobol.analyze(problem, per_point, calc_second_order=second, seed=1, print_to_console=False)
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "parameter": problem["names"],
                 "S1": found["S1"],
@@ -132,8 +159,14 @@ def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> p
                 "ST_conf": found["ST_conf"],
             }
         )
+        for index in ("S1", "ST"):
+            noise = (table[index] < 0) & (table[index].abs() <= table[f"{index}_conf"])
+            table[f"{index}_noise"] = noise
+            table.loc[noise, index] = 0.0
+        return table
     from SALib.analyze import morris
 
+    per_point = _per_point(results, output)
     design_points = pd.read_parquet(results.path / "design.parquet").set_index("point")[problem["names"]]
     found = morris.analyze(
         problem,
@@ -145,6 +178,52 @@ def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> p
     return pd.DataFrame(
         {"parameter": problem["names"], "mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"]}
     )
+
+
+def sensitivity_by_outcome(results: Results) -> pd.DataFrame:
+    """``sensitivity_indices`` for every outcome of SENSITIVITY_OUTCOMES that varies, stacked."""
+    frames = []
+    for output, label in SENSITIVITY_OUTCOMES.items():
+        if output not in outcomes(results):
+            continue
+        try:
+            frames.append(sensitivity_indices(results, output).assign(outcome=label))
+        except NotApplicable as reason:
+            if "failed" in str(reason) or "needs" in str(reason):
+                raise
+    if not frames:
+        raise NotApplicable("no outcome varies over the design")
+    table = pd.concat(frames, ignore_index=True)
+    return table[["outcome", *[c for c in table.columns if c != "outcome"]]]
+
+
+def sensitivity_convergence(results: Results, output: str = "final_mean_trust") -> pd.DataFrame:
+    """Total-order Sobol' indices from the first quarter, half and all of the base samples: indices
+    that still move between the last two are not converged (more samples needed)."""
+    if results.design != "sobol":
+        raise NotApplicable("needs a sobol design")
+    n = int(results.manifest["sweep"]["design"]["n"])
+    sizes = sorted({max(2, n // 4), max(2, n // 2), n})
+    rows = []
+    for size in sizes:
+        indices = sensitivity_indices(results, output, base_samples=size)
+        for _, row in indices.iterrows():
+            rows.append(
+                {
+                    "base_samples": size,
+                    "parameter": row["parameter"],
+                    "ST": row["ST"],
+                    "ST_conf": row["ST_conf"],
+                }
+            )
+    table = pd.DataFrame(rows)
+    wide = table.pivot(index="parameter", columns="base_samples", values="ST")
+    last, before = wide[sizes[-1]], wide[sizes[-2]] if len(sizes) > 1 else wide[sizes[-1]]
+    conf = table[table["base_samples"] == sizes[-1]].set_index("parameter")["ST_conf"]
+    # converged: the last doubling moved the index by less than its own 95% interval
+    converged = ((last - before).abs() <= conf.reindex(wide.index)).rename("converged")
+    table = table.merge(converged, left_on="parameter", right_index=True)
+    return table
 
 
 def _crossing(values: np.ndarray, means: np.ndarray, level: float = 0.5) -> float:
