@@ -8,7 +8,8 @@ Five small real outputs are made once for the module (about ten seconds in all):
 - ``hysteresis``: configs/hysteresis.yaml shortened to 120 steps (threat up to step 60, then down);
 - ``sobol``: a Saltelli design (n = 8, two bounds: 32 runs) keeping only three measures per step;
 - ``tipping``: a grid over one numeric parameter (four values of initial cross-bloc trust);
-- ``map``: the step on and off x three values of cross-bloc trust x two congealing rates (tipping maps).
+- ``map``: the step on and off x three values of cross-bloc trust x two congealing rates (tipping maps);
+- ``grit``: configs/sweeps/grit.yaml cut down: GRIT persistence x step size on the dyad, 6 replications.
 
 ``trustsim demo`` takes the longest (its 24 runs and report): when its test is selected, it starts in
 the background as the module starts, and its test, the last, collects it. The scripts run in
@@ -143,6 +144,23 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
             },
             replications=3,
             master_seed=7,
+            common_random_numbers=True,
+        ),
+        "grit": make_sweep(
+            folder,
+            "grit",
+            base=str(CONFIG_DIR / "dyad.yaml"),
+            set={"states.0.policy": "grit", "interventions": []},
+            steps=100,
+            design={
+                "kind": "grid",
+                "parameters": {
+                    "policy_params.grit.persistence": [2, 10],
+                    "policy_params.grit.step_size": [0.2, 0.8],
+                },
+            },
+            replications=6,
+            master_seed=1962,
             common_random_numbers=True,
         ),
     }
@@ -483,6 +501,7 @@ APPLIES = {
     "hysteresis": ["hysteresis"],
     "tipping": ["tipping_points", "survival"],
     "map": ["tipping_maps"],
+    "grit": ["discovery"],
 }
 NOT_APPLICABLE = {
     "grid": {
@@ -490,6 +509,7 @@ NOT_APPLICABLE = {
         "sensitivity": "sobol or morris",
         "dyads": "single run",
         "tipping_maps": "two numeric parameters",
+        "discovery": "at least 20",
     },
     "single": {
         "heatmaps": "at least two parameters",
@@ -497,6 +517,7 @@ NOT_APPLICABLE = {
         "tipping_points": "numeric parameter",
         "hysteresis": "rises and then falls",
         "tipping_maps": "grid or list sweep",
+        "discovery": "needs a sweep",
     },
     "hysteresis": {
         "propagation": "no initiator",
@@ -1099,3 +1120,35 @@ def test_sensitivity_for_several_outcomes_and_its_convergence(loaded):
     # a sub-sample is the first base samples' blocks of the Saltelli design (D + 2 rows each)
     half = stats.sensitivity_indices(sobol, base_samples=4).set_index("parameter")["ST"]
     assert np.allclose(convergence[convergence["base_samples"] == 4].set_index("parameter")["ST"], half)
+
+
+def test_scenario_discovery_box_coverage_density_tree_and_scores(drawn, loaded):
+    from trustsim.analysis.discovery import discover
+
+    results = loaded["grit"]
+    found = discover(results)
+    runs = stats.outcomes(results)
+    cases = found.cases
+    assert len(cases) == 24 and cases["restored"].tolist() == runs["recovered"].astype(int).tolist()
+    # the chosen box's coverage and density, recomputed from its limits on the cases
+    inside = np.ones(len(cases), bool)
+    for parameter, row in found.limits.iterrows():
+        inside &= cases[parameter].between(row["low"], row["high"]).to_numpy()
+    chosen = found.trajectory.loc[found.chosen]
+    restored = cases["restored"].to_numpy() == 1
+    assert chosen["density"] == pytest.approx(restored[inside].mean())
+    assert chosen["coverage"] == pytest.approx(restored[inside].sum() / restored.sum())
+    assert chosen["coverage"] >= 0.5 and chosen["density"] >= restored.mean()
+    # the densest box on the trajectory that keeps half the restored cases
+    eligible = found.trajectory[found.trajectory["coverage"] >= 0.5]
+    assert chosen["density"] == eligible["density"].max()
+    assert set(found.scores.index) == {"persistence", "step_size"}
+    assert found.scores.sum() == pytest.approx(1.0)
+    assert "|--- " in found.tree and 0.5 <= found.tree_accuracy <= 1
+    for parameter in found.limits.index:
+        assert parameter in found.where
+    # the chart: the trajectory, the chosen box starred, the scores as bars
+    left, right = main_axes(drawn["grit", "discovery"])
+    offsets = left.collections[0].get_offsets()
+    assert np.allclose(offsets, found.trajectory[["coverage", "density"]].to_numpy())
+    assert [t.get_text() for t in right.get_yticklabels()] == list(found.scores.sort_values().index)

@@ -627,6 +627,38 @@ def tipping_maps(results: Results) -> Figure:
     return figure
 
 
+def scenario_discovery(results: Results) -> Figure:
+    """PRIM's peeling trajectory (coverage against density, by restricted dimensions), the box chosen
+    marked, beside the extra-trees feature scores."""
+    from trustsim.analysis.discovery import discover
+
+    found = discover(results)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [3, 2]})
+    trajectory = found.trajectory
+    points = left.scatter(
+        trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=30
+    )
+    figure.colorbar(points, ax=left, label="restricted parameters")
+    chosen = trajectory.loc[found.chosen]
+    left.scatter(
+        [chosen["coverage"]], [chosen["density"]], marker="*", s=300, color="#d55e00", label="box chosen"
+    )
+    left.axvline(0.5, color="grey", linewidth=0.8, linestyle="--")
+    left.set(
+        xlabel="coverage (share of restored cases inside the box)",
+        ylabel="density (share of the box's cases restored)",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+        title="How sharply can PRIM bound where the step restored trust?",
+    )
+    left.legend(fontsize=8, loc="lower left")
+    scores = found.scores.sort_values()
+    right.barh(scores.index, scores.to_numpy(), color=sns.color_palette(PALETTE)[0])
+    right.set(xlabel="extra-trees feature score", ylabel="parameter", title="Which parameters decide it?")
+    figure.tight_layout()
+    return figure
+
+
 FIGURES = {
     "trajectories": trust_trajectories,
     "heatmaps": outcome_heatmaps,
@@ -638,4 +670,5 @@ FIGURES = {
     "sensitivity": sensitivity,
     "tipping_points": tipping_points,
     "tipping_maps": tipping_maps,
+    "discovery": scenario_discovery,
 }

@@ -77,7 +77,7 @@ def spec_of(table: str, column: str) -> str:
         return "+.4f"
     if table == "step_effect" and column.startswith("effect"):
         return "+.3f"
-    if column.startswith("p_") or table == "importance":
+    if column.startswith("p_") or table in ("importance", "discovery"):
         return ".2f"
     if table == "tipping":
         return ".3g"
@@ -182,17 +182,11 @@ def recovery_table(results: Results, binned: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("condition")
 
 
-def step_switch(results: Results) -> str | None:
-    """The swept ``interventions.N.enabled`` switch, if the sweep pairs runs with and without a step."""
-    switches = [p for p in results.varied() if stats.ENABLED.match(p)]
-    return switches[0] if switches else None
-
-
 def step_effect_table(results: Results) -> pd.DataFrame | None:
     """Per condition of the other parameters: the paired effect of the step on final mean trust
     (with minus without, same replication: common random numbers), with a 95% t-interval over the
     pairs, and P(recovery) with and without the step."""
-    switch = step_switch(results)
+    switch = stats.step_switch(results)
     if switch is None:
         return None
     runs = stats.outcomes(results)
@@ -428,6 +422,18 @@ def _tipping(cite: Cite, tables: dict[str, pd.DataFrame]) -> list[Sentence]:
     return sentences
 
 
+def _discovery(cite: Cite, tables: dict[str, pd.DataFrame]) -> list[Sentence]:
+    table = tables.get("discovery")
+    if table is None:
+        return []
+    box = table.index[0]
+    text = (
+        f"Scenario discovery (PRIM) bounds where {table.attrs['what']}: {box} "
+        f"(density {cite('discovery', box, 'density')}, coverage {cite('discovery', box, 'coverage')})."
+    )
+    return [cite.sentence(text)]
+
+
 def replication_warnings(table: pd.DataFrame) -> list[str]:
     warnings = []
     for outcome, row in table.iterrows():
@@ -465,6 +471,19 @@ def findings(results: Results) -> Findings:
     if not tipping.empty:
         tipping = tipping.drop(columns="label").assign(parameter=tipping["parameter"].map(short))
         tables["tipping"] = tipping.set_index("parameter")
+    try:
+        from trustsim.analysis.discovery import discover
+
+        box = discover(results)
+        row = box.trajectory.loc[box.chosen]
+        tables["discovery"] = pd.DataFrame(
+            {"coverage": [row["coverage"]], "density": [row["density"]], "mass": [row["mass"]]},
+            index=pd.Index([box.where], name="box"),
+        )
+        switch = stats.step_switch(results) is not None
+        tables["discovery"].attrs["what"] = "the step restored trust" if switch else "trust recovered"
+    except NotApplicable:
+        pass
     replications = replication_table(results)
     if results.replications > 1:  # one run per point: no spread within a condition to judge by
         tables["replications"] = replications
@@ -476,6 +495,7 @@ def findings(results: Results) -> Findings:
         *_parameters(cite, tables, results.design),
         *_propagation(cite, tables),
         *_tipping(cite, tables),
+        *_discovery(cite, tables),
     ]
     warnings = replication_warnings(replications) if results.replications > 1 else []
     return Findings(tables, sentences, warnings)

@@ -61,6 +61,13 @@ SECTIONS = {
         "Shares of constructive, neutral and escalatory steps; the gap between "
         "how steps are meant and how they are read (countervailing rights).",
     ),
+    "discovery": (
+        "Scenario discovery",
+        "PRIM (Friedman and Fisher 1999; the EMA Workbench's implementation) peels the swept parameters "
+        "down to a box where the step restored trust: each point of its trajectory trades coverage for "
+        "density; the box chosen is the densest that keeps at least half the restored cases. Beside it, "
+        "extra-trees feature scores; below, the box's limits and a CART tree (scikit-learn).",
+    ),
     "sensitivity": (
         "Sensitivity",
         "Sensitivity indices of final mean trust, P(recovery), time to recovery (never: the last step) and "
@@ -78,6 +85,7 @@ ANSWER_TABLES = {
     "and P(recovery).",
     "propagation": "The largest paired effect on trust in the initiator, by distance.",
     "tipping": "Where P(recovery) crosses one half along a parameter (95% bootstrap interval).",
+    "discovery": "The PRIM box chosen (see Scenario discovery): density, coverage and mass.",
     "replications": "How many replications the 95% intervals need, per outcome.",
 }
 # charts that take ``by`` (facet by a swept parameter) and captions that fit a single run
@@ -221,10 +229,26 @@ def _figure_section(name: str, results: Results, by: str | None) -> str:
     ]
     if name == "sensitivity":
         parts.append(sensitivity_tables(results))
+    if name == "discovery":
+        parts.append(discovery_text(results))
     if name == "tipping_points":
         points = stats.tipping_points(results)[["parameter", "crossing", "low", "high"]]
         parts.append(points.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a"))
     return "".join(parts)
+
+
+def discovery_text(results: Results) -> str:
+    from trustsim.analysis.discovery import discover
+
+    found = discover(results)
+    limits = found.limits.reset_index()
+    return (
+        f"<p>A case is restored when {html.escape(found.what)}. The box chosen: "
+        f"<b>{html.escape(found.words)}</b>.</p>"
+        + limits.to_html(index=False, float_format="%.3g", border=0)
+        + f"<details><summary>The CART tree (depth 3; it classifies {found.tree_accuracy:.0%} of the "
+        f"cases right)</summary><pre>{html.escape(found.tree)}</pre></details>"
+    )
 
 
 def sensitivity_tables(results: Results) -> str:

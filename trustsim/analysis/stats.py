@@ -48,6 +48,12 @@ def condition_table(results: Results) -> pd.DataFrame:
     return table.reindex([c for c in results.condition_order() if c in table.index]).reset_index()
 
 
+def step_switch(results: Results) -> str | None:
+    """The swept ``interventions.N.enabled`` switch, if the sweep pairs runs with and without a step."""
+    switches = [p for p in results.varied() if ENABLED.match(p)]
+    return switches[0] if switches else None
+
+
 def paired_hop_effects(results: Results) -> pd.DataFrame | None:
     """With-minus-without trust in the initiator by distance, per step, for runs paired on their
     replication (common random numbers) and the other parameters."""
