@@ -9,7 +9,8 @@ Five small real outputs are made once for the module (about ten seconds in all):
 - ``sobol``: a Saltelli design (n = 8, two bounds: 32 runs) keeping only three measures per step;
 - ``tipping``: a grid over one numeric parameter (four values of initial cross-bloc trust);
 - ``map``: the step on and off x three values of cross-bloc trust x two congealing rates (tipping maps);
-- ``grit``: configs/sweeps/grit.yaml cut down: GRIT persistence x step size on the dyad, 6 replications.
+- ``grit``: configs/sweeps/grit.yaml cut down: GRIT persistence (2, 10) x step size (0.2 to 0.8 in four
+  values, as grit.yaml gives them) on the dyad, 3 replications.
 
 ``trustsim demo`` takes the longest (its 24 runs and report): when its test is selected, it starts in
 the background as the module starts, and its test, the last, collects it. The scripts run in
@@ -156,10 +157,10 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
                 "kind": "grid",
                 "parameters": {
                     "policy_params.grit.persistence": [2, 10],
-                    "policy_params.grit.step_size": [0.2, 0.8],
+                    "policy_params.grit.step_size": {"start": 0.2, "stop": 0.8, "num": 4},
                 },
             },
-            replications=6,
+            replications=3,
             master_seed=1962,
             common_random_numbers=True,
         ),
@@ -1152,3 +1153,39 @@ def test_scenario_discovery_box_coverage_density_tree_and_scores(drawn, loaded):
     offsets = left.collections[0].get_offsets()
     assert np.allclose(offsets, found.trajectory[["coverage", "density"]].to_numpy())
     assert [t.get_text() for t in right.get_yticklabels()] == list(found.scores.sort_values().index)
+
+
+# -- tidy data ---------------------------------------------------------------------------------------
+
+STEP_SIZE = "policy_params.grit.step_size"
+
+
+def test_design_values_at_the_design_precision_so_filters_find_them(loaded):
+    runs = pd.read_parquet(loaded["grit"].path / "runs.parquet")
+    assert sorted(runs[STEP_SIZE].unique()) == [0.2, 0.4, 0.6, 0.8]  # not 0.6000000000000001
+    assert len(runs[runs[STEP_SIZE] == 0.6]) == 6  # 2 persistences x 3 replications
+    assert "step_size=0.6" in " ".join(loaded["grit"].condition())
+
+
+def test_tidy_steps_table_one_row_per_run_step_with_the_parameters_in_pandas_duckdb_polars(loaded):
+    import duckdb
+    import polars
+
+    grit = loaded["grit"]
+    path = grit.path / "steps.parquet"
+    tidy = pd.read_parquet(path)
+    runs = grit.runs
+    assert len(tidy) == len(runs) * 101 and not tidy.duplicated(["run_id", "step"]).any()
+    assert set(tidy["step"]) == set(range(101))
+    start = tidy[tidy["step"] == 0].set_index("run_id")["mean_trust"]
+    assert np.allclose(start, runs.set_index("run_id")["initial_mean_trust"])
+    # the per-step measures are the chunks', the parameters the run's: no merge needed to filter
+    merged = grit.tidy_steps().set_index(["run_id", "step"])["mean_trust"]
+    later = tidy[tidy["step"] > 0].set_index(["run_id", "step"])["mean_trust"]
+    assert np.allclose(later.sort_index(), merged.sort_index())
+    query = f"SELECT count(*) FROM read_parquet('{path}') WHERE \"{STEP_SIZE}\" = 0.6 AND step = 100"
+    assert duckdb.sql(query).fetchall() == [(6,)]
+    frame = polars.read_parquet(path).filter(
+        (polars.col(STEP_SIZE) == 0.6) & (polars.col("policy_params.grit.persistence") == 10)
+    )
+    assert frame.height == 3 * 101 and frame["run_id"].n_unique() == 3

@@ -443,27 +443,15 @@ def sweep(
     import time
     from datetime import UTC, datetime
 
-    from trustsim.execution.sweep import Task, execute
-
     config = str(_sweep_path(config))
     spec, base, points, runs = _planned_sweep(config)
     if workers is not None and workers < 1:
         fail(f"--workers must be >= 1 (got {workers})")
     cores = workers or os.cpu_count() or 1
     if dry_run:
-        first = runs.iloc[0]
-        started = time.perf_counter()
-        probe = execute(
-            Task(
-                int(first["run_id"]),
-                int(first["seed"]),
-                {p: first[p] for p in points.columns},
-                base,
-                spec.kept_measures(),
-                spec.stop.model_dump() if spec.stop else None,
-            )
-        )
-        seconds = time.perf_counter() - started
+        from trustsim.execution.sweep import estimate_seconds
+
+        estimate = estimate_seconds(spec, base, points, runs, cores)
         console.print(
             f"{spec.name}: {len(points)} design points x {spec.replications} replications = {len(runs)} runs "
             f"({spec.design.kind} design, master seed {spec.master_seed})",
@@ -472,10 +460,10 @@ def sweep(
             soft_wrap=True,
         )
         console.print(points.head(10).to_string(), highlight=False, markup=False, soft_wrap=True)
-        status = "" if probe["status"] == "ok" else f" (the probe run failed: {probe['error']})"
+        status = f" (a probe run failed: {estimate.error})" if estimate.error else ""
         console.print(
-            f"one run took {seconds:.2f} s{status}; estimated {seconds * len(runs) / cores:.0f} s "
-            f"on {cores} workers",
+            f"{estimate.probes} probe runs across the design took {estimate.per_run:.3f} s each on average "
+            f"(after one warm-up run){status}; estimated {estimate.seconds:.0f} s on {cores} workers",
             highlight=False,
             markup=False,
             soft_wrap=True,
