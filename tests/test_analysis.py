@@ -64,7 +64,8 @@ ENABLED, CONGEAL = "interventions.0.enabled", "trust.congeal_rate"
 ACROSS = "initial_trust.across_bloc"
 SOBOL_MEASURES = ["mean_trust", "share_constructive", "congealed_dyads"]
 SECTION_TITLES = {name: title for name, (title, _) in SECTIONS.items()}
-REPORTED = {"grid": "grid report.html", "single": None, "sobol": "sobol.html"}  # None: RUN_DIR/report.html
+# None: RUN_DIR/report.html
+REPORTED = {"grid": "grid report.html", "single": None, "sobol": "sobol.html", "grit": "grit.html"}
 DEMO_TEST = "test_demo_runs_the_quickstart_sweep_and_prints_the_report_path"
 
 
@@ -498,11 +499,19 @@ def assert_readable(figure: Figure) -> None:
 APPLIES = {
     "grid": ["trajectories", "propagation", "heatmaps", "tipping_points", "survival", "action_mix"],
     "single": ["trajectories", "dyads", "propagation", "survival", "action_mix"],
-    "sobol": ["trajectories", "survival", "sensitivity"],
+    "sobol": ["trajectories", "survival", "sensitivity", "discovery"],
     "hysteresis": ["hysteresis"],
     "tipping": ["tipping_points", "survival"],
     "map": ["tipping_maps"],
-    "grit": ["discovery"],
+    "grit": [
+        "trajectories",
+        "heatmaps",
+        "tipping_maps",
+        "tipping_points",
+        "survival",
+        "action_mix",
+        "discovery",
+    ],
 }
 NOT_APPLICABLE = {
     "grid": {
@@ -535,6 +544,12 @@ NOT_APPLICABLE = {
         "tipping_maps": "sampled design",
     },
     "tipping": {"heatmaps": "at least two parameters", "propagation": "interventions"},
+    "grit": {
+        "propagation": "interventions",
+        "dyads": "single run",
+        "sensitivity": "sobol or morris",
+        "hysteresis": "rises and then falls",
+    },
 }
 
 
@@ -849,6 +864,7 @@ def test_report_draws_exactly_the_charts_that_apply(reports, dirs):
         "grid": folder / "grid report.html",
         "single": dirs["single"] / "report.html",
         "sobol": folder / "sobol.html",
+        "grit": folder / "grit.html",
     }
     for output in REPORTED:
         assert sorted(name for o, name in reports.figures if o == output) == sorted(APPLIES[output])
@@ -933,13 +949,49 @@ def open_report(context: Any, path: Path, screenshot: Path) -> dict[str, Any]:
         "all => all.map(i => ({alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight}))",
     )
     found = page.eval_on_selector_all("h1, h2, h3", "all => all.map(h => h.innerText.trim())")
+    height = page.evaluate("document.documentElement.scrollHeight")
     text = page.inner_text("body")
     page.screenshot(path=str(screenshot), full_page=True)
     page.close()
-    return {"requests": requests, "errors": errors, "images": images, "headings": found, "text": text}
+    return {
+        "requests": requests,
+        "errors": errors,
+        "images": images,
+        "headings": found,
+        "text": text,
+        "height": height,
+    }
 
 
-def test_report_in_headless_chromium(reports, tmp_path_factory):
+MAX_PAGE_HEIGHT = 12_000  # px at 1280 px wide
+
+
+def summary_texts(results: Results) -> list[str]:
+    from trustsim.analysis.report import summary_sentences
+
+    return summary_sentences(results)
+
+
+def test_every_legend_holds_at_most_eight_entries(drawn):
+    for (output, name), figure in drawn.items():
+        for ax in figure.axes:
+            assert len(legend_texts(ax)) <= figures.MAX_LEGEND, (output, name, legend_texts(ax))
+
+
+def test_summary_agrees_with_the_heatmap_it_sits_above(reports, loaded):
+    """The best condition's P(recovery) in the summary is the value in that cell of the heatmap."""
+    grit = loaded["grit"]
+    table = findings.findings(grit).tables["recovery"]
+    heatmap = main_axes(reports.figures["grit", "heatmaps"])[1]  # probability of recovery
+    shown = {text.get_text() for text in heatmap.texts}
+    for condition, row in table.iterrows():
+        assert f"{row['p_recovery']:.2f}" in shown, condition
+    best = table["p_recovery"].idxmax()
+    text = reports.paths["grit"].read_text()
+    assert f"most often at {best}: P(recovery) {table.loc[best, 'p_recovery']:.2f}" in html.unescape(text)
+
+
+def test_report_in_headless_chromium(reports, loaded, tmp_path_factory):
     chromium = require_chromium()  # skipped with the reason where there is none, failed in CI
     from playwright.sync_api import sync_playwright
 
@@ -966,6 +1018,13 @@ def test_report_in_headless_chromium(reports, tmp_path_factory):
         for heading in page["headings"]:
             assert not re.search(r"Traceback|Error|NaN", heading), heading
         assert "Traceback" not in page["text"] and "NaN" not in page["text"]
+        # short enough to read: the answer first, long listings summarized (a 512-point Sobol' report
+        # was 62,762 px tall before); and no figure taller than two screens
+        assert page["height"] < MAX_PAGE_HEIGHT, (name, page["height"])
+        assert all(image["h"] < 2 * 900 for image in page["images"]), (name, page["images"])
+        # the summary on the page says what the findings computed
+        for sentence in summary_texts(loaded[name]):
+            assert " ".join(sentence.split()) in " ".join(page["text"].split()), (name, sentence)
         screenshot = folder / f"{name}.png"
         assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         print(f"screenshot of the {name} report: {screenshot}")
