@@ -756,6 +756,8 @@ SCRIPT_CASES = {
     "action_mix": ("single", ["action_mix"], []),
     "sensitivity": ("sobol", ["sensitivity"], []),
     "tipping_points": ("tipping", ["tipping_points"], []),
+    "tipping_maps": ("map", ["tipping_maps"], []),
+    "discovery": ("grit", ["discovery"], []),
     "not a run": (None, [], []),  # trajectories.py on a folder without a manifest
 }
 NOT_APPLY = {"hysteresis": "needs a shared threat that rises and then falls (see configs/hysteresis.yaml)"}
@@ -1052,6 +1054,13 @@ def test_demo_runs_the_quickstart_sweep_and_prints_the_report_path(demo):
     results = load(out)
     assert results.kind == "sweep" and len(results.ok) == 24
     assert short(ENABLED) in text
+    # the terminal says what the sweep found, with numbers: whether the step restored trust, where
+    # mistrust held or congealed, how far the step carried
+    found = findings.findings(results)
+    for sentence in found.sentences:
+        assert sentence.text in " ".join(stdout.split()), sentence.text
+    said = " ".join(s.text for s in found.sentences)
+    assert "restore" in said and "congeal" in said and "1 hop away" in said
 
 
 # -- the answer first --------------------------------------------------------------------------------

@@ -601,6 +601,11 @@ def demo(
     except typer.Exit as exc:
         if exc.exit_code:
             raise
+    from trustsim.analysis.load import load
+    from trustsim.analysis.report import summary_sentences
+
+    for sentence in summary_sentences(load(out_dir)):  # what the sweep found, before the report's path
+        console.print(f"  {sentence}", highlight=False, markup=False, soft_wrap=True)
     report(out_dir, out=None, by=None)
 
 
