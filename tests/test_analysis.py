@@ -1257,3 +1257,34 @@ def test_tidy_steps_table_one_row_per_run_step_with_the_parameters_in_pandas_duc
         (polars.col(STEP_SIZE) == 0.6) & (polars.col("policy_params.grit.persistence") == 10)
     )
     assert frame.height == 3 * 101 and frame["run_id"].n_unique() == 3
+
+
+# -- the time a sweep will take ------------------------------------------------------------------------
+
+
+def test_dry_run_estimate_within_one_and_a_half_times_the_actual_time(tmp_path):
+    """The estimate, then the sweep itself, on one worker in this process, under the same load."""
+    from trustsim.execution.sweep import estimate_seconds, plan
+
+    path = tmp_path / "timed.yaml"
+    spec = {
+        "name": "timed",
+        "base": str(CONFIG_DIR / "dyad.yaml"),
+        "set": {"states.0.policy": "grit", "interventions": []},
+        "steps": 150,
+        "design": {
+            "kind": "grid",
+            "parameters": {"policy_params.grit.persistence": [2, 5, 10], "perception.noise": [0.02, 0.3]},
+        },
+        "replications": 8,
+        "master_seed": 1962,
+    }
+    path.write_text(yaml.safe_dump(spec))
+    sweep, base = load_sweep(path)
+    points, runs = plan(sweep)
+    estimate = estimate_seconds(sweep, base, points, runs, workers=1)
+    outcome = run_sweep(sweep, base, str(path), tmp_path / "out", workers=1)
+    assert outcome.completed == 48 and estimate.probes == 8
+    ratio = estimate.seconds / outcome.wall_time
+    print(f"dry-run estimate {estimate.seconds:.2f} s, actual {outcome.wall_time:.2f} s, ratio {ratio:.2f}")
+    assert 1 / 1.5 <= ratio <= 1.5, (estimate, outcome.wall_time)
