@@ -343,9 +343,10 @@ def _restoring(cite: Cite, tables: dict[str, pd.DataFrame], threshold: float) ->
     table = tables["recovery"]
     recovered = table[table["p_recovery"] >= 0.5]
     best = table["p_recovery"].idxmax()
+    count = f"{len(recovered)} of {len(table)}" if len(recovered) else f"none of the {len(table)}"
     text = (
-        f"Trust recovered (final mean trust at or above {threshold}) in most runs in {len(recovered)} of "
-        f"{len(table)} conditions; most often at {best}: P(recovery) "
+        f"Trust recovered (final mean trust at or above {threshold}) in most runs in {count} "
+        f"conditions; most often at {best}: P(recovery) "
         f"{cite.interval('recovery', best, 'p_recovery')}, final mean trust "
         f"{cite.interval('recovery', best, 'final_trust')}."
     )
@@ -367,8 +368,9 @@ def _congealing(cite: Cite, tables: dict[str, pd.DataFrame]) -> list[Sentence]:
     if (table["p_congealing"] > 0).any():
         most = table["p_congealing"].idxmax()
         congealed = table[table["p_congealing"] >= 0.5]
+        count = f"{len(congealed)} of {len(table)}" if len(congealed) else f"none of the {len(table)}"
         text = (
-            f"Mistrust congealed (half the dyads hardened) in most runs in {len(congealed)} of {len(table)} "
+            f"Mistrust congealed (half the dyads hardened) in most runs in {count} "
             f"conditions; most often at {most}: P(congealing) "
             f"{cite.interval('recovery', most, 'p_congealing')}."
         )

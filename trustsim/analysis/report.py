@@ -64,7 +64,8 @@ SECTIONS = {
     "discovery": (
         "Scenario discovery",
         "PRIM (Friedman and Fisher 1999; the EMA Workbench's implementation) peels the swept parameters "
-        "down to a box where the step restored trust: each point of its trajectory trades coverage for "
+        "down to a box where the step restored trust (without an on/off step: where trust recovered): "
+        "each point of its trajectory trades coverage for "
         "density; the box chosen is the densest that keeps at least half the restored cases. Beside it, "
         "extra-trees feature scores; below, the box's limits and a CART tree (scikit-learn).",
     ),
@@ -244,7 +245,9 @@ def discovery_text(results: Results) -> str:
     limits = found.limits.reset_index()
     return (
         f"<p>A case is restored when {html.escape(found.what)}. The box chosen: "
-        f"<b>{html.escape(found.words)}</b>.</p>"
+        f"<b>{html.escape(found.words)}</b>.</p><p class='caption'>PRIM's limits as it found them (after "
+        "pasting, a limit may fall between two values the design ran; the sentence above names the values "
+        "inside):</p>"
         + limits.to_html(index=False, float_format="%.3g", border=0)
         + f"<details><summary>The CART tree (depth 3; it classifies {found.tree_accuracy:.0%} of the "
         f"cases right)</summary><pre>{html.escape(found.tree)}</pre></details>"
