@@ -4,10 +4,13 @@
 Five small real outputs are made once for the module (about ten seconds in all):
 - ``grid``: random_network with 16 states, a declared small step by S000 at step 5 switched on and off
   (``interventions.0.enabled``) x three congealing rates, 3 replications on common random numbers;
-- ``single``: one run of the same network with the step and the attribution record;
+- ``single``: one run of the same network with the step, the dyad and the attribution records;
 - ``hysteresis``: configs/hysteresis.yaml shortened to 120 steps (threat up to step 60, then down);
 - ``sobol``: a Saltelli design (n = 8, two bounds: 32 runs) keeping only three measures per step;
-- ``tipping``: a grid over one numeric parameter (four values of initial cross-bloc trust).
+- ``tipping``: a grid over one numeric parameter (four values of initial cross-bloc trust);
+- ``map``: the step on and off x three values of cross-bloc trust x two congealing rates (tipping maps);
+- ``grit``: configs/sweeps/grit.yaml cut down: GRIT persistence (2, 10) x step size (0.2 to 0.8 in four
+  values, as grit.yaml gives them) on the dyad, 3 replications.
 
 ``trustsim demo`` takes the longest (its 24 runs and report): when its test is selected, it starts in
 the background as the module starts, and its test, the last, collects it. The scripts run in
@@ -18,6 +21,7 @@ download: it launches Debian's /usr/bin/chromium).
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
 import re
@@ -38,7 +42,7 @@ from matplotlib.figure import Figure
 from support import CHROMIUM_FLAGS, require_chromium, trustsim_command
 from typer.testing import CliRunner
 
-from trustsim.analysis import figures, stats
+from trustsim.analysis import figures, findings, stats
 from trustsim.analysis.errors import NotApplicable
 from trustsim.analysis.figures import FIGURES
 from trustsim.analysis.load import HOP_MEASURES, AnalysisError, Results, load, short
@@ -60,7 +64,8 @@ ENABLED, CONGEAL = "interventions.0.enabled", "trust.congeal_rate"
 ACROSS = "initial_trust.across_bloc"
 SOBOL_MEASURES = ["mean_trust", "share_constructive", "congealed_dyads"]
 SECTION_TITLES = {name: title for name, (title, _) in SECTIONS.items()}
-REPORTED = {"grid": "grid report.html", "single": None, "sobol": "sobol.html"}  # None: RUN_DIR/report.html
+# None: RUN_DIR/report.html
+REPORTED = {"grid": "grid report.html", "single": None, "sobol": "sobol.html", "grit": "grit.html"}
 DEMO_TEST = "test_demo_runs_the_quickstart_sweep_and_prints_the_report_path"
 
 
@@ -103,6 +108,7 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
                 "network.n=16",
                 f"steps={STEPS}",
                 "record.attribution=true",
+                "record.dyads=true",
                 f"interventions=[{json.dumps(STEP)}]",
             ],
         ),
@@ -128,6 +134,36 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
             design={"kind": "grid", "parameters": {ACROSS: [0.1, 0.3, 0.5, 0.7]}},
             replications=4,
             master_seed=5,
+        ),
+        "map": make_sweep(
+            folder,
+            "map",
+            set={"network.n": 12, "interventions": [STEP]},
+            steps=STEPS,
+            design={
+                "kind": "grid",
+                "parameters": {ENABLED: [False, True], ACROSS: [0.1, 0.4, 0.7], CONGEAL: [0.0, 0.2]},
+            },
+            replications=3,
+            master_seed=7,
+            common_random_numbers=True,
+        ),
+        "grit": make_sweep(
+            folder,
+            "grit",
+            base=str(CONFIG_DIR / "dyad.yaml"),
+            set={"states.0.policy": "grit", "interventions": []},
+            steps=100,
+            design={
+                "kind": "grid",
+                "parameters": {
+                    "policy_params.grit.persistence": [2, 10],
+                    "policy_params.grit.step_size": {"start": 0.2, "stop": 0.8, "num": 4},
+                },
+            },
+            replications=3,
+            master_seed=1962,
+            common_random_numbers=True,
         ),
     }
 
@@ -198,8 +234,8 @@ def reports(dirs, tmp_path_factory) -> Reports:
     drawn: dict[tuple[str, str], Figure] = {}
 
     def keeping(name: str, draw: Any) -> Any:
-        def draw_and_keep(results: Results, *args: Any) -> Figure:
-            figure = draw(results, *args)
+        def draw_and_keep(results: Results, *args: Any, **options: Any) -> Figure:
+            figure = draw(results, *args, **options)
             drawn[output_of[results.path], name] = figure
             return figure
 
@@ -254,7 +290,7 @@ def test_load_single_run_with_attribution(single, dirs):
     assert_one_row_per_run_and_step(single, runs=1, steps=STEPS)
     assert single.name == "random_network" and single.path == dirs["single"]
     assert single.runs.iloc[0]["status"] == "ok" and "final_mean_trust" in single.runs
-    assert single.dyads is None  # random_network keeps no dyad rows
+    assert len(single.dyads) == STEPS * single.runs["dyads"].iloc[0]  # one row per step and directed dyad
     assert {"step", "observer", "subject", "actor", "mechanism", "delta"} <= set(single.attribution)
     tidy = single.tidy_steps()
     assert len(tidy) == STEPS and set(tidy["condition"]) == {"random_network"}
@@ -416,7 +452,11 @@ def test_tipping_point_on_a_real_sweep(loaded):
 def test_sensitivity_indices_with_intervals_and_reproducible(loaded):
     sobol = loaded["sobol"]
     indices = stats.sensitivity_indices(sobol)
-    assert list(indices.columns) == ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(indices.columns) == ["parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_noise", "ST_noise"]
+    # a negative index is noise when its interval reaches zero: reported as 0, flagged
+    for index in ("S1", "ST"):
+        assert (indices[index] >= 0).all() or (indices.loc[indices[index] < 0, f"{index}_conf"] > 0).all()
+        assert (indices.loc[indices[f"{index}_noise"], index] == 0).all()
     assert indices["parameter"].tolist() == ["trust.negativity_bias", "trust.learning_rate"]
     assert indices[["S1", "ST", "S1_conf", "ST_conf"]].notna().all().all()
     assert (indices[["S1_conf", "ST_conf"]] > 0).all().all()
@@ -458,28 +498,58 @@ def assert_readable(figure: Figure) -> None:
 # the charts drawn per output: for the three reported outputs, exactly those that apply
 APPLIES = {
     "grid": ["trajectories", "propagation", "heatmaps", "tipping_points", "survival", "action_mix"],
-    "single": ["trajectories", "propagation", "survival", "action_mix"],
-    "sobol": ["trajectories", "survival", "sensitivity"],
+    "single": ["trajectories", "dyads", "propagation", "survival", "action_mix"],
+    "sobol": ["trajectories", "survival", "sensitivity", "discovery"],
     "hysteresis": ["hysteresis"],
     "tipping": ["tipping_points", "survival"],
+    "map": ["tipping_maps"],
+    "grit": [
+        "trajectories",
+        "heatmaps",
+        "tipping_maps",
+        "tipping_points",
+        "survival",
+        "action_mix",
+        "discovery",
+    ],
 }
 NOT_APPLICABLE = {
-    "grid": {"hysteresis": "rises and then falls", "sensitivity": "sobol or morris"},
+    "grid": {
+        "hysteresis": "rises and then falls",
+        "sensitivity": "sobol or morris",
+        "dyads": "single run",
+        "tipping_maps": "two numeric parameters",
+        "discovery": "at least 20",
+    },
     "single": {
         "heatmaps": "at least two parameters",
         "sensitivity": "sobol or morris",
         "tipping_points": "numeric parameter",
         "hysteresis": "rises and then falls",
+        "tipping_maps": "grid or list sweep",
+        "discovery": "needs a sweep",
     },
-    "hysteresis": {"propagation": "no initiator", "heatmaps": "at least two", "tipping_points": "numeric"},
+    "hysteresis": {
+        "propagation": "no initiator",
+        "heatmaps": "at least two",
+        "tipping_points": "numeric",
+        "dyads": "record.dyads",
+    },
     "sobol": {
         "heatmaps": "grid or list design",
         "tipping_points": "grid or list",
         "propagation": "interventions",
         "action_mix": "not kept",
         "hysteresis": "not kept",
+        "tipping_maps": "sampled design",
     },
     "tipping": {"heatmaps": "at least two parameters", "propagation": "interventions"},
+    "grit": {
+        "propagation": "interventions",
+        "dyads": "single run",
+        "sensitivity": "sobol or morris",
+        "hysteresis": "rises and then falls",
+    },
 }
 
 
@@ -533,13 +603,25 @@ def test_trajectories_one_line_and_band_per_condition(drawn, grid):
     assert any(np.allclose(line.get_ydata(), within) for line in data_lines(right))
 
 
-def test_trajectories_pool_a_sampled_design_and_skip_measures_not_kept(drawn, loaded):
+def test_trajectories_of_a_sampled_design_colour_by_binned_parameter_and_skip_measures_not_kept(
+    drawn, loaded
+):
+    sobol = loaded["sobol"]
     figure = drawn["sobol", "trajectories"]
     (ax,) = main_axes(figure)  # no bloc measures kept: that panel is left out
-    assert "32 conditions pooled" in ax.get_title()
-    (line,) = data_lines(ax)
-    pooled = loaded["sobol"].steps.groupby("step")["mean_trust"].mean()
-    assert np.allclose(line.get_ydata(), pooled)
+    # 32 design points: no legend of 32, but the parameter that moves final trust most, in 5 bins
+    labels = legend_texts(ax)
+    assert 2 <= len(labels) <= figures.MAX_LEGEND
+    parameter = re.match(r"(\S+) ", labels[0])[1]
+    path = next(p for p in sobol.parameters if short(p) == parameter)
+    assert f"averaged over {short(next(p for p in sobol.parameters if p != path))}" in ax.get_title()
+    bins = pd.qcut(sobol.runs[path].astype(float), 5)
+    steps = sobol.steps.merge(sobol.runs[["run_id"]].assign(bin=bins.cat.codes), on="run_id")
+    means = steps.groupby(["bin", "step"])["mean_trust"].mean().unstack("step").to_numpy()
+    lines = data_lines(ax)
+    assert len(lines) == len(labels) == len(means)
+    for line, row in zip(lines, means, strict=True):
+        assert np.allclose(line.get_ydata(), row)
 
 
 def test_heatmaps_show_each_outcome_over_the_two_parameters(drawn, grid):
@@ -612,12 +694,19 @@ def test_survival_curves_per_condition_that_starts_low(drawn, loaded):
         assert line.get_ydata()[-1] == pytest.approx(frame["time_to_recovery"].isna().mean())
 
 
-def test_action_mix_shares_and_gap(drawn, grid):
+def test_action_mix_shares_per_condition_and_gap(drawn, grid, single):
     left, right = main_axes(drawn["grid", "action_mix"])
-    assert legend_texts(left) == ["constructive", "neutral", "escalatory"]
-    assert sum(isinstance(c, PolyCollection) for c in left.collections) == 3
+    # the sweep's six conditions are not pooled: one constructive-share line each, in order
+    assert legend_texts(left) == grid.condition_order()
+    constructive = grid.tidy_steps().groupby(["condition", "step"])["share_constructive"].mean()
+    for line, condition in zip(data_lines(left), grid.condition_order(), strict=True):
+        assert np.allclose(line.get_ydata(), constructive.loc[condition].to_numpy())
     shares = grid.steps[["share_constructive", "share_neutral", "share_escalatory"]].sum(axis=1)
     assert np.allclose(shares, 1)
+    # one run: the three shares stacked
+    one, _ = main_axes(drawn["single", "action_mix"])
+    assert legend_texts(one) == ["constructive", "neutral", "escalatory"]
+    assert sum(isinstance(c, PolyCollection) for c in one.collections) == 3
     assert len(data_lines(right)) == 6 and len(legend_texts(right)) == 6
     gap = grid.tidy_steps().groupby(["condition", "step"])["self_other_gap"].mean().unstack("step")
     assert all(
@@ -625,8 +714,13 @@ def test_action_mix_shares_and_gap(drawn, grid):
     )
 
 
-def test_sensitivity_bars_with_intervals(drawn, loaded):
-    (ax,) = main_axes(drawn["sobol", "sensitivity"])
+def test_sensitivity_bars_with_intervals_one_panel_per_outcome(drawn, loaded):
+    axes = main_axes(drawn["sobol", "sensitivity"])
+    table = stats.sensitivity_by_outcome(loaded["sobol"])
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    assert [ax.get_title() for ax in axes] == outcomes and outcomes[0] == "final mean trust"
+    assert len(outcomes) >= 2  # final trust and at least one more outcome vary over this design
+    ax = axes[0]
     indices = stats.sensitivity_indices(loaded["sobol"])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["negativity_bias", "learning_rate"]
     assert legend_texts(ax) == ["S1", "ST"]
@@ -662,6 +756,8 @@ SCRIPT_CASES = {
     "action_mix": ("single", ["action_mix"], []),
     "sensitivity": ("sobol", ["sensitivity"], []),
     "tipping_points": ("tipping", ["tipping_points"], []),
+    "tipping_maps": ("map", ["tipping_maps"], []),
+    "discovery": ("grit", ["discovery"], []),
     "not a run": (None, [], []),  # trajectories.py on a folder without a manifest
 }
 NOT_APPLY = {"hysteresis": "needs a shared threat that rises and then falls (see configs/hysteresis.yaml)"}
@@ -746,13 +842,17 @@ def assert_sections(text: str, present: list[str], maybe: tuple[str, ...] = ()) 
     absent = set(SECTIONS) - set(present) - set(maybe)
     found = headings(text)
     assert found[0].startswith("trustsim report: ")
-    assert found[1:4] == ["Summary", "What was run", "Outcomes per condition"]
+    # the answer first (for a sweep, with the tables it cites), the per-condition listing last
+    fixed = ["Summary", "The answer in numbers", "What was run"] if "The answer in numbers" in found else None
+    assert found[1 : 1 + len(fixed or [0, 0])] == (fixed or ["Summary", "What was run"])
+    assert found[-1] == "Outcomes per condition"
+    found = found[:-1]
     for name in present:
         assert SECTION_TITLES[name] in found, name
     for name in absent:
         assert SECTION_TITLES[name] not in found, name
     # every figure section holds its image: none is shown empty
-    for title in found[4:]:
+    for title in found[1 + len(fixed or [0, 0]) :]:
         assert title in SECTION_TITLES.values(), title
         after = text.split(f"<h2>{title}</h2>", 1)[1]
         assert re.match(r"<p class='caption'>[^<]*</p><img alt='[^']+' src='data:image/png", after), title
@@ -766,6 +866,7 @@ def test_report_draws_exactly_the_charts_that_apply(reports, dirs):
         "grid": folder / "grid report.html",
         "single": dirs["single"] / "report.html",
         "sobol": folder / "sobol.html",
+        "grit": folder / "grit.html",
     }
     for output in REPORTED:
         assert sorted(name for o, name in reports.figures if o == output) == sorted(APPLIES[output])
@@ -790,8 +891,10 @@ def test_report_on_a_sweep(reports, grid):
     # the summary, from the numbers
     summary = text.split("<div class='summary'>", 1)[1].split("</div>", 1)[0]
     assert "18 runs (18 finished, 0 failed): 6 design points x 3 replications" in summary
+    # the step's largest effect by distance, signed (not the maximum of the difference), and its step
     one_hop = stats.paired_hop_effects(grid).groupby(["distance", "step"])["effect"].mean().loc["1 hop"]
-    assert f"raised trust in its initiator by {one_hop.max():+.3f} 1 hop away" in summary
+    step = one_hop.abs().idxmax()
+    assert f"{one_hop[step]:+.4f} [" in summary and f"1 hop away at step {step}" in summary
 
 
 def test_report_on_a_single_run(reports, single):
@@ -848,13 +951,49 @@ def open_report(context: Any, path: Path, screenshot: Path) -> dict[str, Any]:
         "all => all.map(i => ({alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight}))",
     )
     found = page.eval_on_selector_all("h1, h2, h3", "all => all.map(h => h.innerText.trim())")
+    height = page.evaluate("document.documentElement.scrollHeight")
     text = page.inner_text("body")
     page.screenshot(path=str(screenshot), full_page=True)
     page.close()
-    return {"requests": requests, "errors": errors, "images": images, "headings": found, "text": text}
+    return {
+        "requests": requests,
+        "errors": errors,
+        "images": images,
+        "headings": found,
+        "text": text,
+        "height": height,
+    }
 
 
-def test_report_in_headless_chromium(reports, tmp_path_factory):
+MAX_PAGE_HEIGHT = 12_000  # px at 1280 px wide
+
+
+def summary_texts(results: Results) -> list[str]:
+    from trustsim.analysis.report import summary_sentences
+
+    return summary_sentences(results)
+
+
+def test_every_legend_holds_at_most_eight_entries(drawn):
+    for (output, name), figure in drawn.items():
+        for ax in figure.axes:
+            assert len(legend_texts(ax)) <= figures.MAX_LEGEND, (output, name, legend_texts(ax))
+
+
+def test_summary_agrees_with_the_heatmap_it_sits_above(reports, loaded):
+    """The best condition's P(recovery) in the summary is the value in that cell of the heatmap."""
+    grit = loaded["grit"]
+    table = findings.findings(grit).tables["recovery"]
+    heatmap = main_axes(reports.figures["grit", "heatmaps"])[1]  # probability of recovery
+    shown = {text.get_text() for text in heatmap.texts}
+    for condition, row in table.iterrows():
+        assert f"{row['p_recovery']:.2f}" in shown, condition
+    best = table["p_recovery"].idxmax()
+    text = reports.paths["grit"].read_text()
+    assert f"most often at {best}: P(recovery) {table.loc[best, 'p_recovery']:.2f}" in html.unescape(text)
+
+
+def test_report_in_headless_chromium(reports, loaded, tmp_path_factory):
     chromium = require_chromium()  # skipped with the reason where there is none, failed in CI
     from playwright.sync_api import sync_playwright
 
@@ -881,6 +1020,13 @@ def test_report_in_headless_chromium(reports, tmp_path_factory):
         for heading in page["headings"]:
             assert not re.search(r"Traceback|Error|NaN", heading), heading
         assert "Traceback" not in page["text"] and "NaN" not in page["text"]
+        # short enough to read: the answer first, long listings summarized (a 512-point Sobol' report
+        # was 62,762 px tall before); and no figure taller than two screens
+        assert page["height"] < MAX_PAGE_HEIGHT, (name, page["height"])
+        assert all(image["h"] < 2 * 900 for image in page["images"]), (name, page["images"])
+        # the summary on the page says what the findings computed
+        for sentence in summary_texts(loaded[name]):
+            assert " ".join(sentence.split()) in " ".join(page["text"].split()), (name, sentence)
         screenshot = folder / f"{name}.png"
         assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         print(f"screenshot of the {name} report: {screenshot}")
@@ -908,3 +1054,237 @@ def test_demo_runs_the_quickstart_sweep_and_prints_the_report_path(demo):
     results = load(out)
     assert results.kind == "sweep" and len(results.ok) == 24
     assert short(ENABLED) in text
+    # the terminal says what the sweep found, with numbers: whether the step restored trust, where
+    # mistrust held or congealed, how far the step carried
+    found = findings.findings(results)
+    for sentence in found.sentences:
+        assert sentence.text in " ".join(stdout.split()), sentence.text
+    said = " ".join(s.text for s in found.sentences)
+    assert "restore" in said and "congeal" in said and "1 hop away" in said
+
+
+# -- the answer first --------------------------------------------------------------------------------
+
+NUMBER = re.compile(r"[+-]?\d+\.\d+")
+
+
+def table_cell(text: str, table: str, row: str, column: str) -> str:
+    """The text of one cell of a findings table as the report shows it."""
+    body = text.split(f"<table id='table-{table}'>", 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>(.*?)</th>", body.split("</tr>", 1)[0])
+    for line in body.split("</tr>")[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", line)
+        if cells and html.unescape(cells[0]) == row:
+            return cells[header.index(column)]
+    raise AssertionError(f"row {row!r} not shown in table {table}")
+
+
+@pytest.mark.parametrize("output", ["grid", "sobol"])
+def test_every_number_in_the_summary_is_the_value_in_the_table_it_cites(reports, loaded, output):
+    text = reports.paths[output].read_text()
+    summary = html.unescape(text.split("<div class='summary'>", 1)[1].split("</div>", 1)[0])
+    found = findings.findings(loaded[output])
+    assert len(found.sentences) >= 3
+    for sentence in found.sentences:
+        assert sentence.text in summary
+        # every decimal the sentence states is one it cites, in the order cited (besides the values in
+        # condition labels and the recovery threshold, which define what is counted)
+        plain = sentence.text.replace(f"at or above {stats.recovery_threshold(loaded[output])}", "")
+        for label in sorted({n.row for n in sentence.numbers}, key=len, reverse=True):
+            plain = plain.replace(label, "")
+        assert NUMBER.findall(plain) == [n.text for n in sentence.numbers if "." in n.text]
+        for number in sentence.numbers:
+            value = found.tables[number.table].loc[number.row, number.column]
+            assert number.text == findings.format_number(value, findings.spec_of(number.table, number.column))
+            assert table_cell(text, number.table, number.row, number.column) == number.text
+
+
+def test_step_effect_is_the_paired_difference_of_final_trust(grid):
+    """Recomputed here from runs.parquet: with minus without, per congealing rate and replication."""
+    runs = pd.read_parquet(grid.path / "runs.parquet")
+    on = runs[runs[ENABLED]].set_index([CONGEAL, "replication"])["final_mean_trust"]
+    off = runs[~runs[ENABLED]].set_index([CONGEAL, "replication"])["final_mean_trust"]
+    effect = (on - off).groupby(level=0)
+    table = findings.step_effect_table(grid)
+    assert list(table.index) == [f"congeal_rate={v:g}" for v in (0.0, 0.05, 0.1)]
+    assert np.allclose(table["effect"], effect.mean().to_numpy(), atol=1e-12)
+    half = 4.302652729911275 * effect.std().to_numpy() / np.sqrt(3)  # t(0.975, 2 df)
+    assert np.allclose(table["effect_high"] - table["effect"], np.minimum(half, 1 - table["effect"]))
+    assert (table["pairs"] == 3).all()
+
+
+def test_summary_says_where_the_step_restored_trust_and_where_mistrust_held(reports, grid):
+    summary = findings.findings(grid)
+    texts = " ".join(s.text for s in summary.sentences)
+    table = summary.tables["step_effect"]
+    raised = table[table["effect_low"] > 0]
+    if raised.empty:
+        assert f"did not detectably restore trust in any of {len(table)} conditions" in texts
+    else:
+        assert f"The step restored trust in {len(raised)} of {len(table)} conditions" in texts
+        assert f"most at {raised['effect'].idxmax()}" in texts
+    recovery = summary.tables["recovery"]
+    held = recovery[recovery["p_recovery"] < 0.5]
+    if not held.empty:
+        assert f"Mistrust held (P(recovery) below one half) in {len(held)} of {len(recovery)}" in texts
+    # the Wilson interval holds its share, and stays within [0, 1]
+    assert (recovery["p_recovery_low"] <= recovery["p_recovery"]).all()
+    assert (recovery["p_recovery"] <= recovery["p_recovery_high"]).all()
+    assert recovery[["p_recovery_low", "p_recovery_high"]].stack().between(0, 1).all()
+
+
+def test_replications_needed_follow_from_the_spread_within_conditions(grid):
+    table = findings.replication_table(grid)
+    runs = stats.outcomes(grid)
+    sd = np.sqrt(runs.groupby("condition")["final_mean_trust"].var(ddof=1).mean())
+    row = table.loc["final mean trust"]
+    assert row["sd_within_conditions"] == pytest.approx(sd)
+    assert row["replications_needed"] == max(2, int(np.ceil((1.96 * sd / 0.05) ** 2)))
+    assert row["half_width_now"] == pytest.approx(1.96 * sd / np.sqrt(3))
+    warnings = findings.replication_warnings(table)
+    assert any("final mean trust" in w for w in warnings) == (row["replications_needed"] > 3)
+
+
+def test_tipping_map_cells_boundary_and_paired_effect(drawn, loaded):
+    results = loaded["map"]
+    table = stats.tipping_map(results)
+    assert (table.attrs["x"], table.attrs["y"], table.attrs["switch"]) == (ACROSS, CONGEAL, ENABLED)
+    runs = stats.outcomes(results)
+    with_step = runs[runs[ENABLED]]
+    assert len(table) == 6 and (table["runs"] == 6).all()  # 2 switch values x 3 replications per cell
+    for _, cell in table.iterrows():
+        here = with_step[(with_step[ACROSS] == cell["x"]) & (with_step[CONGEAL] == cell["y"])]
+        assert cell["p_recovery"] == pytest.approx(here["recovered"].mean())
+        assert cell["p_recovery_low"] <= cell["p_recovery"] <= cell["p_recovery_high"]
+        assert cell["effect_low"] <= cell["effect"] <= cell["effect_high"]
+    figure = drawn["map", "tipping_maps"]
+    left, right = main_axes(figure)
+    # the drawn cells are the table's numbers, rows = congealing rates, columns = cross-bloc trust
+    mesh = next(c for c in left.collections if isinstance(c, QuadMesh))
+    expected = table.pivot(index="y", columns="x", values="p_recovery").to_numpy()
+    assert np.allclose(np.asarray(mesh.get_array()).reshape(expected.shape), expected)
+    effect = next(c for c in right.collections if isinstance(c, QuadMesh))
+    paired = table.pivot(index="y", columns="x", values="effect").to_numpy()
+    assert np.allclose(np.asarray(effect.get_array()).reshape(paired.shape), paired)
+    labels = [t.get_text() for t in left.texts]
+    assert labels[0].startswith(f"{expected[0, 0]:.2f}\n[")
+    # the boundary is drawn exactly when P(recovery) crosses one half somewhere on the map
+    crosses = expected.min() < 0.5 < expected.max()
+    contours = [c for c in left.collections if type(c).__name__ in ("QuadContourSet", "ContourSet")]
+    assert bool(contours) == crosses
+
+
+def test_sensitivity_for_several_outcomes_and_its_convergence(loaded):
+    sobol = loaded["sobol"]
+    table = stats.sensitivity_by_outcome(sobol)
+    runs = stats.outcomes(sobol)
+    for label, frame in table.groupby("outcome"):
+        column = {v: k for k, v in stats.SENSITIVITY_OUTCOMES.items()}[label]
+        assert runs[column].fillna(STEPS).nunique() > 1  # only outcomes that vary are analysed
+        assert frame["parameter"].tolist() == ["trust.negativity_bias", "trust.learning_rate"]
+    convergence = stats.sensitivity_convergence(sobol)
+    assert sorted(convergence["base_samples"].unique()) == [2, 4, 8]
+    full = convergence[convergence["base_samples"] == 8].set_index("parameter")["ST"]
+    assert np.allclose(full, stats.sensitivity_indices(sobol).set_index("parameter")["ST"])
+    # a sub-sample is the first base samples' blocks of the Saltelli design (D + 2 rows each)
+    half = stats.sensitivity_indices(sobol, base_samples=4).set_index("parameter")["ST"]
+    assert np.allclose(convergence[convergence["base_samples"] == 4].set_index("parameter")["ST"], half)
+
+
+def test_scenario_discovery_box_coverage_density_tree_and_scores(drawn, loaded):
+    from trustsim.analysis.discovery import discover
+
+    results = loaded["grit"]
+    found = discover(results)
+    runs = stats.outcomes(results)
+    cases = found.cases
+    assert len(cases) == 24 and cases["restored"].tolist() == runs["recovered"].astype(int).tolist()
+    # the chosen box's coverage and density, recomputed from its limits on the cases
+    inside = np.ones(len(cases), bool)
+    for parameter, row in found.limits.iterrows():
+        inside &= cases[parameter].between(row["low"], row["high"]).to_numpy()
+    chosen = found.trajectory.loc[found.chosen]
+    restored = cases["restored"].to_numpy() == 1
+    assert chosen["density"] == pytest.approx(restored[inside].mean())
+    assert chosen["coverage"] == pytest.approx(restored[inside].sum() / restored.sum())
+    assert chosen["coverage"] >= 0.5 and chosen["density"] >= restored.mean()
+    # the densest box on the trajectory that keeps half the restored cases
+    eligible = found.trajectory[found.trajectory["coverage"] >= 0.5]
+    assert chosen["density"] == eligible["density"].max()
+    assert set(found.scores.index) == {"persistence", "step_size"}
+    assert found.scores.sum() == pytest.approx(1.0)
+    assert "|--- " in found.tree and 0.5 <= found.tree_accuracy <= 1
+    for parameter in found.limits.index:
+        assert parameter in found.where
+    # the chart: the trajectory, the chosen box starred, the scores as bars
+    left, right = main_axes(drawn["grit", "discovery"])
+    offsets = left.collections[0].get_offsets()
+    assert np.allclose(offsets, found.trajectory[["coverage", "density"]].to_numpy())
+    assert [t.get_text() for t in right.get_yticklabels()] == list(found.scores.sort_values().index)
+
+
+# -- tidy data ---------------------------------------------------------------------------------------
+
+STEP_SIZE = "policy_params.grit.step_size"
+
+
+def test_design_values_at_the_design_precision_so_filters_find_them(loaded):
+    runs = pd.read_parquet(loaded["grit"].path / "runs.parquet")
+    assert sorted(runs[STEP_SIZE].unique()) == [0.2, 0.4, 0.6, 0.8]  # not 0.6000000000000001
+    assert len(runs[runs[STEP_SIZE] == 0.6]) == 6  # 2 persistences x 3 replications
+    assert "step_size=0.6" in " ".join(loaded["grit"].condition())
+
+
+def test_tidy_steps_table_one_row_per_run_step_with_the_parameters_in_pandas_duckdb_polars(loaded):
+    import duckdb
+    import polars
+
+    grit = loaded["grit"]
+    path = grit.path / "steps.parquet"
+    tidy = pd.read_parquet(path)
+    runs = grit.runs
+    assert len(tidy) == len(runs) * 101 and not tidy.duplicated(["run_id", "step"]).any()
+    assert set(tidy["step"]) == set(range(101))
+    start = tidy[tidy["step"] == 0].set_index("run_id")["mean_trust"]
+    assert np.allclose(start, runs.set_index("run_id")["initial_mean_trust"])
+    # the per-step measures are the chunks', the parameters the run's: no merge needed to filter
+    merged = grit.tidy_steps().set_index(["run_id", "step"])["mean_trust"]
+    later = tidy[tidy["step"] > 0].set_index(["run_id", "step"])["mean_trust"]
+    assert np.allclose(later.sort_index(), merged.sort_index())
+    query = f"SELECT count(*) FROM read_parquet('{path}') WHERE \"{STEP_SIZE}\" = 0.6 AND step = 100"
+    assert duckdb.sql(query).fetchall() == [(6,)]
+    frame = polars.read_parquet(path).filter(
+        (polars.col(STEP_SIZE) == 0.6) & (polars.col("policy_params.grit.persistence") == 10)
+    )
+    assert frame.height == 3 * 101 and frame["run_id"].n_unique() == 3
+
+
+# -- the time a sweep will take ------------------------------------------------------------------------
+
+
+def test_dry_run_estimate_within_one_and_a_half_times_the_actual_time(tmp_path):
+    """The estimate, then the sweep itself, on one worker in this process, under the same load."""
+    from trustsim.execution.sweep import estimate_seconds, plan
+
+    path = tmp_path / "timed.yaml"
+    spec = {
+        "name": "timed",
+        "base": str(CONFIG_DIR / "dyad.yaml"),
+        "set": {"states.0.policy": "grit", "interventions": []},
+        "steps": 150,
+        "design": {
+            "kind": "grid",
+            "parameters": {"policy_params.grit.persistence": [2, 5, 10], "perception.noise": [0.02, 0.3]},
+        },
+        "replications": 8,
+        "master_seed": 1962,
+    }
+    path.write_text(yaml.safe_dump(spec))
+    sweep, base = load_sweep(path)
+    points, runs = plan(sweep)
+    estimate = estimate_seconds(sweep, base, points, runs, workers=1)
+    outcome = run_sweep(sweep, base, str(path), tmp_path / "out", workers=1)
+    assert outcome.completed == 48 and estimate.probes == 8
+    ratio = estimate.seconds / outcome.wall_time
+    print(f"dry-run estimate {estimate.seconds:.2f} s, actual {outcome.wall_time:.2f} s, ratio {ratio:.2f}")
+    assert 1 / 1.5 <= ratio <= 1.5, (estimate, outcome.wall_time)

@@ -258,6 +258,7 @@ def test_output_schema(tmp_path):
         "manifest.json",
         "runs.parquet",
         "steps",
+        "steps.parquet",
         "sweep.lock",
     ]
     manifest = json.loads((out / "manifest.json").read_text())

@@ -443,27 +443,15 @@ def sweep(
     import time
     from datetime import UTC, datetime
 
-    from trustsim.execution.sweep import Task, execute
-
     config = str(_sweep_path(config))
     spec, base, points, runs = _planned_sweep(config)
     if workers is not None and workers < 1:
         fail(f"--workers must be >= 1 (got {workers})")
     cores = workers or os.cpu_count() or 1
     if dry_run:
-        first = runs.iloc[0]
-        started = time.perf_counter()
-        probe = execute(
-            Task(
-                int(first["run_id"]),
-                int(first["seed"]),
-                {p: first[p] for p in points.columns},
-                base,
-                spec.kept_measures(),
-                spec.stop.model_dump() if spec.stop else None,
-            )
-        )
-        seconds = time.perf_counter() - started
+        from trustsim.execution.sweep import estimate_seconds
+
+        estimate = estimate_seconds(spec, base, points, runs, cores)
         console.print(
             f"{spec.name}: {len(points)} design points x {spec.replications} replications = {len(runs)} runs "
             f"({spec.design.kind} design, master seed {spec.master_seed})",
@@ -472,10 +460,10 @@ def sweep(
             soft_wrap=True,
         )
         console.print(points.head(10).to_string(), highlight=False, markup=False, soft_wrap=True)
-        status = "" if probe["status"] == "ok" else f" (the probe run failed: {probe['error']})"
+        status = f" (a probe run failed: {estimate.error})" if estimate.error else ""
         console.print(
-            f"one run took {seconds:.2f} s{status}; estimated {seconds * len(runs) / cores:.0f} s "
-            f"on {cores} workers",
+            f"{estimate.probes} probe runs across the design took {estimate.per_run:.3f} s each on average "
+            f"(after one warm-up run){status}; estimated {estimate.seconds:.0f} s on {cores} workers",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -539,27 +527,54 @@ def report(
     out: Annotated[
         Path | None, typer.Option(help="HTML file to write (default RUN_DIR/report.html).")
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="Facet the charts by this swept parameter (its path or its short name)."),
+    ] = None,
 ) -> None:
     """Write a self-contained HTML report (figures embedded) about a run or a sweep."""
-    from trustsim.analysis.load import AnalysisError, load
-    from trustsim.analysis.report import write_report
+    from trustsim.analysis.load import AnalysisError, load, short
+    from trustsim.analysis.report import SECTIONS, write_report
 
     try:
         results = load(run_dir)
     except AnalysisError as exc:
         fail(str(exc))
+    if by is not None:
+        varied = results.varied()
+        matches = [p for p in varied if by in (p, short(p))]
+        if not matches:
+            names = ", ".join(varied) or "none: it varies nothing"
+            fail(f"--by {by}: not a parameter this {results.kind} varies (it varies {names})")
+        by = matches[0]
     if out is not None:
         if out.is_dir():
             fail(f"--out {out}: is a folder; give the HTML file to write, e.g. {out / 'report.html'}")
         if not out.parent.is_dir():
             fail(f"--out {out}: no folder {out.parent} to write it in; create it first")
     _writable_folder(out.parent if out is not None else run_dir)  # before the report is built
-    try:
-        path = write_report(results, out)
-    except OSError as exc:
-        target = out or run_dir / "report.html"
-        target.with_name(f".{target.name}.partial").unlink(missing_ok=True)
-        fail(f"{target}: cannot write the report ({os.strerror(exc.errno) if exc.errno else exc})")
+    with Progress(
+        TextColumn("[bold]report[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[part]}"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as bar:
+        parts = ["summary", *SECTIONS, "tables"]
+        task = bar.add_task("report", total=len(parts), part="")
+
+        def advance(part: str) -> None:
+            bar.update(task, completed=parts.index(part) if part in parts else 0, part=part)
+
+        try:
+            path = write_report(results, out, by=by, progress=advance)
+        except OSError as exc:
+            target = out or run_dir / "report.html"
+            target.with_name(f".{target.name}.partial").unlink(missing_ok=True)
+            fail(f"{target}: cannot write the report ({os.strerror(exc.errno) if exc.errno else exc})")
     console.print(str(path), highlight=False, markup=False, soft_wrap=True)
 
 
@@ -586,7 +601,12 @@ def demo(
     except typer.Exit as exc:
         if exc.exit_code:
             raise
-    report(out_dir, out=None)
+    from trustsim.analysis.load import load
+    from trustsim.analysis.report import summary_sentences
+
+    for sentence in summary_sentences(load(out_dir)):  # what the sweep found, before the report's path
+        console.print(f"  {sentence}", highlight=False, markup=False, soft_wrap=True)
+    report(out_dir, out=None, by=None)
 
 
 @app.command()

@@ -60,6 +60,15 @@ class Results:
             lambda row: ", ".join(f"{short(p)}={format_value(row[p])}" for p in varied), axis=1
         )
 
+    def condition_order(self) -> list[str]:
+        """The condition labels in the order of their parameter values, numbers as numbers
+        (2, 5, 10, not "10", "2", "5")."""
+        labelled = self.runs.assign(condition=self.condition())
+        varied = self.varied()
+        if varied:
+            labelled = labelled.sort_values(varied, kind="stable")
+        return list(dict.fromkeys(labelled["condition"]))
+
     def tidy_steps(self) -> pd.DataFrame:
         """Per-step measures joined with each run's parameters and condition label."""
         runs = self.runs.assign(condition=self.condition())
@@ -67,12 +76,19 @@ class Results:
         return self.steps.merge(runs[keep], on="run_id", how="inner")
 
 
+# last parts of a path that say nothing without the part before them (``threats.0.level``)
+VAGUE = {"level", "enabled", "n", "weight", "value"}
+
+
 def short(path: str) -> str:
-    """The last part of a dotted parameter path, kept readable (``interventions.0.enabled``)."""
+    """A dotted parameter path as labels show it: its last part (``congeal_rate``), with the part
+    before when the last is vague (``threats.level``, ``altered_agenda.enabled``); list indices are
+    left out. ``interventions.0.enabled`` is ``with step``."""
     parts = path.split(".")
     if parts[0] == "interventions" and parts[-1] == "enabled":
         return "with step" if parts[1] == "0" else f"with step {parts[1]}"
-    return ".".join(parts[-2:]) if parts[-1] == "level" else parts[-1]
+    named = [part for part in parts if not part.isdigit()]
+    return ".".join(named[-2:]) if named[-1] in VAGUE and len(named) > 1 else named[-1]
 
 
 def format_value(value: Any) -> str:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from trustsim.analysis import findings as answer
 from trustsim.analysis import stats
 from trustsim.analysis.errors import NotApplicable
 from trustsim.analysis.figures import FIGURES, plt
-from trustsim.analysis.load import Results, format_value, short
+from trustsim.analysis.load import Results, short
 from trustsim.execution.run import write_atomic
 
 SECTIONS = {
@@ -22,6 +24,10 @@ SECTIONS = {
         "Trust over time",
         "Mean trust per condition with 95% confidence bands across "
         "replications; within- versus across-bloc trust.",
+    ),
+    "dyads": (
+        "Trust per dyad",
+        "Trust of each state in each partner at every step of this run; scheduled steps shaded.",
     ),
     "propagation": (
         "Propagation of a small step",
@@ -31,6 +37,13 @@ SECTIONS = {
         "Outcomes over two parameters",
         "Final mean trust, probability of recovery (final mean "
         "trust at or above the recovery threshold) and of congealing (half the dyads congealed).",
+    ),
+    "tipping_maps": (
+        "Tipping maps",
+        "P(recovery) over two swept parameters (95% bootstrap interval per cell, runs resampled within "
+        "it); the white line is the estimated tipping boundary where P(recovery) = 1/2, the dashed lines "
+        "where its interval bounds cross 1/2 (interpolated between cells). With an on/off step, the "
+        "step's paired effect on final mean trust over the same cells.",
     ),
     "tipping_points": (
         "Tipping points",
@@ -48,14 +61,51 @@ SECTIONS = {
         "Shares of constructive, neutral and escalatory steps; the gap between "
         "how steps are meant and how they are read (countervailing rights).",
     ),
-    "sensitivity": ("Sensitivity", "Sensitivity indices of final mean trust with 95% confidence intervals."),
+    "discovery": (
+        "Scenario discovery",
+        "PRIM (Friedman and Fisher 1999; the EMA Workbench's implementation) peels the swept parameters "
+        "down to a box where the step restored trust (without an on/off step: where trust recovered): "
+        "each point of its trajectory trades coverage for "
+        "density; the box chosen is the densest that keeps at least half the restored cases. Beside it, "
+        "extra-trees feature scores; below, the box's limits and a CART tree (scikit-learn).",
+    ),
+    "sensitivity": (
+        "Sensitivity",
+        "Sensitivity indices of final mean trust, P(recovery), time to recovery (never: the last step) and "
+        "peak crises, with 95% confidence intervals (outcomes that do not vary are left out).",
+    ),
 }
+
+# the tables that back the summary, in the order shown, with what each holds
+ANSWER_TABLES = {
+    "step_effect": "The step's paired effect on final mean trust (with minus without, same replication), "
+    "95% t-interval over the pairs; P(recovery) with and without it.",
+    "recovery": "P(recovery) and P(congealing) per condition with 95% Wilson intervals; final mean trust "
+    "with a 95% t-interval.",
+    "importance": "How much each parameter matters (see the summary for the measure): final mean trust "
+    "and P(recovery).",
+    "propagation": "The largest paired effect on trust in the initiator, by distance.",
+    "tipping": "Where P(recovery) crosses one half along a parameter (95% bootstrap interval).",
+    "discovery": "The PRIM box chosen (see Scenario discovery): density, coverage and mass.",
+    "replications": "How many replications the 95% intervals need, per outcome.",
+}
+# charts that take ``by`` (facet by a swept parameter) and captions that fit a single run
+FACETED = {"trajectories", "survival", "action_mix"}
+ONE_RUN_CAPTIONS = {
+    "trajectories": "Mean trust at each step of this one run; within- versus across-bloc trust.",
+    "survival": "The step at which mean trust first reached the recovery threshold in this run (one run: "
+    "a time, not a distribution).",
+    "action_mix": "Shares of constructive, neutral and escalatory steps in this run; the gap between how "
+    "steps are meant and how they are read.",
+}
+LONG_TABLE = 20  # rows shown before a table is summarized (the full table is a download)
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.5}
 h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 .summary{background:#f4f7fb;border-left:4px solid #0173b2;padding:.8em 1.2em}
+.warning{background:#fff4e5;border-left:4px solid #de8f05;padding:.4em 1em}
 img{max-width:100%;height:auto} table{border-collapse:collapse;font-size:.9em;margin:1em 0}
 th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right} th{background:#f0f0f0}
 td:first-child,th:first-child{text-align:left} pre{background:#f7f7f7;padding:1em;overflow:auto;
@@ -74,6 +124,53 @@ def _fmt(value: float, digits: int = 3) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
+def _csv_link(frame: pd.DataFrame, name: str) -> str:
+    data = base64.b64encode(frame.to_csv().encode("utf-8")).decode("ascii")
+    return (
+        f"<a download='{html.escape(name)}.csv' href='data:text/csv;base64,{data}'>download the full "
+        f"table ({len(frame)} rows, CSV)</a>"
+    )
+
+
+def answer_table_html(name: str, frame: pd.DataFrame, keep: set[str]) -> str:
+    """A findings table as HTML, numbers printed as the summary prints them. Over ``LONG_TABLE`` rows,
+    it shows the rows the summary cites and the first and last rows, and embeds the whole as a CSV."""
+    shown = frame.drop(columns=[c for c in frame.columns if "." in c or c == "path"])
+    if len(shown) > LONG_TABLE:
+        edges = set(shown.index[:5]) | set(shown.index[-5:])
+        shown = shown[[label in keep or label in edges for label in shown.index]]
+    body = "".join(
+        "<tr><td>"
+        + html.escape(str(label))
+        + "</td>"
+        + "".join(f"<td>{answer.format_number(row[c], answer.spec_of(name, c))}</td>" for c in shown.columns)
+        + "</tr>"
+        for label, row in shown.iterrows()
+    )
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in [frame.index.name or "", *shown.columns])
+    note = ""
+    if len(shown) < len(frame):
+        note = (
+            f"<p class='caption'>{len(shown)} of {len(frame)} rows: those the summary cites, the first and "
+            f"the last; {_csv_link(frame, name)}.</p>"
+        )
+    return f"<table id='table-{name}'><tr>{head}</tr>{body}</table>{note}"
+
+
+def long_table_html(frame: pd.DataFrame, name: str, sort_by: str) -> str:
+    """A table as HTML; over ``LONG_TABLE`` rows, the five lowest and highest by ``sort_by`` and the
+    whole as a CSV download."""
+    if len(frame) <= LONG_TABLE:
+        return frame.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a")
+    ordered = frame.sort_values(sort_by)
+    shown = pd.concat([ordered.head(5), ordered.tail(5)])
+    return (
+        f"<p class='caption'>The five lowest and five highest of {len(frame)} rows by {sort_by}; "
+        f"{_csv_link(frame.set_index(frame.columns[0]), name)}.</p>"
+        + shown.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a")
+    )
+
+
 def _recovery_phrase(row: pd.Series, threshold: float) -> str:
     if pd.notna(row["time_to_recovery"]):
         reached = f"it reached the recovery threshold ({threshold}) at step {int(row['time_to_recovery'])}"
@@ -85,92 +182,106 @@ def _recovery_phrase(row: pd.Series, threshold: float) -> str:
     return f"it never reached the recovery threshold ({threshold})."
 
 
-def summary_sentences(results: Results) -> list[str]:
-    """A short plain-language summary generated from the numbers."""
-    runs = stats.outcomes(results)
+def run_sentences(results: Results) -> list[str]:
+    """What one run did, from its numbers (n = 1: no intervals, no probabilities)."""
+    row = stats.outcomes(results).iloc[0]
     threshold = stats.recovery_threshold(results)
-    sentences = []
-    failed = int((results.runs["status"] != "ok").sum())
-    if results.kind == "run":
-        row = runs.iloc[0]
-        sentences.append(
-            f"Mean trust went from {_fmt(row['initial_mean_trust'])} to {_fmt(row['final_mean_trust'])} over "
-            f"{int(results.steps['step'].max())} steps; " + _recovery_phrase(row, threshold)
-        )
-        sentences.append(
-            f"{int(row['final_congealed_dyads'])} of {int(row['dyads'])} directed dyads ended congealed; "
-            f"{row['share_constructive']:.0%} of all steps were constructive and "
-            f"{row['share_escalatory']:.0%} escalatory (peak {row['peak_escalation']:.0%} in one step)."
-        )
-    else:
-        sentences.append(
-            f"{len(results.runs)} runs ({len(runs)} finished, {failed} failed): "
-            f"{results.manifest['design']['points']} design points x {results.replications} replications; "
-            f"overall {runs['recovered'].mean():.0%} of runs ended with mean trust at or above {threshold} "
-            f"and {runs['congealed'].mean():.0%} saw half their dyads congeal."
-        )
-        effects = []
-        # a sampled design (lhs, sobol, morris) rarely repeats a value: compare values on a grid only
-        for parameter in results.varied() if results.design in ("grid", "list") else []:
-            by_value = runs.groupby(parameter)[["recovered", "final_mean_trust"]].mean()
-            spread = by_value["final_mean_trust"].max() - by_value["final_mean_trust"].min()
-            effects.append((spread, parameter, by_value))
-        if effects:
-            spread, parameter, by_value = max(effects, key=lambda item: item[0])
-            low, high = by_value["final_mean_trust"].idxmin(), by_value["final_mean_trust"].idxmax()
-            sentences.append(
-                f"The parameter that most changed the outcome was {short(parameter)}: final mean trust "
-                f"{_fmt(by_value.loc[low, 'final_mean_trust'])} at {short(parameter)} = {format_value(low)}"
-                f" against {_fmt(by_value.loc[high, 'final_mean_trust'])} at {format_value(high)} "
-                f"(probability of recovery {by_value.loc[low, 'recovered']:.0%} against "
-                f"{by_value.loc[high, 'recovered']:.0%}), averaged over the other parameters."
-            )
-        paired = stats.paired_hop_effects(results)
-        if paired is not None and not paired.empty:
-            mean = paired.groupby(["distance", "step"])["effect"].mean()
-            parts = []
-            for distance in ("1 hop", "2 hops", "3 hops"):
-                if distance in mean.index.get_level_values(0):
-                    series = mean.loc[distance]
-                    parts.append(f"{series.max():+.3f} {distance} away (peak at step {int(series.idxmax())})")
-            if parts:
-                sentences.append(
-                    "The small step raised trust in its initiator by "
-                    + ", ".join(parts)
-                    + ", averaged over paired runs on common random numbers."
-                )
-        if results.design in ("sobol", "morris") and (results.runs["status"] == "ok").all():
-            indices = stats.sensitivity_indices(results)
-            index, name = ("ST", "total-order Sobol' index") if "ST" in indices else ("mu_star", "Morris mu*")
-            top = indices.loc[indices[index].idxmax()]
-            sentences.append(
-                f"By its {name}, {short(top['parameter'])} moves final mean trust most "
-                f"({index} = {_fmt(top[index], 2)} +/- {_fmt(top[index + '_conf'], 2)})."
-            )
-        points = stats.tipping_points(results)
-        for _, point in points.iterrows():
-            if np.isfinite(point["crossing"]):
-                sentences.append(point["label"] + ".")
-    return sentences
-
-
-def build_report(results: Results) -> str:
-    """The report as one HTML string, every figure embedded as a PNG data URI."""
-    manifest = results.manifest
-    parts = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>trustsim report: "
-        f"{html.escape(results.name)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>trustsim report: {html.escape(results.name)}</h1>",
-        "<p class='caption'>When do small constructive steps propagate into restored trust, and when "
-        "does mistrust congeal?</p>",
+    return [
+        f"Mean trust went from {_fmt(row['initial_mean_trust'])} to {_fmt(row['final_mean_trust'])} over "
+        f"{int(results.steps['step'].max())} steps; " + _recovery_phrase(row, threshold),
+        f"{int(row['final_congealed_dyads'])} of {int(row['dyads'])} directed dyads ended congealed; "
+        f"{row['share_constructive']:.0%} of all steps were constructive and "
+        f"{row['share_escalatory']:.0%} escalatory (peak {row['peak_escalation']:.0%} in one step).",
+        "This is one run (one seed): it shows what can happen, not how often; a sweep with replications "
+        "gives probabilities and intervals.",
     ]
-    parts.append(
-        "<div class='summary'><h2 style='margin-top:.3em;border:0'>Summary</h2>"
-        + "".join(f"<p>{html.escape(s)}</p>" for s in summary_sentences(results))
-        + "</div>"
+
+
+def sweep_opening(results: Results) -> str:
+    runs = stats.outcomes(results)
+    failed = int((results.runs["status"] != "ok").sum())
+    return (
+        f"{len(results.runs)} runs ({len(runs)} finished, {failed} failed): "
+        f"{results.manifest['design']['points']} design points x {results.replications} replications; "
+        f"overall {runs['recovered'].mean():.0%} of runs ended with mean trust at or above "
+        f"{stats.recovery_threshold(results)} and {runs['congealed'].mean():.0%} saw half their dyads "
+        "congeal."
     )
 
-    parts.append("<h2>What was run</h2><table class='meta'>")
+
+def summary_sentences(results: Results) -> list[str]:
+    """The plain-language summary: for a sweep, what it found (every number from a findings table)."""
+    if results.kind == "run":
+        return run_sentences(results)
+    return [sweep_opening(results), *(s.text for s in answer.findings(results).sentences)]
+
+
+def _figure_section(name: str, results: Results, by: str | None) -> str:
+    title, caption = SECTIONS[name]
+    try:
+        figure = FIGURES[name](results, by=by) if name in FACETED else FIGURES[name](results)
+    except NotApplicable:
+        return ""
+    if results.kind == "run" and name in ONE_RUN_CAPTIONS:
+        caption = ONE_RUN_CAPTIONS[name]
+    parts = [
+        f"<h2>{html.escape(title)}</h2><p class='caption'>{html.escape(caption)}</p>"
+        f"<img alt='{html.escape(title)}' src='data:image/png;base64,{_image(figure)}'>"
+    ]
+    if name == "sensitivity":
+        parts.append(sensitivity_tables(results))
+    if name == "discovery":
+        parts.append(discovery_text(results))
+    if name == "tipping_points":
+        points = stats.tipping_points(results)[["parameter", "crossing", "low", "high"]]
+        parts.append(points.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a"))
+    return "".join(parts)
+
+
+def discovery_text(results: Results) -> str:
+    from trustsim.analysis.discovery import discover
+
+    found = discover(results)
+    limits = found.limits.reset_index()
+    return (
+        f"<p>A case is restored when {html.escape(found.what)}. The box chosen: "
+        f"<b>{html.escape(found.words)}</b>.</p><p class='caption'>PRIM's limits as it found them (after "
+        "pasting, a limit may fall between two values the design ran; the sentence above names the values "
+        "inside):</p>"
+        + limits.to_html(index=False, float_format="%.3g", border=0)
+        + f"<details><summary>The CART tree (depth 3; it classifies {found.tree_accuracy:.0%} of the "
+        f"cases right)</summary><pre>{html.escape(found.tree)}</pre></details>"
+    )
+
+
+def sensitivity_tables(results: Results) -> str:
+    """The indices of every outcome, and for Sobol' whether they converged over the sample size."""
+    table = stats.sensitivity_by_outcome(results)
+    shown = table.assign(parameter=table["parameter"].map(short))
+    flags = [c for c in shown.columns if c.endswith("_noise")]
+    if flags:
+        noise = shown[flags].any(axis=1)
+        shown = shown.drop(columns=flags).assign(note=np.where(noise, "negative within its interval: 0", ""))
+    parts = [shown.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a")]
+    if results.design == "sobol":
+        convergence = stats.sensitivity_convergence(results)
+        wide = convergence.pivot(index="parameter", columns="base_samples", values="ST")
+        wide.columns = [f"ST, {n} base samples" for n in wide.columns]
+        done = convergence.drop_duplicates("parameter").set_index("parameter")["converged"]
+        wide["converged"] = done.reindex(wide.index).map({True: "yes", False: "no: more samples"})
+        wide.index = wide.index.map(short)
+        parts.append(
+            "<p class='caption'>Convergence of the total-order index of final mean trust: from the first "
+            "quarter, half and all of the base samples; converged when the last doubling moved it by less "
+            "than its 95% interval.</p>"
+            + wide.reset_index().to_html(index=False, float_format="%.3f", border=0)
+        )
+    return "".join(parts)
+
+
+def _what_was_run(results: Results) -> list[str]:
+    manifest = results.manifest
+    parts = ["<h2>What was run</h2><table class='meta'>"]
     if results.kind == "sweep":
         design = manifest["design"]
         rows = [
@@ -214,36 +325,63 @@ def build_report(results: Results) -> str:
             + html.escape(yaml.safe_dump(manifest["base"], sort_keys=False))
             + "</pre></details>"
         )
+    return parts
 
-    table = stats.condition_table(results)
-    parts.append(
-        "<h2>Outcomes per condition</h2>"
-        + table.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a")
+
+def build_report(
+    results: Results, by: str | None = None, progress: Callable[[str], None] | None = None
+) -> str:
+    """The report as one HTML string, every figure embedded as a PNG data URI: the answer first
+    (summary and the tables it cites), then what was run, the figures, and the outcomes per
+    condition last (summarized when long). ``by`` facets the charts by a swept parameter;
+    ``progress`` is told the name of each part as it is built."""
+    tell = progress or (lambda name: None)
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>trustsim report: "
+        f"{html.escape(results.name)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>trustsim report: {html.escape(results.name)}</h1>",
+        "<p class='caption'>When do small constructive steps propagate into restored trust, and when "
+        "does mistrust congeal?</p>",
+    ]
+    tell("summary")
+    found = answer.findings(results) if results.kind == "sweep" else None
+    sentences = (
+        [sweep_opening(results), *(s.text for s in found.sentences)] if found else run_sentences(results)
     )
-    for name, (title, caption) in SECTIONS.items():
-        try:
-            figure = FIGURES[name](results)
-        except NotApplicable:
-            continue
-        parts.append(
-            f"<h2>{html.escape(title)}</h2><p class='caption'>{html.escape(caption)}</p>"
-            f"<img alt='{html.escape(title)}' src='data:image/png;base64,{_image(figure)}'>"
-        )
-        if name == "sensitivity":
-            parts.append(
-                stats.sensitivity_indices(results).to_html(
-                    index=False, float_format="%.3f", border=0, na_rep="n/a"
-                )
-            )
-        if name == "tipping_points":
-            points = stats.tipping_points(results)[["parameter", "crossing", "low", "high"]]
-            parts.append(points.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a"))
+    parts.append(
+        "<div class='summary'><h2 style='margin-top:.3em;border:0'>Summary</h2>"
+        + "".join(f"<p>{html.escape(s)}</p>" for s in sentences)
+        + "".join(f"<p class='warning'>{html.escape(w)}</p>" for w in (found.warnings if found else []))
+        + "</div>"
+    )
+    if found:
+        cited: dict[str, set[str]] = {}
+        for sentence in found.sentences:
+            for number in sentence.numbers:
+                cited.setdefault(number.table, set()).add(number.row)
+        parts.append("<h2>The answer in numbers</h2>")
+        for name, caption in ANSWER_TABLES.items():
+            if name in found.tables and not found.tables[name].empty:
+                parts.append(f"<p class='caption'>{html.escape(caption)}</p>")
+                parts.append(answer_table_html(name, found.tables[name], cited.get(name, set())))
+    parts += _what_was_run(results)
+    for name in SECTIONS:
+        tell(name)
+        parts.append(_figure_section(name, results, by))
+    tell("tables")
+    table = stats.condition_table(results)
+    parts.append("<h2>Outcomes per condition</h2>" + long_table_html(table, "conditions", "final_trust_mean"))
     parts.append("<p class='caption'>Generated by <code>trustsim report</code>.</p></body></html>")
-    return "\n".join(parts)
+    return "\n".join(part for part in parts if part)
 
 
-def write_report(results: Results, out: Path | None = None) -> Path:
+def write_report(
+    results: Results,
+    out: Path | None = None,
+    by: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
     out = out or results.path / "report.html"
-    text = build_report(results)
+    text = build_report(results, by, progress)
     write_atomic(out, lambda partial: partial.write_text(text, encoding="utf-8"))
     return out

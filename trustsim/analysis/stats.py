@@ -34,9 +34,9 @@ def outcomes(results: Results) -> pd.DataFrame:
 
 
 def condition_table(results: Results) -> pd.DataFrame:
-    """Outcome summary per condition."""
+    """Outcome summary per condition, in the order of the parameter values (numbers as numbers)."""
     runs = outcomes(results)
-    table = runs.groupby("condition").agg(
+    table = runs.groupby("condition", sort=False).agg(
         runs=("run_id", "size"),
         final_trust_mean=("final_mean_trust", "mean"),
         final_trust_sd=("final_mean_trust", "std"),
@@ -45,7 +45,13 @@ def condition_table(results: Results) -> pd.DataFrame:
         constructive=("share_constructive", "mean"),
         peak_crises=("peak_crises", "mean"),
     )
-    return table.reset_index()
+    return table.reindex([c for c in results.condition_order() if c in table.index]).reset_index()
+
+
+def step_switch(results: Results) -> str | None:
+    """The swept ``interventions.N.enabled`` switch, if the sweep pairs runs with and without a step."""
+    switches = [p for p in results.varied() if ENABLED.match(p)]
+    return switches[0] if switches else None
 
 
 def paired_hop_effects(results: Results) -> pd.DataFrame | None:
@@ -106,8 +112,32 @@ def kaplan_meier(times: pd.Series, horizon: int) -> pd.Series:
     return pd.Series(survival, index=steps)
 
 
-def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> pd.DataFrame:
-    """Sobol' S1/ST (SALib's sobol.analyze) or Morris mu* (morris.analyze) with 95% intervals."""
+# the outcomes sensitivity is reported for, as run columns (recovered: 0/1; never recovered: censored)
+SENSITIVITY_OUTCOMES = {
+    "final_mean_trust": "final mean trust",
+    "recovered": "P(recovery)",
+    "time_to_recovery": "time to recovery",
+    "peak_crises": "peak crises",
+}
+
+
+def _per_point(results: Results, output: str, points: int | None = None) -> np.ndarray:
+    """One value per design point (mean over its replications), in point order."""
+    runs = outcomes(results)
+    values = runs[output].astype(float)
+    if output == "time_to_recovery":
+        values = values.fillna(float(config_of(results).get("steps", 100)))
+    per_point = values.groupby(runs["point"]).mean().sort_index().to_numpy()
+    return per_point if points is None else per_point[:points]
+
+
+def sensitivity_indices(
+    results: Results, output: str = "final_mean_trust", base_samples: int | None = None
+) -> pd.DataFrame:
+    """Sobol' S1/ST (SALib's sobol.analyze) or Morris mu* (morris.analyze) with 95% intervals, of
+    one outcome; ``base_samples`` uses only the first that many Saltelli base samples (to check
+    convergence). An index below zero by less than its interval is sampling noise: set to 0 and
+    flagged in ``S1_noise`` / ``ST_noise``."""
     design = results.design
     problem = results.manifest.get("design", {}).get("problem")
     if design not in ("sobol", "morris") or not problem:
@@ -115,15 +145,18 @@ def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> p
     runs = results.runs
     if (runs["status"] != "ok").any():
         raise NotApplicable("some runs failed: sensitivity indices need every design point")
-    per_point = runs.groupby("point")[output].mean().sort_index().to_numpy()
     if design == "sobol":
         from SALib.analyze import sobol
 
         second = bool(results.manifest["sweep"]["design"].get("second_order", False))
+        block = problem["num_vars"] * (2 if second else 1) + 2
+        per_point = _per_point(results, output, base_samples * block if base_samples else None)
+        if np.ptp(per_point) == 0:
+            raise NotApplicable(f"{output} is the same at every design point")
         # seed 1, not 0: SALib's sobol.analyze ignores a falsy seed and draws its bootstrap from the
         # global NumPy state, so the intervals would change from call to call (figure vs table)
         found = sobol.analyze(problem, per_point, calc_second_order=second, seed=1, print_to_console=False)
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "parameter": problem["names"],
                 "S1": found["S1"],
@@ -132,8 +165,14 @@ def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> p
                 "ST_conf": found["ST_conf"],
             }
         )
+        for index in ("S1", "ST"):
+            noise = (table[index] < 0) & (table[index].abs() <= table[f"{index}_conf"])
+            table[f"{index}_noise"] = noise
+            table.loc[noise, index] = 0.0
+        return table
     from SALib.analyze import morris
 
+    per_point = _per_point(results, output)
     design_points = pd.read_parquet(results.path / "design.parquet").set_index("point")[problem["names"]]
     found = morris.analyze(
         problem,
@@ -145,6 +184,52 @@ def sensitivity_indices(results: Results, output: str = "final_mean_trust") -> p
     return pd.DataFrame(
         {"parameter": problem["names"], "mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"]}
     )
+
+
+def sensitivity_by_outcome(results: Results) -> pd.DataFrame:
+    """``sensitivity_indices`` for every outcome of SENSITIVITY_OUTCOMES that varies, stacked."""
+    frames = []
+    for output, label in SENSITIVITY_OUTCOMES.items():
+        if output not in outcomes(results):
+            continue
+        try:
+            frames.append(sensitivity_indices(results, output).assign(outcome=label))
+        except NotApplicable as reason:
+            if "failed" in str(reason) or "needs" in str(reason):
+                raise
+    if not frames:
+        raise NotApplicable("no outcome varies over the design")
+    table = pd.concat(frames, ignore_index=True)
+    return table[["outcome", *[c for c in table.columns if c != "outcome"]]]
+
+
+def sensitivity_convergence(results: Results, output: str = "final_mean_trust") -> pd.DataFrame:
+    """Total-order Sobol' indices from the first quarter, half and all of the base samples: indices
+    that still move between the last two are not converged (more samples needed)."""
+    if results.design != "sobol":
+        raise NotApplicable("needs a sobol design")
+    n = int(results.manifest["sweep"]["design"]["n"])
+    sizes = sorted({max(2, n // 4), max(2, n // 2), n})
+    rows = []
+    for size in sizes:
+        indices = sensitivity_indices(results, output, base_samples=size)
+        for _, row in indices.iterrows():
+            rows.append(
+                {
+                    "base_samples": size,
+                    "parameter": row["parameter"],
+                    "ST": row["ST"],
+                    "ST_conf": row["ST_conf"],
+                }
+            )
+    table = pd.DataFrame(rows)
+    wide = table.pivot(index="parameter", columns="base_samples", values="ST")
+    last, before = wide[sizes[-1]], wide[sizes[-2]] if len(sizes) > 1 else wide[sizes[-1]]
+    conf = table[table["base_samples"] == sizes[-1]].set_index("parameter")["ST_conf"]
+    # converged: the last doubling moved the index by less than its own 95% interval
+    converged = ((last - before).abs() <= conf.reindex(wide.index)).rename("converged")
+    table = table.merge(converged, left_on="parameter", right_index=True)
+    return table
 
 
 def _crossing(values: np.ndarray, means: np.ndarray, level: float = 0.5) -> float:
@@ -198,3 +283,71 @@ def tipping_points(results: Results, boot: int = 400, seed: int = 0) -> pd.DataF
             }
         )
     return pd.DataFrame(rows)
+
+
+def _numeric_parameters(results: Results) -> list[str]:
+    runs = results.ok
+    return [
+        p
+        for p in results.varied()
+        if not ENABLED.match(p)
+        and runs[p].dtype != bool
+        and pd.to_numeric(runs[p], errors="coerce").notna().all()
+        and runs[p].nunique() >= 2
+    ]
+
+
+def tipping_map_axes(results: Results) -> tuple[str, str]:
+    """The two numeric swept parameters a tipping map spans: those whose values explain most of the
+    variance of recovery (the first two in the design's order on a tie)."""
+    if results.kind != "sweep" or results.design not in ("grid", "list"):
+        raise NotApplicable("needs a grid or list sweep (a sampled design rarely repeats a value)")
+    numeric = _numeric_parameters(results)
+    if len(numeric) < 2:
+        raise NotApplicable("needs a grid over at least two numeric parameters")
+    runs = outcomes(results)
+
+    def explained(parameter: str) -> float:
+        y = runs["recovered"]
+        total = ((y - y.mean()) ** 2).sum()
+        means = y.groupby(runs[parameter]).transform("mean")
+        return float(((means - y.mean()) ** 2).sum() / total) if total > 0 else 0.0
+
+    ranked = sorted(numeric, key=lambda p: -explained(p))
+    first, second = sorted(ranked[:2], key=numeric.index)
+    return first, second
+
+
+def _bootstrap_mean(values: np.ndarray, rng: np.random.Generator, boot: int) -> tuple[float, float, float]:
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan)
+    means = rng.choice(values, (boot, len(values))).mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return (float(values.mean()), float(low), float(high))
+
+
+def tipping_map(results: Results, boot: int = 400, seed: int = 0) -> pd.DataFrame:
+    """P(recovery) per cell of the two parameters of ``tipping_map_axes`` (others pooled), with a 95%
+    bootstrap interval (runs resampled within the cell); with an on/off step switch, P(recovery) of
+    the runs with the step and the step's paired effect on final mean trust, with its interval."""
+    x, y = tipping_map_axes(results)
+    runs = outcomes(results)
+    switch = next((p for p in results.varied() if ENABLED.match(p)), None)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (xv, yv), cell in runs.groupby([x, y]):
+        row = {"x": xv, "y": yv, "runs": len(cell)}
+        if switch is not None:
+            on, off = cell[cell[switch].astype(bool)], cell[~cell[switch].astype(bool)]
+            others = [p for p in results.varied() if p not in (x, y, switch)]
+            keys = [*others, "replication"]
+            pairs = on.set_index(keys)["final_mean_trust"] - off.set_index(keys)["final_mean_trust"]
+            effect, low, high = _bootstrap_mean(pairs.dropna().to_numpy(), rng, boot)
+            row.update(effect=effect, effect_low=low, effect_high=high)
+            cell = on
+        p, low, high = _bootstrap_mean(cell["recovered"].to_numpy(float), rng, boot)
+        row.update(p_recovery=p, p_recovery_low=low, p_recovery_high=high)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table.attrs.update(x=x, y=y, switch=switch)
+    return table

@@ -11,14 +11,31 @@ import pandas as pd
 from trustsim.config.sweep import Design, Range
 
 
+def _decimals(*numbers: float) -> int:
+    """The decimal places the given numbers are written with (``0.25`` -> 2, ``1e-3`` -> 3)."""
+    places = 0
+    for number in numbers:
+        text = np.format_float_positional(float(number), trim="-")
+        places = max(places, len(text.split(".")[1]) if "." in text else 0)
+    return places
+
+
 def expand(values: list[Any] | Range) -> list[Any]:
-    """The values of one grid parameter."""
+    """The values of one grid parameter, at the precision of the range that gives them: 0.2 to 0.8
+    in 4 values is 0.2, 0.4, 0.6, 0.8 (not 0.6000000000000001), so that a filter on 0.6 finds it.
+    A ``num`` that does not fall on the range's decimals (0 to 1 in 3 values) gets one more place
+    per value needed, up to 12."""
     if isinstance(values, list):
         return values
     if values.num is not None:
-        return np.linspace(values.start, values.stop, values.num).tolist()
+        raw = np.linspace(values.start, values.stop, values.num)
+        places = _decimals(values.start, values.stop)
+        while places < 12 and not np.allclose(raw.round(places), raw, rtol=0, atol=1e-12):
+            places += 1
+        return [float(v) for v in raw.round(places)]
     count = int(np.floor((values.stop - values.start) / values.step + 1e-9)) + 1
-    return (values.start + values.step * np.arange(count)).round(12).tolist()
+    places = _decimals(values.start, values.step)
+    return [float(v) for v in (values.start + values.step * np.arange(count)).round(min(places, 12))]
 
 
 def problem(design: Design) -> dict[str, Any]:

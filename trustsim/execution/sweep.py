@@ -99,6 +99,53 @@ def check_design(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, sourc
 
 
 @dataclass
+class Estimate:
+    seconds: float
+    per_run: float
+    probes: int
+    error: str | None
+
+
+def estimate_seconds(
+    sweep: Sweep,
+    base: dict[str, Any],
+    points: pd.DataFrame,
+    runs: pd.DataFrame,
+    workers: int,
+    budget: float = 5.0,
+) -> Estimate:
+    """How long the sweep will take: one warm-up run (imports, compiled kernels: paid once per worker),
+    then up to eight runs spread evenly over the design (run time depends on the parameters), timed
+    within ``budget`` seconds; their mean per run x runs / workers, plus the warm-up once per worker."""
+    measures = sweep.kept_measures()
+    stop = sweep.stop.model_dump() if sweep.stop else None
+
+    def probe(index: int) -> tuple[float, str | None]:
+        row = runs.iloc[index]
+        task = Task(
+            int(row["run_id"]), int(row["seed"]), {p: row[p] for p in points.columns}, base, measures, stop
+        )
+        started = time.perf_counter()
+        result = execute(task)
+        return time.perf_counter() - started, result["error"]
+
+    warm_up, error = probe(0)
+    times: list[float] = []
+    spent = 0.0
+    for index in np.unique(np.linspace(0, len(runs) - 1, min(8, len(runs))).round().astype(int)):
+        seconds, failed = probe(int(index))
+        times.append(seconds)
+        error = error or failed
+        spent += seconds
+        if spent > budget:
+            break
+    per_run = float(np.mean(times)) if times else warm_up
+    parallel = max(1, min(workers, len(runs)))
+    total = per_run * len(runs) / parallel + (warm_up - per_run if warm_up > per_run else 0.0)
+    return Estimate(total, per_run, len(times), error)
+
+
+@dataclass
 class Task:
     run_id: int
     seed: int
@@ -222,6 +269,7 @@ class SweepStore:
     out: Path
     chunk: int = 0
     done: set[int] = field(default_factory=set)
+    parameters: list[str] = field(default_factory=list)  # the design's, for the tidy steps table
     identity: str = ""
     code: str = ""
     created: bool = False
@@ -468,13 +516,36 @@ class SweepStore:
             )
             for _, row in failed.iterrows()
         ]
+        tidy = tidy_steps(runs, sorted((self.out / "steps").glob("part-*.parquet")), self.parameters)
         try:
             write_atomic(self.out / "runs.parquet", lambda p: runs.to_parquet(p, index=False), durable=True)
+            write_atomic(self.out / "steps.parquet", lambda p: tidy.to_parquet(p, index=False), durable=True)
             text = "".join(f"{x}\n" for x in lines)
             write_atomic(self.out / "failures.jsonl", lambda p: p.write_text(text), durable=True)
         except OSError as exc:
             raise _write_error(exc, self.out / "runs.parquet", len(self.done)) from None
         return runs
+
+
+def tidy_steps(runs: pd.DataFrame, parts: list[Path], parameters: list[str]) -> pd.DataFrame:
+    """One row per finished run and step, step 0 included, with the run's identity and design
+    parameters as columns: ``steps.parquet``, for pandas, DuckDB or Polars without a join.
+
+    Step 0 is the state before the first step: the model records its measures after each step, so
+    step 0 holds the initial mean trust from the run's outcome summary and leaves the others empty."""
+    ok = runs[runs["status"] == "ok"] if not runs.empty else runs
+    keys = [c for c in ["run_id", "point", "replication", "seed", *parameters] if c in ok.columns]
+    steps = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame()
+    if ok.empty or steps.empty:
+        return pd.DataFrame(columns=[*keys, "step"])
+    start = ok[["run_id"]].assign(step=0)
+    if "mean_trust" in steps and "initial_mean_trust" in ok:
+        start["mean_trust"] = ok["initial_mean_trust"].to_numpy()
+    steps = pd.concat([start, steps], ignore_index=True).sort_values(["run_id", "step"], kind="stable")
+    tidy = ok[keys].merge(steps, on="run_id", how="inner")
+    if "seed" in tidy:
+        tidy["seed"] = tidy["seed"].astype(np.uint64)
+    return tidy.reset_index(drop=True)
 
 
 def _well_formed(entry: Any) -> bool:
@@ -548,7 +619,7 @@ def run_sweep(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_seconds": 0.0,
     }
-    store = SweepStore(out)
+    store = SweepStore(out, parameters=list(points.columns))
     try:
         store.open(manifest, points, len(runs), allow_code_change)
         try:
