@@ -27,6 +27,8 @@ from trustsim.config.loading import (
     resolve_config_path,
     shipped_scenarios,
 )
+from trustsim.config.reference import bounds
+from trustsim.config.vocabulary import MATCH_DEFAULTS as MATCH
 
 app = typer.Typer(
     help="trustsim: when do small constructive steps restore trust between states, "
@@ -425,7 +427,10 @@ def sweep(
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
     dask: Annotated[
         str | None,
-        typer.Option(help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port."),
+        typer.Option(
+            help="'local' for a Dask LocalCluster, 'slurm' for SLURM jobs (dask-jobqueue), "
+            "or a scheduler address tcp://host:port."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the runs and a time estimate; run nothing.")
@@ -441,7 +446,8 @@ def sweep(
     """Run a batch sweep in parallel; resumable after a kill by running the same command again."""
     import os
     import time
-    from datetime import UTC, datetime
+
+    from trustsim.execution.run import default_out_dir
 
     config = str(_sweep_path(config))
     spec, base, points, runs = _planned_sweep(config)
@@ -471,8 +477,7 @@ def sweep(
         return
     from trustsim.execution.sweep import run_sweep
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_dir = out or Path("runs") / f"{spec.name}-{stamp}"
+    out_dir = out or default_out_dir(spec.name)
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"{out_dir}: exists and is not a folder")
     with Progress(
@@ -586,10 +591,9 @@ def demo(
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
 ) -> None:
     """Run configs/sweeps/quickstart.yaml and write its report.html; prints the report's path."""
-    from datetime import UTC, datetime
+    from trustsim.execution.run import default_out_dir
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_dir = out or Path("runs") / f"quickstart-{stamp}"
+    out_dir = out or default_out_dir("quickstart")
     try:
         sweep(
             str(CONFIG_DIR / "sweeps" / "quickstart.yaml"),
@@ -711,13 +715,18 @@ def viz(
 
 
 def _parse_payoffs(text: str) -> tuple[float, float, float, float]:
-    parts = text.split(",")
+    """``T,R,P,S`` as four numbers, checked by the schema's payoff rule (T > R > P > S)."""
+    from pydantic import ValidationError
+
+    from trustsim.config.schema import Payoffs
+
     try:
-        values = tuple(float(part) for part in parts)
+        values = tuple(float(part) for part in text.split(","))
+        Payoffs(**dict(zip("TRPS", values, strict=True)))
+    except ValidationError as exc:
+        fail(f"--payoffs {text!r}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
     except ValueError:
-        values = ()
-    if len(values) != 4 or not values[0] > values[1] > values[2] > values[3]:
-        fail(f"--payoffs {text!r}: expected four numbers T,R,P,S with T > R > P > S, e.g. 5,3,1,0")
+        fail(f"--payoffs {text!r}: expected four numbers T,R,P,S, e.g. 5,3,1,0")
     return values
 
 
@@ -725,29 +734,33 @@ def _parse_payoffs(text: str) -> tuple[float, float, float, float]:
 def match(
     policy_a: Annotated[str, typer.Argument(metavar="A", help="Policy of player A.")],
     policy_b: Annotated[str, typer.Argument(metavar="B", help="Policy of player B.")],
-    turns: Annotated[int, typer.Option(help="Turns per match.")] = 200,
-    noise: Annotated[float, typer.Option(help="Probability each intended move is flipped.")] = 0.0,
-    repetitions: Annotated[int, typer.Option(help="Independent matches.")] = 100,
-    seed: Annotated[int, typer.Option(help="Master seed; each repetition's seed is spawned from it.")] = 0,
-    payoffs: Annotated[str, typer.Option(help="T,R,P,S.")] = "5,3,1,0",
+    turns: Annotated[int, typer.Option(help="Turns per match.")] = MATCH["turns"],
+    noise: Annotated[float, typer.Option(help="Probability each intended move is flipped.")] = MATCH["noise"],
+    repetitions: Annotated[int, typer.Option(help="Independent matches.")] = MATCH["repetitions"],
+    seed: Annotated[
+        int, typer.Option(help="Master seed; each repetition's seed is spawned from it.")
+    ] = MATCH["seed"],
+    payoffs: Annotated[str, typer.Option(help="T,R,P,S.")] = ",".join(f"{v:g}" for v in MATCH["payoffs"]),
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
     """Play two policies in the iterated Prisoner's Dilemma on the full model (configs/classic_ipd.yaml)."""
     import json
 
+    from trustsim.config.schema import Scenario
     from trustsim.execution.match import run_match
     from trustsim.model.policies import POLICIES
 
     for policy in (policy_a, policy_b):
         if policy not in POLICIES:
             fail(f"unknown policy {policy!r}; allowed: {', '.join(sorted(POLICIES))}")
-    if turns < 1:
-        fail(f"--turns must be a whole number >= 1 (got {turns})")
-    if not 0.0 <= noise <= 1.0:
-        fail(f"--noise must be in [0, 1] (got {noise})")
+    # --turns is the scenario's steps and --noise its execution_noise: the schema's bounds apply.
+    for flag, field, value in (("--turns", "steps", turns), ("--noise", "execution_noise", noise)):
+        low, high = bounds(Scenario.model_fields[field])
+        if not low <= value <= high:
+            fail(f"{flag} must be in [{low:,g}, {high:,.0f}] (got {value:g}; the schema's {field})")
     if repetitions < 1:
         fail(f"--repetitions must be a whole number >= 1 (got {repetitions})")
-    if seed < 0:
+    if seed < 0:  # a SeedSequence entropy
         fail(f"--seed must be >= 0 (got {seed})")
     values = _parse_payoffs(payoffs)
     try:

@@ -44,3 +44,12 @@ MEASURE_NAMES: tuple[str, ...] = (
     "trust_in_initiator_2hops",
     "trust_in_initiator_3hops",
 )
+
+# `trustsim match` and ``execution.match.run_match``: one match setting each, defaulted here once.
+MATCH_DEFAULTS: dict[str, object] = {
+    "turns": 200,
+    "noise": 0.0,
+    "repetitions": 100,
+    "seed": 0,
+    "payoffs": (5.0, 3.0, 1.0, 0.0),  # T, R, P, S as in configs/classic_ipd.yaml (Axelrod 1984)
+}

@@ -13,6 +13,7 @@ import numpy as np
 
 from trustsim.config.loading import load_scenario
 from trustsim.config.schema import Scenario
+from trustsim.config.vocabulary import MATCH_DEFAULTS
 from trustsim.model.catalog import CONSTRUCTIVE
 from trustsim.model.model import TrustModel
 
@@ -76,10 +77,10 @@ def play(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[np.ndarray, 
 def run_match(
     policy_a: str,
     policy_b: str,
-    turns: int = 200,
-    noise: float = 0.0,
-    repetitions: int = 100,
-    seed: int = 0,
+    turns: int = MATCH_DEFAULTS["turns"],
+    noise: float = MATCH_DEFAULTS["noise"],
+    repetitions: int = MATCH_DEFAULTS["repetitions"],
+    seed: int = MATCH_DEFAULTS["seed"],
     payoffs: tuple[float, ...] | None = None,
 ) -> MatchResult:
     """Play ``repetitions`` independent matches, with seeds spawned from ``seed``."""

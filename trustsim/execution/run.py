@@ -158,9 +158,10 @@ def describe_network(model: TrustModel) -> dict[str, Any]:
     }
 
 
-def default_out_dir(config: Scenario, root: Path = Path("runs")) -> Path:
+def default_out_dir(name: Scenario | str, root: Path = Path("runs")) -> Path:
+    """``runs/<name>-<UTC time>``: the default folder of a run, a sweep or the demo."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / f"{config.name}-{stamp}"
+    return root / f"{name if isinstance(name, str) else name.name}-{stamp}"
 
 
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -192,7 +193,7 @@ def fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, np.generic | np.ndarray):
         return value.tolist()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
@@ -219,6 +220,6 @@ def write_run(result: RunResult, config: Scenario, out_dir: Path, source: str | 
         "summary": result.summary,
         "network": result.network,
     }
-    text = json.dumps(manifest, indent=2, default=_json_default)
+    text = json.dumps(manifest, indent=2, default=json_default)
     write_atomic(out_dir / "manifest.json", lambda p: p.write_text(text + "\n"))
     return out_dir

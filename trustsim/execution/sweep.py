@@ -39,9 +39,9 @@ from trustsim.execution import designs
 from trustsim.execution.executors import make_executor, stream, watch_parent
 from trustsim.execution.run import (
     NO_ROOM,
-    _json_default,
     code_version,
     fsync,
+    json_default,
     package_versions,
     simulate,
     write_atomic,
@@ -404,7 +404,7 @@ class SweepStore:
         )
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
+        text = json.dumps(manifest, indent=2, default=json_default) + "\n"
         try:
             write_atomic(self.out / "manifest.json", lambda p: p.write_text(text), durable=True)
         except OSError as exc:
@@ -512,7 +512,7 @@ class SweepStore:
                     for key in row.index
                     if key not in ("status",) and not (isinstance(row[key], float) and np.isnan(row[key]))
                 },
-                default=_json_default,
+                default=json_default,
             )
             for _, row in failed.iterrows()
         ]
