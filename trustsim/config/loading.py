@@ -68,12 +68,12 @@ def format_validation_error(source: str, error: ValidationError, root: type[Base
     return f"{source}: {_dotted(loc)}: {message}{got}"
 
 
-def _section(annotation: Any) -> type[BaseModel] | None:
+def section_class(annotation: Any) -> type[BaseModel] | None:
     """The config section a field holds, through ``list[...]`` and ``... | None``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
-        if (found := _section(arg)) is not None:
+        if (found := section_class(arg)) is not None:
             return found
     return None
 
@@ -85,7 +85,7 @@ def _unknown_key(loc: Sequence[Any], root: type[BaseModel]) -> str:
         if isinstance(part, int) or model is None:
             continue
         field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
-        model = _section(field.annotation) if field is not None else None
+        model = section_class(field.annotation) if field is not None else None
     if model is None:
         return "unknown key (check the spelling; `trustsim validate` shows every key)"
     keys = sorted(field.alias or name for name, field in model.model_fields.items())

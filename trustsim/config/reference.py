@@ -100,17 +100,17 @@ def choices(annotation: Any) -> tuple[str, ...]:
     return ()
 
 
-def _section(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+def _section_and_many(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
     """The section class an annotation holds, and whether it is a list of them."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation, False
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (list, tuple) and args:
-        inner, _ = _section(args[0])
+        inner, _ = _section_and_many(args[0])
         return inner, inner is not None
     if origin in (typing.Union, types.UnionType, typing.Annotated):
         for arg in args:
-            inner, many = _section(arg)
+            inner, many = _section_and_many(arg)
             if inner is not None:
                 return inner, many
     return None, False
@@ -121,7 +121,7 @@ def parameters(model: type[BaseModel] = Scenario, prefix: str = "") -> list[Para
     found: list[Parameter] = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{field.alias or name}"
-        section, many = _section(field.annotation)
+        section, many = _section_and_many(field.annotation)
         if section is None or section.__name__ == "Action":  # actions: their own table, Section 7.1
             found.append(Parameter(path, field))
         else:

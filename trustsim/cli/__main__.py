@@ -1,0 +1,5 @@
+"""``python -m trustsim.cli``."""
+
+from trustsim.cli import main
+
+main()
