@@ -990,7 +990,8 @@ def test_summary_agrees_with_the_heatmap_it_sits_above(reports, loaded):
         assert f"{row['p_recovery']:.2f}" in shown, condition
     best = table["p_recovery"].idxmax()
     text = reports.paths["grit"].read_text()
-    assert f"most often at {best}: P(recovery) {table.loc[best, 'p_recovery']:.2f}" in html.unescape(text)
+    cited = f"most often in the condition {best}: P(recovery) {table.loc[best, 'p_recovery']:.2f}"
+    assert cited in html.unescape(text)
 
 
 def test_report_in_headless_chromium(reports, loaded, tmp_path_factory):

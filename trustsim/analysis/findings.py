@@ -318,7 +318,7 @@ def _restoring(cite: Cite, tables: dict[str, pd.DataFrame], threshold: float) ->
             best = raised["effect"].idxmax()
             text = (
                 f"The step restored trust in {len(raised)} of {len(table)} conditions (its paired effect on "
-                f"final mean trust has a 95% interval above zero); most at {best}: "
+                f"final mean trust has a 95% interval above zero); most in the condition {best}: "
                 f"{cite.interval('step_effect', best, 'effect')}, P(recovery) "
                 f"{cite('step_effect', best, 'p_recovery_with')} with the step against "
                 f"{cite('step_effect', best, 'p_recovery_without')} without."
@@ -329,13 +329,13 @@ def _restoring(cite: Cite, tables: dict[str, pd.DataFrame], threshold: float) ->
             text = (
                 f"The step did not detectably restore trust in any of {len(table)} conditions: its largest "
                 f"paired effect on final mean trust is {cite.interval('step_effect', largest, 'effect')}"
-                f" at {largest}."
+                f" in the condition {largest}."
             )
             sentences.append(cite.sentence(text))
         if not lowered.empty:
             worst = lowered["effect"].idxmin()
             text = (
-                f"It lowered final mean trust in {len(lowered)} conditions, most at {worst}: "
+                f"It lowered final mean trust in {len(lowered)} conditions, most in the condition {worst}: "
                 f"{cite.interval('step_effect', worst, 'effect')}."
             )
             sentences.append(cite.sentence(text))
@@ -346,7 +346,7 @@ def _restoring(cite: Cite, tables: dict[str, pd.DataFrame], threshold: float) ->
     count = f"{len(recovered)} of {len(table)}" if len(recovered) else f"none of the {len(table)}"
     text = (
         f"Trust recovered (final mean trust at or above {threshold}) in most runs in {count} "
-        f"conditions; most often at {best}: P(recovery) "
+        f"conditions; most often in the condition {best}: P(recovery) "
         f"{cite.interval('recovery', best, 'p_recovery')}, final mean trust "
         f"{cite.interval('recovery', best, 'final_trust')}."
     )
@@ -361,7 +361,8 @@ def _congealing(cite: Cite, tables: dict[str, pd.DataFrame]) -> list[Sentence]:
         worst = held["final_trust"].idxmin()
         text = (
             f"Mistrust held (P(recovery) below one half) in {len(held)} of {len(table)} conditions; "
-            f"deepest at {worst}: final mean trust {cite.interval('recovery', worst, 'final_trust')}, "
+            f"deepest in the condition {worst}: final mean trust "
+            f"{cite.interval('recovery', worst, 'final_trust')}, "
             f"P(recovery) {cite.interval('recovery', worst, 'p_recovery')}."
         )
         sentences.append(cite.sentence(text))
@@ -371,7 +372,7 @@ def _congealing(cite: Cite, tables: dict[str, pd.DataFrame]) -> list[Sentence]:
         count = f"{len(congealed)} of {len(table)}" if len(congealed) else f"none of the {len(table)}"
         text = (
             f"Mistrust congealed (half the dyads hardened) in most runs in {count} "
-            f"conditions; most often at {most}: P(congealing) "
+            f"conditions; most often in the condition {most}: P(congealing) "
             f"{cite.interval('recovery', most, 'p_congealing')}."
         )
         sentences.append(cite.sentence(text))
