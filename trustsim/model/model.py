@@ -160,21 +160,23 @@ class TrustModel(Structure, mesa.Model):
             self.initiator = self.codes.index(item.actor)
             if self.attribution is not None:
                 self.attribution.focus = self.initiator
-            self.hops = np.full(self.n, -1)
-            for node, distance in nx.single_source_shortest_path_length(self.grid.G, self.initiator).items():
-                self.hops[node] = distance
+            self.hops = self._hops_from(self.grid.G, self.initiator)
 
     def _initiator_hops(self, graph: nx.Graph) -> tuple[int | None, np.ndarray]:
         """The initiator (actor of the first scheduled action, enabled or not) and every state's
         network distance from it, for charting propagation one, two and three hops away."""
         first = next((item for item in self.config.interventions if item.action is not None), None)
-        hops = np.full(self.n, -1)
         if first is None:
-            return None, hops
+            return None, np.full(self.n, -1)
         initiator = self.codes.index(first.actor)
+        return initiator, self._hops_from(graph, initiator)
+
+    def _hops_from(self, graph: nx.Graph, initiator: int) -> np.ndarray:
+        """Every state's network distance from ``initiator`` (-1: not reachable)."""
+        hops = np.full(self.n, -1)
         for node, distance in nx.single_source_shortest_path_length(graph, initiator).items():
             hops[node] = distance
-        return initiator, hops
+        return hops
 
     def _schedule_interventions(self) -> dict[int, list]:
         """Per step, the scheduled policy changes and forced actions (in every copy of a batch)."""
