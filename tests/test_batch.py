@@ -86,3 +86,27 @@ def test_simulate_batch_gives_each_seeds_simulate_with_its_stop():
         assert result.summary == alone.summary
         lengths.add(len(alone.model))
     assert len(lengths) > 1  # the seeds stop at different steps: the cut is per run
+
+
+def test_before_the_first_step_the_measures_describe_the_initial_state():
+    """Step 0 of a sweep's steps table: the state's measures, NaN for what only a step does."""
+    from trustsim.model import records
+
+    config = load_scenario("europe", [f"interventions={STEP}", *MEASURED])
+    model = TrustModel(config)
+    initial = {name: values.tolist() for name, values in records.measures(model).items()}
+    pairs = model.initial_trust[model.src, model.dst]
+    assert initial["mean_trust"] == [pytest.approx(pairs.mean(), abs=1e-12)]
+    assert initial["min_trust"] == [pairs.min()]
+    assert initial["mean_posture"] == [pytest.approx(model.posture.mean(), abs=1e-12)]
+    assert initial["crises"] == [0] and initial["congealed_dyads"] == [0]
+    rus, neighbours = model.codes.index("RUS"), model.hops == 1
+    assert initial["trust_in_initiator_1hop"] == [pytest.approx(model.trust[neighbours, rus].mean())]
+    assert all(np.isnan(initial[name][0]) for name in records.STEP_MEASURES)
+    batch = TrustModel(
+        config.model_copy(
+            update={"record": config.record.model_copy(update={"dyads": False, "attribution": False})}
+        ),
+        copies=[1, 2],
+    )
+    assert records.measures(batch)["mean_trust"].tolist() == initial["mean_trust"] * 2

@@ -104,7 +104,7 @@ def test_posture_stays_bounded_in_the_default_regime():
 def test_alliances_hold_in_europe_over_300_steps():
     model = TrustModel(load_scenario("europe", ["record.dyads=false"]))
     model.run(300)
-    assert records.trust_within_blocs(model) > 0.6
+    assert records.measure(model, "trust_within_blocs") > 0.6
 
 
 def test_greedy_motive_is_read_from_the_config_and_changes_the_temptation():
@@ -176,8 +176,8 @@ def test_crises_count_relations_whose_escalation_index_passes_the_threshold():
             {"step": 1, "actor": "A", "target": "B", "action": "threaten_invasion", "duration": 5}
         ],
     )
-    assert records.crises(run(hot, steps=5)) == 1
-    assert records.crises(run(dyad(0.5), steps=5)) == 0
+    assert records.measure(run(hot, steps=5), "crises") == 1
+    assert records.measure(run(dyad(0.5), steps=5), "crises") == 0
 
 
 def test_tit_for_two_tats_defects_only_after_two_defections_in_a_row():

@@ -28,8 +28,8 @@ from trustsim.app.scenarios import file_record, scenario_choices
 from trustsim.app.viz_model import VizModel
 from trustsim.config.loading import ConfigError, read_yaml
 from trustsim.config.schema import Intervention
+from trustsim.model import records
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
-from trustsim.model.records import congealed_dyads, mean_trust
 
 
 @solara.component
@@ -70,10 +70,11 @@ def StatusView(model: VizModel):
         else:
             kind = model.catalog.kind[model.last.actions]
             constructive, escalatory = (kind == CONSTRUCTIVE).sum(), (kind == ESCALATORY).sum()
+            trust, congealed = (records.measure(model, name) for name in ("mean_trust", "congealed_dyads"))
             _html(
-                f"mean trust <b>{mean_trust(model):.3f}</b> · constructive <b>{constructive}</b>, "
+                f"mean trust <b>{trust:.3f}</b> · constructive <b>{constructive}</b>, "
                 f"escalatory <b>{escalatory}</b> of {model.n_edges} directed steps · congealed dyads "
-                f"<b>{congealed_dyads(model)}</b> · shared threat <b>{model.last.threat:.2f}</b>"
+                f"<b>{congealed}</b> · shared threat <b>{model.last.threat:.2f}</b>"
             )
         values = [f"this run: seed {model.config.seed}"]
         values += [

@@ -11,6 +11,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# The exponent below which an action's logit weight (relative to the best action's, e^0 = 1) counts
+# as zero. Floored here, because NumPy's exponential takes a path over ten times slower for every
+# result that underflows (below e^-708); ``inverse_cdf`` never picks an action floored here. Only a
+# draw of exactly 0 could tell a weight of e^-700 from a true zero, so no choice changes.
+NEGLIGIBLE_EXPONENT = -700.0
+NEGLIGIBLE_WEIGHT = float(np.exp(NEGLIGIBLE_EXPONENT))
+
 
 @njit(cache=True, nogil=True)
 def logit_exponents(
@@ -48,7 +55,7 @@ def logit_exponents(
             best[e] = max(best[e], u)
     for a in range(actions):
         for e in range(n):
-            exponent[a, e] = rationality * (exponent[a, e] - best[e])
+            exponent[a, e] = max(rationality * (exponent[a, e] - best[e]), NEGLIGIBLE_EXPONENT)
     return exponent
 
 
@@ -60,6 +67,8 @@ def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.
     total = np.zeros(n)
     for a in range(actions):
         for e in range(n):
+            if weights[a, e] <= NEGLIGIBLE_WEIGHT:  # floored in logit_exponents: a zero weight
+                weights[a, e] = 0.0
             total[e] += weights[a, e] / prior[a]
             weights[a, e] = total[e]  # now the cumulative weight
     threshold = draw * total
@@ -118,3 +127,76 @@ def row_means(values: np.ndarray) -> np.ndarray:
             total += values[i, j]
         means[i] = total / columns if columns else np.nan
     return means
+
+
+@njit(cache=True, nogil=True)
+def perceive(
+    actions: np.ndarray,
+    declared: np.ndarray,
+    draw: np.ndarray,
+    noise: np.ndarray,
+    dst: np.ndarray,
+    fog: np.ndarray,
+    verifiability: np.ndarray,
+    declared_verifiability: float,
+    view: np.ndarray,
+    ally_offset: np.ndarray,
+    noise_level: float,
+    fog_gain: float,
+    band: float,
+    perception_error: float,
+    max_error: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How each target reads the step toward it (``TrustModel._perceive``, which documents it),
+    per edge in one pass: the perceived value, the move it reads (1, 0, -1) and its perception
+    error. Noise is added (and the value clipped to [-1, 1]) only if some edge has any."""
+    n = len(actions)
+    target_fog = np.empty(n)
+    noisy = False
+    for e in range(n):
+        target_fog[e] = fog_gain * fog[dst[e]]
+        noisy = noisy or noise_level + target_fog[e] != 0.0
+    perceived, move, error = np.empty(n), np.empty(n, dtype=np.int8), np.empty(n)
+    for e in range(n):
+        a = actions[e]
+        visible = verifiability[a] + (declared_verifiability if declared[e] else 0.0)
+        value = view[ally_offset[e] + a] if draw[e] < visible else 0.0
+        if noisy:
+            value = min(max(value + (noise_level + target_fog[e]) * noise[e], -1.0), 1.0)
+        perceived[e] = value
+        move[e] = 1 if value > band else (-1 if value < -band else 0)
+        error[e] = min(max_error, perception_error + target_fog[e])
+    return perceived, move, error
+
+
+@njit(cache=True, nogil=True)
+def payoffs(
+    actions: np.ndarray,
+    rev: np.ndarray,
+    table: np.ndarray,
+    commitment: np.ndarray,
+    escalatory: np.ndarray,
+    audience_cost: float,
+    trust: np.ndarray,
+    src: np.ndarray,
+    capability: np.ndarray,
+    posture: np.ndarray,
+    threat_faced: np.ndarray,
+    threat_weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per edge (``TrustModel._payoffs``, which documents it): the payoff of the pair of actions
+    from ``table`` (own action by row, the other's by column), less the audience cost of reneging
+    on a binding declaration; and the actor's security, the payoff less the threat it faces plus
+    the deterrent weight of its own forces against a distrusted partner."""
+    n, size = len(actions), table.shape[1]
+    flat = table.ravel()
+    payoff, security = np.empty(n), np.empty(n)
+    for e in range(n):
+        a = actions[e]
+        value = flat[a * size + actions[rev[e]]]
+        if commitment[e] > 0 and escalatory[a]:
+            value = value - audience_cost
+        payoff[e] = value
+        own_forces = (1.0 - trust[e]) * capability[src[e]] * posture[src[e]]
+        security[e] = value - threat_weight * (threat_faced[e] - own_forces)
+    return payoff, security

@@ -23,27 +23,41 @@ from trustsim.config.schema import MAX_PERCEPTION_ERROR, Scenario
 from trustsim.model import kernels, records
 from trustsim.model.agents import State
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL, Catalog
-from trustsim.model.policies import NONE, POLICIES, C, D, Dyads, N, Policy
+from trustsim.model.policies import NONE, POLICIES, C, Dyads, Policy
 from trustsim.model.records import ALLIANCE, ALLIES, DECAY, DIRECT, NO_ACTOR, OBSERVATION
 from trustsim.model.structure import Structure
 from trustsim.model.threats import threat_level
 from trustsim.model.trust_rules import RULES
 from trustsim.model.world import build_world, replicate
 
-_blas: ThreadpoolController | None = None
 
-
-def one_blas_thread():
+class OneBlasThread:
     """A context that runs BLAS (NumPy's matrix products) on one thread, restoring it after.
 
     The dense path multiplies matrices of at most DENSE_LIMIT x DENSE_LIMIT, too small to gain from
     threads: OpenBLAS's worker threads busy-wait, and on a loaded machine they made N = 100 about
     five times slower (docs/performance.md). The products are the same with one thread or several.
+    The libraries are found once per process (threadpoolctl; inspecting them takes milliseconds);
+    each step then only sets their thread counts, a few microseconds where ``limit()`` takes ~30.
     """
-    global _blas
-    if _blas is None:  # inspecting the loaded libraries takes milliseconds: once per process
-        _blas = ThreadpoolController().select(user_api="blas")
-    return _blas.limit(limits=1)
+
+    def __init__(self) -> None:
+        self._libraries: list | None = None
+        self._before: list[int] = []
+
+    def __enter__(self) -> None:
+        if self._libraries is None:
+            self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        self._before = [library.get_num_threads() for library in self._libraries]
+        for library in self._libraries:
+            library.set_num_threads(1)
+
+    def __exit__(self, *_: object) -> None:
+        for library, threads in zip(self._libraries or (), self._before, strict=True):
+            library.set_num_threads(threads)
+
+
+one_blas_thread = OneBlasThread()
 
 
 class TrustModel(Structure, mesa.Model):
@@ -128,12 +142,9 @@ class TrustModel(Structure, mesa.Model):
         # collector per copy, reading the copy as the model of its run alone.
         self.collectors: list[tuple[mesa.DataCollector, object]] = [(self.datacollector, self)]
         if self.copies > 1:
-            self.collectors = [
-                (mesa.DataCollector(model_reporters=records.MODEL_REPORTERS), records.CopyView(self, b))
-                for b in range(self.copies)
-            ]
-            for collector, view in self.collectors:
-                view.datacollector = collector
+            views = [records.CopyView(self, b) for b in range(self.copies)]
+            self.collectors = [(view.datacollector, view) for view in views]
+        self.measures: dict[str, np.ndarray] = {}  # the last step's (records.measures), per copy
         self._build_buffers()
 
     # -- random numbers and interventions -------------------------------------------------------
@@ -297,7 +308,7 @@ class TrustModel(Structure, mesa.Model):
         perceived, move, error = self._perceive(actions, declared, draws[:, 2], noise)
         payoff, security = self._payoffs(actions, reward, bonus, trust, threat_faced)
         incoming = trust[self.rev]  # each target's trust in the actor (edge i -> j: trust[j, i])
-        with one_blas_thread() if self.dense else nullcontext():
+        with one_blas_thread if self.dense else nullcontext():
             self._update_trust(actions, declared, perceived, move, error, incoming)
         edge_trust = self.trust_at(self.flat_src_dst)
         deltas = edge_trust[self.rev] - incoming
@@ -319,13 +330,14 @@ class TrustModel(Structure, mesa.Model):
         if self.dyad_log is not None:
             self.dyad_log.add(self)
         if self.config.record.model:
+            self.measures = records.measures(self)
             if self.copies == 1:
-                self.datacollector.collect(self)
-            else:  # every copy's measures at once, into each copy's collector
-                measures = {name: values.tolist() for name, values in records.batch_measures(self).items()}
+                self.datacollector.collect(self)  # its reporters read self.measures
+            else:  # into each copy's collector, as its collect() would (18 x copies calls fewer)
+                columns = {name: values.tolist() for name, values in self.measures.items()}
                 for b, (collector, _) in enumerate(self.collectors):
                     collector._collection_steps.append(self.time)
-                    for name, values in measures.items():
+                    for name, values in columns.items():
                         collector.model_vars[name].append(values[b])
 
     def _threat_faced(self, trust: np.ndarray) -> np.ndarray:
@@ -419,22 +431,33 @@ class TrustModel(Structure, mesa.Model):
         return np.where(frozen, self.edge_repertoire["neutral"], actions)
 
     def _perceive(self, actions, declared, draw, noise):
-        """How each target reads the step toward it: noticed or not, other-view, noise and fog."""
+        """How each target reads the step toward it: noticed or not, other-view, noise and fog.
+
+        A step is noticed with probability its verifiability (raised by a declaration). A rival
+        reads a right exercised as escalation (other-view); an ally shares the actor's own view of
+        its rights (self-view): one lookup in ``view_table``. The value read gets Gaussian noise of
+        sd ``perception.noise`` + fog_gain * the target's fog, clipped to [-1, 1]; beyond the
+        neutral band it is a constructive (1) or escalatory (-1) move. The perception error of a
+        target grows with its fog, up to MAX_PERCEPTION_ERROR. One compiled pass (``kernels.perceive``).
+        """
         spec = self.config.perception
-        visible = self.catalog.verifiability[actions] + declared * self.config.trust.declared_verifiability
-        noticed = draw < visible
-        target_fog = spec.fog_gain * self.fog[self.dst]
-        sigma = spec.noise + target_fog
-        # Countervailing rights: a rival reads a right exercised as escalation (other-view); an
-        # ally shares the actor's own view of its rights (self-view). One lookup in view_table.
-        view = np.take(self.view_table.ravel(), self.ally_offset + actions)
-        value = np.where(noticed, view, 0.0)
-        perceived = np.clip(value + sigma * noise, -1.0, 1.0) if sigma.any() else value
-        move = np.where(
-            perceived > spec.neutral_band, C, np.where(perceived < -spec.neutral_band, D, N)
-        ).astype(np.int8)
-        error = np.minimum(MAX_PERCEPTION_ERROR, self.config.trust.perception_error + target_fog)
-        return perceived, move, error
+        return kernels.perceive(
+            actions,
+            declared,
+            draw,
+            noise,
+            self.dst,
+            self.fog,
+            self.catalog.verifiability,
+            float(self.config.trust.declared_verifiability),
+            self.view_table.ravel(),
+            self.ally_offset,
+            float(spec.noise),
+            float(spec.fog_gain),
+            float(spec.neutral_band),
+            float(self.config.trust.perception_error),
+            MAX_PERCEPTION_ERROR,
+        )
 
     def _payoffs(
         self,
@@ -466,13 +489,24 @@ class TrustModel(Structure, mesa.Model):
             - cat.cost[:, None]
             - cat.target_cost[None, :]
         )
-        payoff = np.take(table.ravel(), actions * len(cat) + actions[self.rev])
-        reneged = (self.commitment > 0) & (cat.kind[actions] == ESCALATORY)
-        payoff = payoff - reneged * self.config.trust.audience_cost
-        # National security: the payoff less the threat faced, plus the deterrent weight of one's
-        # own forces against a distrusted partner; arming raises it at the partner's expense.
-        own_forces = (1.0 - trust) * self.capability[self.src] * self.posture[self.src]
-        return payoff, payoff - cfg.threat_weight * (threat_faced - own_forces)
+        # Per edge, in one compiled pass: the table's payoff, less the audience cost of reneging on
+        # a binding declaration; national security, the payoff less the threat faced plus the
+        # deterrent weight of one's own forces against a distrusted partner (arming raises it at
+        # the partner's expense): (1 - trust) * capability * posture of the actor.
+        return kernels.payoffs(
+            actions,
+            self.rev,
+            table,
+            self.commitment,
+            cat.kind == ESCALATORY,
+            float(self.config.trust.audience_cost),
+            trust,
+            self.src,
+            self.capability,
+            self.posture,
+            threat_faced,
+            float(cfg.threat_weight),
+        )
 
     def _update_trust(self, actions, declared, perceived, move, error, before) -> None:
         """Direct update of each target, then third-party observation, alliance influence, decay.

@@ -15,6 +15,7 @@ import pandas as pd
 from trustsim.config.vocabulary import MEASURE_NAMES
 from trustsim.model import kernels
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
+from trustsim.model.threats import threat_level
 
 # The causes of a trust change in the attribution log, by code, and the actor codes that are no state.
 DIRECT, OBSERVATION, ALLIANCE, DECAY = range(4)
@@ -39,124 +40,126 @@ class StepOutcome:
     edge_trust: np.ndarray  # each actor's trust in its target after the step
 
 
-def mean(values: np.ndarray) -> float:
-    """The mean of ``values``, summed in order (``kernels.row_means``): a batch gets the same."""
-    return float(kernels.row_means(np.ascontiguousarray(values, dtype=float).reshape(1, -1))[0])
-
-
 def row_means(values: np.ndarray) -> np.ndarray:
-    """Per row, ``mean`` of the row."""
+    """Per row, the mean of the row summed in order (``kernels.row_means``): the same number for a
+    run alone and for its row in a batch, whatever the batch's size."""
     return kernels.row_means(np.ascontiguousarray(values, dtype=float))
 
 
-def edge_trust(model: mesa.Model) -> np.ndarray:
-    return model.last.edge_trust
+def measures(model: mesa.Model) -> dict[str, np.ndarray]:
+    """Every model-level measure of the step just taken (``model.last``), one entry per copy of a
+    batch (a single run is a batch of one), in ``MEASURE_NAMES`` order. Before the first step: the
+    measures of the initial state, NaN for those of a step (``STEP_MEASURES``). The one implementation of
+    the measures: a single run's reporters and every copy of a batch read the same arithmetic, so a
+    copy's measures equal its run's alone, bit for bit (tests/test_batch.py).
+
+    The structure each copy shares (blocs, degrees, the initiator and hops) is read from the first
+    copy's view: the model itself for a single run, its ``CopyView`` in a batch.
+    """
+    copies, view = model.copies, model.collectors[0][1]
+    last, size = model.last or _before_first_step(model), model.n_edges // model.copies
+    half = size // 2  # in each copy, edge e < half and e + half are the two directions of a relation
+    nan = np.full(copies, np.nan)
+
+    def rows(values: np.ndarray) -> np.ndarray:  # one row per copy
+        return values.reshape(copies, -1)
+
+    trust, kinds = rows(last.edge_trust), rows(last.kind)
+    within, across = trust[:, view.within_bloc], trust[:, view.across_bloc]
+    # Directed dyads whose mistrust has hardened past congealed_level (hardness[src, dst]).
+    hardness = rows(np.take(model.hardness.ravel(), model.flat_src_dst))
+    # National security: the mean over states (with partners) of each one's dyads' security, its
+    # payoffs less the threats it faces. Mutual security: per relation, the lesser side's.
+    related = view.out_degree > 0
+    per_state = rows(np.bincount(model.src, weights=last.security, minlength=model.n))
+    security = rows(last.security)
+    # Crises: relations where either side's escalation index exceeds the crisis threshold.
+    hot = rows(model.escalation > model.config.outcomes.crisis_threshold)
+    values = {
+        "mean_trust": row_means(trust),
+        "min_trust": trust.min(axis=1),
+        "trust_within_blocs": row_means(within) if within.size else nan,
+        "trust_across_blocs": row_means(across) if across.size else nan,
+        # Shares of the steps by kind: the count over the length (the mean of the boolean array).
+        "share_constructive": np.count_nonzero(kinds == CONSTRUCTIVE, axis=1) / size,
+        "share_neutral": np.count_nonzero(kinds == NEUTRAL, axis=1) / size,
+        "share_escalatory": np.count_nonzero(kinds == ESCALATORY, axis=1) / size,
+        "mean_posture": row_means(rows(model.posture)),
+        "congealed_dyads": (hardness >= model.config.trust.congealed_level).sum(axis=1),
+        "national_security": row_means(per_state[:, related] / view.out_degree[related]),
+        "mutual_security": row_means(np.minimum(security[:, :half], security[:, half:])),
+        "crises": np.count_nonzero(hot[:, :half] | hot[:, half:], axis=1),
+        # The countervailing-rights gap: mean self-view less other-view of the steps taken, and the
+        # share of steps exercising a right the actor sees as neutral and the target as escalation.
+        "self_other_gap": row_means(rows(model.catalog.self_other_gap[last.actions])),
+        "rights_exercised": np.count_nonzero(rows(model.catalog.right[last.actions]), axis=1) / size,
+        "shared_threat": np.full(copies, last.threat),
+    }
+    # Mean trust in the initiator of the scenario's first scheduled step, held by the states one,
+    # two and three relations away from it (NaN without an initiator or such states).
+    offsets = np.arange(copies)[:, None] * model.copy_size
+    for hops in (1, 2, 3):
+        observers = np.flatnonzero(view.hops == hops)
+        if view.initiator is None or not len(observers):
+            value = nan
+        else:
+            value = row_means(model.trust[offsets + observers, offsets[:, 0:1] + view.initiator])
+        values[f"trust_in_initiator_{hops}hop{'s' if hops > 1 else ''}"] = value
+    if model.last is None:  # step 0: no step taken, nothing chosen or paid
+        values.update({name: nan for name in STEP_MEASURES})
+    return values
 
 
-def mean_trust(model: mesa.Model) -> float:
-    return mean(edge_trust(model))
+# The measures of what a step did (actions, payoffs): undefined before the first step.
+STEP_MEASURES = (
+    "share_constructive",
+    "share_neutral",
+    "share_escalatory",
+    "national_security",
+    "mutual_security",
+    "self_other_gap",
+    "rights_exercised",
+)
 
 
-def min_trust(model: mesa.Model) -> float:
-    return float(edge_trust(model).min())
+def _before_first_step(model: mesa.Model) -> StepOutcome:
+    """The state at step 0 as a step's outcome, for the measures of the state (trust, posture,
+    hardness, escalation, the threat's schedule); what a step did is left at zero."""
+    zeros = np.zeros(model.n_edges)
+    actions = np.zeros(model.n_edges, dtype=np.int64)
+    edges = np.take(model.trust.ravel(), model.flat_src_dst)
+    return StepOutcome(
+        step=0,
+        threat=threat_level(model.config.threats, 0),
+        actions=actions,
+        kind=model.catalog.kind[actions],
+        declared=np.zeros(model.n_edges, dtype=bool),
+        perceived=zeros,
+        move=np.zeros(model.n_edges, dtype=np.int8),
+        payoff=zeros,
+        security=zeros,
+        deltas=zeros,
+        edge_trust=edges,
+    )
 
 
-def trust_within_blocs(model: mesa.Model) -> float:
-    trust = np.take(edge_trust(model), model.within_bloc)
-    return mean(trust) if trust.size else float("nan")
+def measure(model: mesa.Model, name: str) -> float | int:
+    """One measure of a single run's last step, as its DataCollector records it (computed here
+    when the run does not record its measures, ``record.model: false``)."""
+    return (model.measures or measures(model))[name][0].item()
 
 
-def trust_across_blocs(model: mesa.Model) -> float:
-    trust = np.take(edge_trust(model), model.across_bloc)
-    return mean(trust) if trust.size else float("nan")
+def _reporter(name: str):
+    def report(model: mesa.Model) -> float | int:
+        return measure(model, name)
+
+    report.__name__ = name
+    return report
 
 
-def _share(model: mesa.Model, kind: int) -> float:
-    kinds = model.last.kind
-    # The count over the length: exactly the mean of the boolean array, without its overhead.
-    return np.count_nonzero(kinds == kind) / kinds.size
-
-
-def share_constructive(model: mesa.Model) -> float:
-    return _share(model, CONSTRUCTIVE)
-
-
-def share_neutral(model: mesa.Model) -> float:
-    return _share(model, NEUTRAL)
-
-
-def share_escalatory(model: mesa.Model) -> float:
-    return _share(model, ESCALATORY)
-
-
-def mean_posture(model: mesa.Model) -> float:
-    return mean(model.posture)
-
-
-def congealed_dyads(model: mesa.Model) -> int:
-    """Directed dyads whose mistrust has hardened past ``congealed_level``."""
-    hardness = np.take(model.hardness.ravel(), model.flat_src_dst)  # hardness[src, dst]
-    return int((hardness >= model.config.trust.congealed_level).sum())
-
-
-def national_security(model: mesa.Model) -> float:
-    """Mean over states of each state's own security: its dyads' payoffs less the threats it faces."""
-    related = model.out_degree > 0  # a state with no partners has no security to speak of here
-    per_state = np.bincount(model.src, weights=model.last.security, minlength=model.n)
-    return mean(per_state[related] / model.out_degree[related])
-
-
-def mutual_security(model: mesa.Model) -> float:
-    """Mean over dyads of the lesser of the two sides' security: no side is secure alone."""
-    security, half = model.last.security, model.n_edges // 2
-    # Edge i of the first half and edge i + half are the two directions of one relation.
-    return mean(np.minimum(security[:half], security[half:]))
-
-
-def crises(model: mesa.Model) -> int:
-    """Dyads where either side's escalation index exceeds the crisis threshold."""
-    hot, half = model.escalation > model.config.outcomes.crisis_threshold, model.n_edges // 2
-    return int(np.count_nonzero(hot[:half] | hot[half:]))  # both directions of each relation
-
-
-def self_other_gap(model: mesa.Model) -> float:
-    """Mean of (self-view - other-view) of the steps taken: the countervailing-rights gap."""
-    return mean(model.catalog.self_other_gap[model.last.actions])
-
-
-def rights_exercised(model: mesa.Model) -> float:
-    """Share of steps that exercise a right the actor sees as neutral and the target as escalation."""
-    exercised = model.catalog.right[model.last.actions]
-    return np.count_nonzero(exercised) / exercised.size  # the mean of the boolean array, exactly
-
-
-def shared_threat(model: mesa.Model) -> float:
-    return model.last.threat
-
-
-def _trust_in_initiator(model: mesa.Model, hops: int) -> float:
-    """Mean trust in the initiator of the scenario's first scheduled step, held by the states
-    ``hops`` relations away from it (NaN without an initiator or such states)."""
-    if model.initiator is None:
-        return float("nan")
-    observers = np.flatnonzero(model.hops == hops)
-    return mean(model.trust[observers, model.initiator]) if len(observers) else float("nan")
-
-
-def trust_in_initiator_1hop(model: mesa.Model) -> float:
-    return _trust_in_initiator(model, 1)
-
-
-def trust_in_initiator_2hops(model: mesa.Model) -> float:
-    return _trust_in_initiator(model, 2)
-
-
-def trust_in_initiator_3hops(model: mesa.Model) -> float:
-    return _trust_in_initiator(model, 3)
-
-
-# The measures a config may name (trustsim.config.vocabulary), each the function of that name here.
-MODEL_REPORTERS = {name: globals()[name] for name in MEASURE_NAMES}
+# The measures a config may name (trustsim.config.vocabulary), each read from ``measures``, which
+# the model computes once per step (``TrustModel.measures``).
+MODEL_REPORTERS = {name: _reporter(name) for name in MEASURE_NAMES}
 
 
 class DyadLog:
@@ -320,7 +323,7 @@ class CopyView:
         self.codes, self.states = model.codes[:n], model.states[:n]
         self.edge_kind = model.edge_kind[first:last]
         self.first_half = np.arange(self.n_edges) < self.n_edges // 2
-        self.datacollector: mesa.DataCollector | None = None  # set by the model: this copy's collector
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)  # filled by the model
 
     @property
     def steps(self) -> int:
@@ -357,51 +360,3 @@ class CopyView:
             }
             self._outcome = (outcome.step, StepOutcome(**cut))
         return self._outcome[1]
-
-
-def batch_measures(model: mesa.Model) -> dict[str, np.ndarray]:
-    """Every model-level measure for every copy of a batch at once, one entry per copy: the same
-    arithmetic as the reporters above on each copy's own edges and states, in the same order, so
-    that each entry equals its reporter on the copy's ``CopyView`` (tests/test_batch.py)."""
-    copies, n, view = model.copies, model.copy_size, model.collectors[0][1]
-    last, size = model.last, model.n_edges // copies
-    half = size // 2
-
-    def rows(values: np.ndarray) -> np.ndarray:
-        return values.reshape(copies, -1)
-
-    trust = rows(last.edge_trust)
-    kinds = rows(last.kind)
-    within, across = trust[:, view.within_bloc], trust[:, view.across_bloc]
-    nan = np.full(copies, np.nan)
-    hardness = rows(np.take(model.hardness.ravel(), model.flat_src_dst))
-    related = view.out_degree > 0
-    per_state = rows(np.bincount(model.src, weights=last.security, minlength=model.n))
-    security = rows(last.security)
-    hot = rows(model.escalation > model.config.outcomes.crisis_threshold)
-    measures = {
-        "mean_trust": row_means(trust),
-        "min_trust": trust.min(axis=1),
-        "trust_within_blocs": row_means(within) if within.size else nan,
-        "trust_across_blocs": row_means(across) if across.size else nan,
-        "share_constructive": np.count_nonzero(kinds == CONSTRUCTIVE, axis=1) / size,
-        "share_neutral": np.count_nonzero(kinds == NEUTRAL, axis=1) / size,
-        "share_escalatory": np.count_nonzero(kinds == ESCALATORY, axis=1) / size,
-        "mean_posture": row_means(rows(model.posture)),
-        "congealed_dyads": (hardness >= model.config.trust.congealed_level).sum(axis=1),
-        "national_security": row_means(per_state[:, related] / view.out_degree[related]),
-        "mutual_security": row_means(np.minimum(security[:, :half], security[:, half:])),
-        "crises": np.count_nonzero(hot[:, :half] | hot[:, half:], axis=1),
-        "self_other_gap": row_means(rows(model.catalog.self_other_gap[last.actions])),
-        "rights_exercised": np.count_nonzero(rows(model.catalog.right[last.actions]), axis=1) / size,
-        "shared_threat": np.full(copies, last.threat),
-    }
-    offsets = np.arange(copies)[:, None] * n
-    for hops in (1, 2, 3):
-        observers = np.flatnonzero(view.hops == hops)
-        if view.initiator is None or not len(observers):
-            value = nan
-        else:
-            value = row_means(model.trust[offsets + observers, offsets[:, 0:1] + view.initiator])
-        measures[f"trust_in_initiator_{hops}hop{'s' if hops > 1 else ''}"] = value
-    return measures
