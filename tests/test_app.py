@@ -583,9 +583,6 @@ def test_solaras_front_end_is_installed_locally(monkeypatch, tmp_path):
 
 # -- a real browser ---------------------------------------------------------------------------------
 
-EUROPE_BUDGET, BIG_BUDGET = 0.5, 2.0  # seconds from a click on Step to the page showing that step
-
-
 ARTIFACTS = Path(os.environ.get("TRUSTSIM_TEST_ARTIFACTS", ROOT / "runs" / "test-artifacts"))
 
 
@@ -675,8 +672,6 @@ def test_in_a_browser_with_the_network_blocked():
         print(json.dumps(timings))
         assert outside == []
         assert shown == 0 and page_errors == []
-        assert timings["europe_median"] < EUROPE_BUDGET
-        assert timings["random_network_200_median"] < BIG_BUDGET
 
 
 LABEL_CLASHES = """() => {

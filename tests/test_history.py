@@ -93,16 +93,25 @@ def test_episode_reproduces_its_documented_course(name):
 
 
 def test_the_kennedy_experiment_needs_reciprocity():
-    """With the model's default `logit` policy the dyad is at the trust floor by June 1963 and the
-    Kennedy experiment's steps do not lift it (docs/patterns.md, "What the model cannot reproduce")."""
-    logit = load_episode(HISTORY_DIR / "kennedy_1962.yaml", [LOGIT])
-    assert {state.policy for state in logit.scenario.states} == {None}
-    assert logit.scenario.default_policy == "logit"
-    series = trajectories(logit, REPLICATIONS)
-    experiment = next(r for r in check_course(logit, series) if r.window.start == 17)
-    assert not experiment.holds
-    assert experiment.change[0] < TOLERANCE
-    assert series[:, 16].mean() < 0.1  # May 1963: near the floor before the speech
+    """With every state on the model's default `logit` policy the Kennedy experiment's steps (June-
+    November 1963) lift US-Soviet trust a little (+0.04 over 30 seeds in docs/patterns.md: not the
+    0.05 a reproduced window needs) only because a logit state reads its partner's last move
+    (``policy_params.logit.responsiveness``, Section 7.3a of docs/ODD.md): with responsiveness 0
+    the dyad is near the floor by May 1963 and the steps do not lift it."""
+    ablation = ["policy_params.logit.responsiveness=0", "policy_params.logit.responsiveness_to_conflict=0"]
+    results = {}
+    for name, overrides in (("default", [LOGIT]), ("ablated", [LOGIT, *ablation])):
+        episode = load_episode(HISTORY_DIR / "kennedy_1962.yaml", overrides)
+        assert {state.policy for state in episode.scenario.states} == {None}
+        assert episode.scenario.default_policy == "logit"
+        series = trajectories(episode, REPLICATIONS)
+        window = next(r for r in check_course(episode, series) if r.window.start == 17)
+        results[name] = (window, series)
+    (default, _), (ablated, ablated_series) = results["default"], results["ablated"]
+    assert default.change[1] > 0  # the interval is clear of zero (the seeds are shared: paired)
+    assert default.change[0] > ablated.change[0] + 0.02
+    assert not ablated.holds and ablated.change[0] < TOLERANCE
+    assert ablated_series[:, 16].mean() < 0.1  # May 1963: near the floor before the speech
 
 
 def test_the_course_lines_are_read_exactly():

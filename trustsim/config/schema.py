@@ -362,6 +362,16 @@ class LogitParams(Section):
     """Quantal response (McKelvey & Palfrey 1995) over expected utility."""
 
     rationality: NonNegative = Field(5.0, description="Logit precision lambda (0 = uniform).")
+    responsiveness: Unit = Field(
+        0.3,
+        description="Weight of the partner's last perceived move in the expectation of its next "
+        "(0: trust alone; after a constructive or neutral move).",
+    )
+    responsiveness_to_conflict: Unit = Field(
+        0.6,
+        description="The same weight after an escalatory move (above `responsiveness`: hostile "
+        "moves weigh more, the negativity effect).",
+    )
 
 
 class PolicyParams(Section):

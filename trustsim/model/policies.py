@@ -279,9 +279,13 @@ class Grit(Policy):
 class Logit(Policy):
     """Boundedly rational default: logit quantal response over expected utility.
 
-    McKelvey & Palfrey (1995). The actor expects the other to cooperate with probability equal to
-    its trust, y = trust (trust as the belief that the other is a security seeker who restrains,
-    Kydd 2005). An action at cooperation level x (1 constructive, 1/2 hold, 0 escalatory) has
+    McKelvey & Palfrey (1995). The actor expects the other to cooperate with probability y: its
+    trust (the belief that the other is a security seeker who restrains, Kydd 2005), moved toward
+    the cooperation level of the other's last perceived move by ``responsiveness`` (0.6 rather than
+    0.3 after an escalatory one: hostile moves weigh more). The other's last move thus answers
+    directly, as the event data's reciprocity has it (Goldstein & Freeman 1990), not only through
+    the slower trust (``expected_cooperation``). An action at cooperation level x (1 constructive,
+    1/2 hold, 0 escalatory) has
 
         U = (R + bonus) x y + S' x (1 - y) + T' (1 - x) y + P (1 - x)(1 - y) - cost - c_esc [escalatory]
 
@@ -306,7 +310,7 @@ class Logit(Policy):
         escalation_cost = np.zeros(n) if dyads.escalation_cost is None else dyads.escalation_cost
         # Utilities and the inverse CDF are compiled loops; the exponential is NumPy's (vectorized).
         exponent = kernels.logit_exponents(
-            dyads.trust,
+            self.expected_cooperation(dyads),
             dyads.reward,
             np.asarray(dyads.bonus, dtype=float),
             temptation,
@@ -323,3 +327,14 @@ class Logit(Policy):
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
         actions = kernels.inverse_cdf(weights, catalog.kind_count.astype(float), dyads.draw)
         return actions, np.zeros(n, dtype=bool)
+
+    def expected_cooperation(self, dyads: Dyads) -> np.ndarray:
+        """y: trust (the belief that the partner restrains), moved toward the cooperation level of
+        its last perceived move (1 constructive, 1/2 holding, 0 escalatory) by ``responsiveness``,
+        or by ``responsiveness_to_conflict`` after an escalatory move; trust alone before any."""
+        p, last = self.params, dyads.other_last
+        level = np.where(last == C, 1.0, np.where(last == D, 0.0, 0.5))
+        weight = np.where(
+            last == D, p.responsiveness_to_conflict, np.where(last == NONE, 0.0, p.responsiveness)
+        )
+        return dyads.trust + weight * (level - dyads.trust)
