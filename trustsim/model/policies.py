@@ -332,9 +332,9 @@ class Logit(Policy):
         """y: trust (the belief that the partner restrains), moved toward the cooperation level of
         its last perceived move (1 constructive, 1/2 holding, 0 escalatory) by ``responsiveness``,
         or by ``responsiveness_to_conflict`` after an escalatory move; trust alone before any."""
-        p, last = self.params, dyads.other_last
-        level = np.where(last == C, 1.0, np.where(last == D, 0.0, 0.5))
-        weight = np.where(
-            last == D, p.responsiveness_to_conflict, np.where(last == NONE, 0.0, p.responsiveness)
-        )
-        return dyads.trust + weight * (level - dyads.trust)
+        p = self.params
+        # Looked up by move - NONE (NONE, D, N, C = -2, -1, 0, 1): one take each, not nested wheres.
+        level = np.array([0.0, 0.0, 0.5, 1.0])  # before any move the weight is 0: any level will do
+        weight = np.array([0.0, p.responsiveness_to_conflict, p.responsiveness, p.responsiveness])
+        index = dyads.other_last - NONE
+        return dyads.trust + np.take(weight, index) * (np.take(level, index) - dyads.trust)

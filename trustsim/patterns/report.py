@@ -302,9 +302,11 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
             f" (`{escalation.name}`, verifiability {escalation.verifiability}) is noticed less often than"
             f" its cooperation (`{cooperation.name}`, {cooperation.verifiability}), and an unnoticed step"
             " reads as holding; and"
-            " `logit` answers the partner only through trust, which near the trust floor has little left"
-            " to lose. The negativity bias acts on trust, not on the reply itself, so it does not carry"
-            " through to the action series.",
+            " `logit` answers the partner's last move through its expected cooperation, moved from trust"
+            " toward the move: twice as far after an escalation, but where trust is low an escalation"
+            " can lower the expectation only by as much as trust is above zero, while a constructive"
+            " move raises it by nearly its whole weight (Section 7.3a of docs/ODD.md), so below trust"
+            " 1/3 the larger weight on hostile moves does not make the larger reply.",
         ]
     weak = [fit for fit in fits if not fit.shows["reciprocity"]]
     if weak:
@@ -334,7 +336,8 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
         f" policy, {sum(w.holds for w in falling)} of the {len(falling)} falling or flat windows still"
         f" hold but only {sum(w.holds for _, w in rising)} of the {len(rising)} rising ones"
         + (f" ({', '.join(kept)})" if kept else "")
-        + ". A `logit` security seeker restrains only above the trust at which restraint pays, which"
+        + ". A `logit` security seeker restrains only above the expected cooperation at which"
+        " restraint pays, which"
         " the threat it faces raises (Section 7.3a of docs/ODD.md): from the wary starting points of"
         f" these episodes it escalates and trust falls to the floor within months{floor or ''}; steps"
         " of a month each then cannot lift congealed mistrust"
