@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import typer.core
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from trustsim.config.loading import (
@@ -50,6 +60,53 @@ def fail(message: str) -> None:
     line = " ".join(message.splitlines())  # as plain text: no markup, no emoji, never wrapped
     errors.print(Text.assemble(("error:", "bold red"), " ", line), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def progress_bar(label: str, *columns: ProgressColumn) -> Progress:
+    """Progress as every long command shows it, on stderr: ``label`` (Rich markup), a bar, parts done
+    of all, ``columns`` and the time left. Only in a terminal (a pipe or a log gets nothing, and
+    stdout, JSON included, never does); gone once the work is done."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        *columns,
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    )
+
+
+@contextmanager
+def parts_progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
+    """Progress over ``total`` named parts, for a ``progress`` callback that is told each part's name
+    as it starts: the bar counts the parts before it as done (the time left is measured on finished
+    work) and names the one under way."""
+    with progress_bar(f"[bold]{label}[/]", TextColumn("{task.description}")) as bar:
+        task = bar.add_task("", total=total)
+        started = 0
+
+        def tell(name: str) -> None:
+            nonlocal started
+            bar.update(task, completed=started, description=name)
+            started += 1
+
+        yield tell
+
+
+def replications_option(what: str):
+    """The ``--replications`` option of a generated document: ``what`` is replicated, on seeds 0..N-1."""
+    return typer.Option(min=2, max=10_000, help=f"{what} (seeds 0..N-1).")
+
+
+MarkdownOut = Annotated[Path, typer.Option(help="Markdown file to write.")]
+
+
+def markdown_folder(out: Path) -> None:
+    """The folder a generated document goes to must exist (checked before the runs that fill it)."""
+    if not out.parent.is_dir():
+        fail(f"--out: {out.parent} is not a folder")
 
 
 ConfigArg = Annotated[
