@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress, ProgressColumn
 from rich.text import Text
 
+from trustsim import progress
 from trustsim.config.loading import (
     CONFIG_DIR,
     ConfigError,
@@ -63,36 +57,13 @@ def fail(message: str) -> None:
 
 
 def progress_bar(label: str, *columns: ProgressColumn) -> Progress:
-    """Progress as every long command shows it, on stderr: ``label`` (Rich markup), a bar, parts done
-    of all, ``columns`` and the time left. Only in a terminal (a pipe or a log gets nothing, and
-    stdout, JSON included, never does); gone once the work is done."""
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        *columns,
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
-    )
+    """``trustsim.progress.progress_bar`` on this command line's stderr console."""
+    return progress.progress_bar(label, *columns, console=errors)
 
 
-@contextmanager
-def parts_progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
-    """Progress over ``total`` named parts, for a ``progress`` callback that is told each part's name
-    as it starts: the bar counts the parts before it as done (the time left is measured on finished
-    work) and names the one under way."""
-    with progress_bar(f"[bold]{label}[/]", TextColumn("{task.description}")) as bar:
-        task = bar.add_task("", total=total)
-        started = 0
-
-        def tell(name: str) -> None:
-            nonlocal started
-            bar.update(task, completed=started, description=name)
-            started += 1
-
-        yield tell
+def parts_progress(label: str, total: int) -> AbstractContextManager[Callable[[str], None]]:
+    """``trustsim.progress.parts_progress`` on this command line's stderr console."""
+    return progress.parts_progress(label, total, console=errors)
 
 
 def replications_option(what: str):

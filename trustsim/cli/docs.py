@@ -38,7 +38,7 @@ def claims(
         results = evaluate(replications, only, progress=tell)
     out.write_text(render_markdown(results, replications))
     held = sum(result.holds for result in results)
-    console.print(f"{held} of {len(results)} claims hold; written to {out}")
+    console.print(f"{held} of {len(results)} claims hold; written to {out}", highlight=False, soft_wrap=True)
 
 
 @app.command()
