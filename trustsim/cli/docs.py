@@ -50,9 +50,10 @@ def patterns(
     from trustsim.patterns import PATTERN_SCENARIOS, episodes, evaluate, write_docs
 
     markdown_folder(out)
-    with parts_progress("patterns", len(episodes()) + len(PATTERN_SCENARIOS)) as tell:
+    with parts_progress("patterns", len(episodes()) + len(PATTERN_SCENARIOS) + 1) as tell:
         results, fits = evaluate(replications, progress=tell)
-    held, total = write_docs(results, fits, replications, out)
+        tell(f"{out} and its figures")
+        held, total = write_docs(results, fits, replications, out)
     console.print(
         f"{held} of {total} documented windows reproduced; written to {out} and its figures/",
         highlight=False,
