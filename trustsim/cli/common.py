@@ -15,6 +15,7 @@ import typer.core
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn
 from rich.text import Text
+from typer.models import OptionInfo
 
 from trustsim import progress
 from trustsim.config.loading import (
@@ -66,7 +67,7 @@ def parts_progress(label: str, total: int) -> AbstractContextManager[Callable[[s
     return progress.parts_progress(label, total, console=errors)
 
 
-def replications_option(what: str):
+def replications_option(what: str) -> OptionInfo:
     """The ``--replications`` option of a generated document: ``what`` is replicated, on seeds 0..N-1."""
     return typer.Option(min=2, max=10_000, help=f"{what} (seeds 0..N-1).")
 

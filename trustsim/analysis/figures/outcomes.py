@@ -9,13 +9,7 @@ from matplotlib.figure import Figure
 
 from trustsim.analysis import stats
 from trustsim.analysis.errors import NotApplicable
-from trustsim.analysis.figures.layout import (
-    MAX_LEGEND,
-    PALETTE,
-    facets,
-    grouping,
-    ordered,
-)
+from trustsim.analysis.figures.layout import MAX_LEGEND, PALETTE, facets, grouping, ordered
 from trustsim.analysis.load import Results, short
 
 OUTCOMES = {

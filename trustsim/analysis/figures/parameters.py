@@ -11,10 +11,7 @@ from matplotlib.figure import Figure
 
 from trustsim.analysis import stats
 from trustsim.analysis.errors import NotApplicable
-from trustsim.analysis.figures.layout import (
-    PALETTE,
-    line,
-)
+from trustsim.analysis.figures.layout import PALETTE, line
 from trustsim.analysis.load import Results, format_value, short
 
 
