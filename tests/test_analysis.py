@@ -42,7 +42,7 @@ from matplotlib.figure import Figure
 from support import CHROMIUM_FLAGS, require_chromium, trustsim_command
 from typer.testing import CliRunner
 
-from trustsim.analysis import figures, findings, stats
+from trustsim.analysis import figures, findings, stats, tables
 from trustsim.analysis.errors import NotApplicable
 from trustsim.analysis.figures import FIGURES
 from trustsim.analysis.load import HOP_MEASURES, AnalysisError, Results, load, short
@@ -1106,7 +1106,7 @@ def test_step_effect_is_the_paired_difference_of_final_trust(grid):
     on = runs[runs[ENABLED]].set_index([CONGEAL, "replication"])["final_mean_trust"]
     off = runs[~runs[ENABLED]].set_index([CONGEAL, "replication"])["final_mean_trust"]
     effect = (on - off).groupby(level=0)
-    table = findings.step_effect_table(grid)
+    table = tables.step_effect_table(grid)
     assert list(table.index) == [f"congeal_rate={v:g}" for v in (0.0, 0.05, 0.1)]
     assert np.allclose(table["effect"], effect.mean().to_numpy(), atol=1e-12)
     half = 4.302652729911275 * effect.std().to_numpy() / np.sqrt(3)  # t(0.975, 2 df)
@@ -1135,7 +1135,7 @@ def test_summary_says_where_the_step_restored_trust_and_where_mistrust_held(repo
 
 
 def test_replications_needed_follow_from_the_spread_within_conditions(grid):
-    table = findings.replication_table(grid)
+    table = tables.replication_table(grid)
     runs = stats.outcomes(grid)
     sd = np.sqrt(runs.groupby("condition")["final_mean_trust"].var(ddof=1).mean())
     row = table.loc["final mean trust"]

@@ -29,6 +29,7 @@ PACKAGE = ROOT / "trustsim"
 
 # Lowest first. A module's layer is that of its first dotted part below ``trustsim``.
 LAYERS: dict[str, int] = {
+    "progress": 0,  # progress bars on stderr (Rich) for every layer's long commands; imports no trustsim
     "config": 0,
     "model": 1,
     "execution": 2,

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import typer.core
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn
 from rich.text import Text
+from typer.models import OptionInfo
 
+from trustsim import progress
 from trustsim.config.loading import (
     CONFIG_DIR,
     ConfigError,
@@ -50,6 +55,30 @@ def fail(message: str) -> None:
     line = " ".join(message.splitlines())  # as plain text: no markup, no emoji, never wrapped
     errors.print(Text.assemble(("error:", "bold red"), " ", line), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def progress_bar(label: str, *columns: ProgressColumn) -> Progress:
+    """``trustsim.progress.progress_bar`` on this command line's stderr console."""
+    return progress.progress_bar(label, *columns, console=errors)
+
+
+def parts_progress(label: str, total: int) -> AbstractContextManager[Callable[[str], None]]:
+    """``trustsim.progress.parts_progress`` on this command line's stderr console."""
+    return progress.parts_progress(label, total, console=errors)
+
+
+def replications_option(what: str) -> OptionInfo:
+    """The ``--replications`` option of a generated document: ``what`` is replicated, on seeds 0..N-1."""
+    return typer.Option(min=2, max=10_000, help=f"{what} (seeds 0..N-1).")
+
+
+MarkdownOut = Annotated[Path, typer.Option(help="Markdown file to write.")]
+
+
+def markdown_folder(out: Path) -> None:
+    """The folder a generated document goes to must exist (checked before the runs that fill it)."""
+    if not out.parent.is_dir():
+        fail(f"--out: {out.parent} is not a folder")
 
 
 ConfigArg = Annotated[

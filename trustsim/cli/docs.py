@@ -6,23 +6,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from trustsim.cli.common import (
+    MarkdownOut,
     app,
     console,
-    errors,
     fail,
+    markdown_folder,
+    parts_progress,
+    replications_option,
 )
 
 
 @app.command()
 def claims(
-    replications: Annotated[
-        int, typer.Option(min=2, max=10_000, help="Paired replications per claim (seeds 0..N-1).")
-    ] = 30,
-    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/claims.md"),
+    replications: Annotated[int, replications_option("Paired replications per claim")] = 30,
+    out: MarkdownOut = Path("docs/claims.md"),
     only: Annotated[
         list[str] | None, typer.Option(help="Run only the claim of this name; repeatable.")
     ] = None,
@@ -34,36 +33,27 @@ def claims(
     for name in only or []:
         if name not in known:
             fail(f"--only: no claim named {name!r} (allowed: {', '.join(sorted(known))})")
-    if not out.parent.is_dir():
-        fail(f"--out: {out.parent} is not a folder")
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors) as bar:
-        task = bar.add_task("claims", total=len(only or known))
-        results = evaluate(
-            replications, only, progress=lambda name: bar.update(task, advance=1, description=name)
-        )
+    markdown_folder(out)
+    with parts_progress("claims", len(set(only or known))) as tell:
+        results = evaluate(replications, only, progress=tell)
     out.write_text(render_markdown(results, replications))
     held = sum(result.holds for result in results)
-    console.print(f"{held} of {len(results)} claims hold; written to {out}")
+    console.print(f"{held} of {len(results)} claims hold; written to {out}", highlight=False, soft_wrap=True)
 
 
 @app.command()
 def patterns(
-    replications: Annotated[
-        int, typer.Option(min=2, max=10_000, help="Replications per episode and scenario (seeds 0..N-1).")
-    ] = 30,
-    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/patterns.md"),
+    replications: Annotated[int, replications_option("Replications per episode and scenario")] = 30,
+    out: MarkdownOut = Path("docs/patterns.md"),
 ) -> None:
     """The model against what happened: historical episodes and event-data patterns; docs/patterns.md."""
     from trustsim.patterns import PATTERN_SCENARIOS, episodes, evaluate, write_docs
 
-    if not out.parent.is_dir():
-        fail(f"--out: {out.parent} is not a folder")
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors) as bar:
-        task = bar.add_task("patterns", total=len(episodes()) + len(PATTERN_SCENARIOS))
-        results, fits = evaluate(
-            replications, progress=lambda name: bar.update(task, advance=1, description=name)
-        )
-    held, total = write_docs(results, fits, replications, out)
+    markdown_folder(out)
+    with parts_progress("patterns", len(episodes()) + len(PATTERN_SCENARIOS) + 1) as tell:
+        results, fits = evaluate(replications, progress=tell)
+        tell(f"{out} and its figures")
+        held, total = write_docs(results, fits, replications, out)
     console.print(
         f"{held} of {total} documented windows reproduced; written to {out} and its figures/",
         highlight=False,

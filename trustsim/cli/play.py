@@ -7,28 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
 from rich.console import Console
 from rich.table import Column, Table
 
-from trustsim.cli.common import (
-    Command,
-    SetOpt,
-    app,
-    console,
-    errors,
-    fail,
-    load_config,
-    suggest,
-    sweep_names,
-)
-from trustsim.config.loading import (
-    CONFIG_DIR,
-    ConfigError,
-    read_yaml,
-    shipped_scenarios,
-)
+from trustsim.cli.common import Command, SetOpt, app, console, errors, fail, load_config, suggest, sweep_names
+from trustsim.config.errors import ConfigError
+from trustsim.config.loading import CONFIG_DIR, shipped_scenarios
 from trustsim.config.reference import bounds
+from trustsim.config.safe_yaml import read_yaml
 from trustsim.config.vocabulary import MATCH_DEFAULTS as MATCH
 
 

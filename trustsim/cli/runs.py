@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
 import yaml
 from pydantic import BaseModel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from trustsim.cli.common import (
     Command,
@@ -24,17 +22,15 @@ from trustsim.cli.common import (
     load_config,
     planned_sweep,
     print_notes,
+    progress_bar,
     recovery,
     sweep_names,
     sweep_path,
     writable_folder,
 )
-from trustsim.config.loading import (
-    ConfigError,
-    read_yaml,
-    resolve_config_path,
-    section_class,
-)
+from trustsim.config.errors import ConfigError, section_class
+from trustsim.config.loading import resolve_config_path
+from trustsim.config.safe_yaml import read_yaml
 
 
 @app.command(cls=Command)
@@ -60,15 +56,7 @@ def run(
         fail(f"{out_dir}: already holds a finished run; choose another --out")
     created = writable_folder(out_dir)  # before the run: its results must have somewhere to go
     try:
-        with Progress(
-            TextColumn(f"[bold]{scenario.name}[/] seed {scenario.seed}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=errors,
-            transient=True,
-            disable=not errors.is_terminal,
-        ) as progress:
+        with progress_bar(f"[bold]{scenario.name}[/] seed {scenario.seed}") as progress:
             task = progress.add_task("steps", total=scenario.steps)
             result = simulate(scenario, progress=lambda: progress.advance(task))
     except WorldError as exc:

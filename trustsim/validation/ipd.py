@@ -282,23 +282,43 @@ def check_gtft_molander(turns: int = 200, repetitions: int = 100, seed: int = 3)
     )
 
 
+def _noise_free_match(
+    name: str,
+    source: str,
+    policies: tuple[str, str],
+    turns: int,
+    payoff: tuple[float, float],
+    cooperation: tuple[float | None, float | None],
+    expected: str,
+    notes: str,
+) -> CheckResult:
+    """One noise-free match over an even number of turns (a deterministic cycle of two rounds closes):
+    each player's payoff per turn and cooperation rate (None: not compared) against its exact value."""
+    even = turns + turns % 2
+    match = run_match(*policies, even, 0.0, 1)
+    names = [_short(policy) for policy in policies]
+    comparisons = [
+        Comparison(f"{names[p]} payoff per turn", payoff[p], match.mean_payoff[p], EXACT) for p in (0, 1)
+    ] + [
+        Comparison(f"{names[p]} cooperation rate", rate, match.cooperation[p], EXACT)
+        for p, rate in enumerate(cooperation)
+        if rate is not None
+    ]
+    setup = f"classic_ipd, {names[0]} vs {names[1]}, {even} turns (even), noise 0."
+    return result(name, source, setup, expected, "1e-9 (deterministic)", comparisons, notes)
+
+
 def check_wsls_against_all_defect(turns: int = 200) -> CheckResult:
     """Win-stay-lose-shift alternates against ALLD: (S+P)/2 per turn for it, (T+P)/2 for ALLD."""
     T, _, P, S = ipd_payoffs()
-    even = turns + turns % 2
-    match = run_match("win_stay_lose_shift", "all_defect", even, 0.0, 1)
-    comparisons = [
-        Comparison("WSLS payoff per turn", (S + P) / 2, match.mean_payoff[0], EXACT),
-        Comparison("ALLD payoff per turn", (T + P) / 2, match.mean_payoff[1], EXACT),
-        Comparison("WSLS cooperation rate", 0.5, match.cooperation[0], EXACT),
-    ]
-    return result(
+    return _noise_free_match(
         "IPD: win-stay-lose-shift against always-defect",
         "Nowak & Sigmund (1993); Kraines & Kraines (1989)",
-        f"classic_ipd, WSLS vs ALLD, {even} turns (even), noise 0.",
+        ("win_stay_lose_shift", "all_defect"),
+        turns,
+        ((S + P) / 2, (T + P) / 2),
+        (0.5, None),
         f"(S+P)/2 = {(S + P) / 2:g} per turn for WSLS",
-        "1e-9 (deterministic)",
-        comparisons,
         "WSLS cooperates, is exploited (S), shifts to defection (P), loses again and shifts back: "
         "it alternates C, D against ALLD, so over an even number of turns it earns (S+P)/2 per turn "
         "and ALLD (T+P)/2.",
@@ -308,21 +328,14 @@ def check_wsls_against_all_defect(turns: int = 200) -> CheckResult:
 def check_tft_against_stft(turns: int = 200) -> CheckResult:
     """TFT and suspicious TFT lock into alternation: (T+S)/2 each."""
     T, _, _, S = ipd_payoffs()
-    even = turns + turns % 2
-    match = run_match("tit_for_tat", "suspicious_tit_for_tat", even, 0.0, 1)
-    comparisons = [
-        Comparison("TFT payoff per turn", (T + S) / 2, match.mean_payoff[0], EXACT),
-        Comparison("STFT payoff per turn", (T + S) / 2, match.mean_payoff[1], EXACT),
-        Comparison("TFT cooperation rate", 0.5, match.cooperation[0], EXACT),
-        Comparison("STFT cooperation rate", 0.5, match.cooperation[1], EXACT),
-    ]
-    return result(
+    return _noise_free_match(
         "IPD: tit-for-tat against suspicious tit-for-tat",
         "Beaufils, Delahaye & Mathieu (1996); Axelrod (1984)",
-        f"classic_ipd, TFT vs STFT, {even} turns (even), noise 0.",
+        ("tit_for_tat", "suspicious_tit_for_tat"),
+        turns,
+        ((T + S) / 2, (T + S) / 2),
+        (0.5, 0.5),
         f"(T+S)/2 = {(T + S) / 2:g} per turn each, cooperation 0.5",
-        "1e-9 (deterministic)",
-        comparisons,
         "STFT opens with a defection that TFT copies one round later, while STFT copies TFT's "
         "cooperation: the two alternate (C, D), (D, C) for ever, each earning S and T in turn.",
     )

@@ -1,195 +1,28 @@
-"""The essay's claims as paired experiments: ``trustsim claims`` writes ``docs/claims.md``.
-
-Each claim is one experiment on common random numbers: the same seeds run with the treatment and
-with the control, the effect is the mean paired difference of an outcome with a 95% t interval over
-the replications, and the ablation repeats the pair with the mechanism switched off, which should
-remove the effect. Nothing here is typed in: every figure of docs/claims.md comes from these runs.
-"""
+"""The essay's claims, each with the passage it comes from, its experiment and its ablation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
-from scipy import stats
 
-from trustsim.config.loading import merge, scenario_from_dict
-from trustsim.config.schema import essay_catalog
+from trustsim.claims.arms import (
+    NETWORK,
+    b_trust_in_a,
+    catalog,
+    dyad,
+    dyad_trust,
+    logodds_gain,
+    mean_dyad_logodds,
+    security_gap,
+    series_mean,
+    share_of,
+    step_at,
+    steps_to_recover,
+    trust_in_initiator,
+    trust_of,
+)
+from trustsim.claims.experiment import Claim
+from trustsim.config.loading import merge
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
-from trustsim.model.model import TrustModel
-
-
-def catalog(**changes: Any) -> list[dict]:
-    """The default action catalog as dicts, with ``changes`` applied to every action."""
-    return [{**action.model_dump(), **changes} for action in essay_catalog()]
-
-
-def dyad(
-    trust: float = 0.5,
-    policies: tuple[str, str] = ("hold", "hold"),
-    motives: tuple[str, str] = ("security", "security"),
-    extra_actions: tuple[dict, ...] = (),
-    **sections: Any,
-) -> dict:
-    """A two-state rival dyad A - B, as a scenario dict; ``sections`` are merged in."""
-    data: dict[str, Any] = {
-        "name": "claim",
-        "steps": 100,
-        "states": [
-            {"code": "A", "bloc": "west", "policy": policies[0], "motive": motives[0]},
-            {"code": "B", "bloc": "east", "policy": policies[1], "motive": motives[1]},
-        ],
-        "relations": [{"a": "A", "b": "B", "kind": "rival"}],
-        "initial_trust": {"default": trust},
-        "record": {"model": False, "dyads": False, "attribution": False},
-    }
-    if extra_actions:
-        data["actions"] = catalog() + list(extra_actions)
-    return merge(data, sections)
-
-
-def step_at(step: int, action: str, actor: str = "A", target: str = "B", **extra: Any) -> dict:
-    return {"step": step, "actor": actor, "target": target, "action": action, **extra}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One essay claim as a paired experiment with its ablation."""
-
-    name: str
-    claim: str
-    passage: str
-    experiment: str
-    treatment: dict
-    control: dict
-    ablation: dict  # merged into both arms to switch the mechanism off
-    outcome: Callable[[TrustModel, list], float]
-    control_outcome: Callable[[TrustModel, list], float] | None = None  # if the arms differ in it
-    measure: Callable[[TrustModel], float] | None = None  # recorded every step, passed to outcome
-    expect: str = "positive"  # the sign the effect should have
-    steps: int = 100
-    notes: str = ""
-
-
-def run_arm(data: dict, seed: int, claim: Claim, control: bool = False) -> float:
-    data = merge(data, {"seed": seed, "steps": claim.steps})
-    model = TrustModel(scenario_from_dict(data, f"claim {claim.name}"))
-    series = []
-    for _ in range(claim.steps):
-        model.step()
-        if claim.measure is not None:
-            series.append(claim.measure(model))
-    outcome = claim.control_outcome if control and claim.control_outcome else claim.outcome
-    return outcome(model, series)
-
-
-def paired(claim: Claim, seeds: list[int], ablate: bool) -> dict[str, float]:
-    extra = claim.ablation if ablate else {}
-    diffs = np.array(
-        [
-            run_arm(merge(claim.treatment, extra), seed, claim)
-            - run_arm(merge(claim.control, extra), seed, claim, control=True)
-            for seed in seeds
-        ]
-    )
-    mean = float(diffs.mean())
-    half = float(stats.t.ppf(0.975, len(diffs) - 1) * diffs.std(ddof=1) / np.sqrt(len(diffs)))
-    return {"mean": mean, "low": mean - half, "high": mean + half}
-
-
-def holds(claim: Claim, effect: dict, ablated: dict) -> bool:
-    """The effect has the expected sign with its interval clear of zero, and the ablation removes
-    at least three quarters of it."""
-    sign = 1.0 if claim.expect == "positive" else -1.0
-    clear = effect["low"] > 0 if sign > 0 else effect["high"] < 0
-    return bool(clear and abs(ablated["mean"]) <= 0.25 * abs(effect["mean"]))
-
-
-# -- outcomes -------------------------------------------------------------------------------------
-
-
-def trust_of(observer: int, subject: int) -> Callable[[TrustModel, list], float]:
-    return lambda model, _: float(model.trust[observer, subject])
-
-
-def dyad_trust(model: TrustModel) -> float:
-    """Mean trust of the dyad A - B, both directions."""
-    return float((model.trust[0, 1] + model.trust[1, 0]) / 2)
-
-
-def mean_dyad_logodds(model: TrustModel, _: list) -> float:
-    t = np.array([model.trust[0, 1], model.trust[1, 0]])
-    return float(np.mean(np.log(t / (1 - t))))
-
-
-def series_mean(model: TrustModel, series: list) -> float:
-    return float(np.mean(series))
-
-
-def share_of(actor: int, kind: int) -> Callable[[TrustModel], float]:
-    """Share of ``actor``'s steps this step that are of ``kind`` (CONSTRUCTIVE, ESCALATORY)."""
-
-    def share(model: TrustModel) -> float:
-        kinds = model.catalog.kind[model.last_action[model.src == actor]]
-        return float(np.mean(kinds == kind))
-
-    return share
-
-
-def steps_to_recover(level: float, start: int) -> Callable[[TrustModel, list], float]:
-    """Steps from ``start`` until B's trust in A (the measured series) is back at ``level``."""
-
-    def outcome(model: TrustModel, series: list) -> float:
-        later = np.asarray(series[start - 1 :])
-        above = np.flatnonzero(later >= level)
-        return float(above[0] + 1) if len(above) else float(len(later) + 1)
-
-    return outcome
-
-
-def b_trust_in_a(model: TrustModel) -> float:
-    return float(model.trust[1, 0])
-
-
-def logodds_gain(initial: float) -> Callable[[TrustModel, list], float]:
-    """B's trust in A in log-odds, less that of ``initial``."""
-
-    def outcome(model: TrustModel, _: list) -> float:
-        t = float(model.trust[1, 0])
-        return float(np.log(t / (1 - t)) - np.log(initial / (1 - initial)))
-
-    return outcome
-
-
-def _security_gap(model: TrustModel) -> float:
-    security = model.last.security
-    national = security[0]  # A's security in its one dyad
-    mutual = min(security[0], security[1])
-    return float(national - mutual)
-
-
-def trust_in_initiator(hops: int) -> Callable[[TrustModel, list], float]:
-    def outcome(model: TrustModel, _: list) -> float:
-        observers = np.flatnonzero(model.hops == hops)
-        return float(model.trust[observers, model.initiator].mean())
-
-    return outcome
-
-
-NETWORK = {
-    "name": "claim_network",
-    "network": {"generator": "watts_strogatz", "n": 40, "degree": 4, "rewire": 0.1, "blocs": 2},
-    "initial_trust": {"within_bloc": 0.7, "across_bloc": 0.4},
-    "interventions": [
-        {"step": 5, "actor": "S000", "action": "limit_military_exercises", "declared": True, "duration": 10}
-    ],
-    "record": {"model": False, "dyads": False, "attribution": False},
-}
-
-
-# -- the claims -----------------------------------------------------------------------------------
 
 LOGIT = ("logit", "logit")
 NEAR_THRESHOLD = 0.5
@@ -458,78 +291,10 @@ def _claims() -> list[Claim]:
             ),
             ablation={"payoffs": {"threat_weight": 0.0}},
             outcome=series_mean,
-            measure=_security_gap,
+            measure=security_gap,
             notes="Ablation: threat_weight 0 (security is the payoff alone).",
         ),
     ]
 
 
 CLAIMS = _claims()
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    claim: Claim
-    effect: dict[str, float]
-    ablated: dict[str, float]
-
-    @property
-    def holds(self) -> bool:
-        return holds(self.claim, self.effect, self.ablated)
-
-
-def evaluate(
-    replications: int = 30, names: list[str] | None = None, progress: Callable[[str], None] | None = None
-) -> list[ClaimResult]:
-    """Run every claim (or those named) on seeds 0 .. replications - 1, with and without ablation."""
-    seeds = list(range(replications))
-    results = []
-    for claim in CLAIMS:
-        if names and claim.name not in names:
-            continue
-        if progress is not None:
-            progress(claim.name)
-        results.append(ClaimResult(claim, paired(claim, seeds, False), paired(claim, seeds, True)))
-    return results
-
-
-def _interval(value: dict[str, float]) -> str:
-    return f"{value['mean']:+.3f} [{value['low']:+.3f}, {value['high']:+.3f}]"
-
-
-def render_markdown(results: list[ClaimResult], replications: int) -> str:
-    """docs/claims.md: a results table, then each claim's experiment in full."""
-    lines = [
-        "# The essay's claims, measured",
-        "",
-        "Generated by `trustsim claims` (trustsim/claims.py); do not edit by hand. Each claim is a paired",
-        f"experiment on common random numbers: seeds 0-{replications - 1} ({replications} replications) run",
-        "with the treatment and with the control; the effect is the mean paired difference of the outcome,",
-        "with its 95% t interval. The ablation reruns the same pairs with the mechanism switched off.",
-        "A claim **holds** when its interval excludes zero with the expected sign and the ablation removes",
-        "at least three quarters of the effect.",
-        "",
-        "| claim | effect (95% CI) | with the mechanism off | holds |",
-        "| --- | --- | --- | --- |",
-    ]
-    for result in results:
-        c = result.claim
-        lines.append(
-            f"| [{c.name}](#{c.name.replace('_', '-')}) | {_interval(result.effect)} | "
-            f"{_interval(result.ablated)} | {'yes' if result.holds else '**no**'} |"
-        )
-    for result in results:
-        c = result.claim
-        lines += [
-            "",
-            f"## {c.name}",
-            "",
-            f"**Claim.** {c.claim}",
-            "",
-            f"**Essay.** \u201c{c.passage}\u201d",
-            "",
-            f"**Experiment.** {c.experiment} Expected sign of the effect: {c.expect}.",
-            "",
-            f"**Effect.** {_interval(result.effect)}. **{c.notes}** {_interval(result.ablated)}.",
-        ]
-    return "\n".join(lines) + "\n"
