@@ -1,0 +1,106 @@
+"""The decision stage of a step (SPEC items 4 and 7, docs/ODD.md Sections 7.3-7.3a): the threat
+each actor faces, the payoffs as each actor sees them, each policy's choice over its dyads, then
+execution noise and paralysis. ``Decisions`` is a part of ``TrustModel`` (which inherits it), kept
+apart so that the step reads as its stages; every attribute is the model's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
+from trustsim.model.policies import C, Dyads
+
+
+class Decisions:
+    """The decision stage of ``TrustModel.step`` (a mixin: every attribute is the model's)."""
+
+    def _threat_faced(self, trust: np.ndarray) -> np.ndarray:
+        """Per edge i -> j, the threat i faces from j: distrust * capability_j * posture_j, the
+        national-security threat of Richardson's reaction term."""
+        return (1.0 - trust) * self.capability[self.dst] * self.posture[self.dst]
+
+    def decision_terms(self, threat_faced: np.ndarray) -> dict[str, np.ndarray]:
+        """What each actor's payoffs look like to it this step (per edge), for the policies.
+
+        - temptation: T for a greedy actor, ``security_temptation`` (< R) for a security seeker
+          (Kydd 2005: security seekers prefer mutual restraint to exploitation);
+        - sucker: S, lowered for a security seeker by ``fear`` times the threat it faces, including
+          threatened costs: the more threatened, the worse being caught restraining (Jervis 1976,
+          the spiral model);
+        - escalation_cost: the cost the actor expects for escalating: threatened negative incentives
+          (deterrence) and the audience cost of reneging on a declaration still binding it.
+        """
+        cfg = self.config.payoffs
+        greedy = self.greedy[self.src]
+        secure = cfg.security_temptation if cfg.security_temptation is not None else (cfg.P + cfg.R) / 2
+        temptation = np.where(greedy, cfg.T, secure)
+        sucker = np.where(greedy, cfg.S, cfg.S - cfg.fear * (threat_faced + self.threatened))
+        binding = (self.commitment > 0) * self.config.trust.audience_cost
+        deterred = cfg.deterrence * self.threatened
+        return {"temptation": temptation, "sucker": sucker, "escalation_cost": deterred + binding}
+
+    def _decide(
+        self,
+        draw: np.ndarray,
+        reward: float,
+        bonus: np.ndarray,
+        trust: np.ndarray,
+        threat_faced: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        actions = np.empty(self.n_edges, dtype=np.int64)
+        declared = np.zeros(self.n_edges, dtype=bool)
+        cfg = self.config.payoffs
+        terms = self.decision_terms(threat_faced)
+        for name, (edges, repertoire) in self._policy_view_parts().items():
+            policy = self.policy(name)
+            keys = [f"{name}.{field}" for field in policy.memory]
+            view = Dyads(
+                edges=edges,
+                trust=trust[edges],
+                other_last=self.other_last[edges],
+                other_before=self.other_before[edges],
+                other_last_value=self.other_last_value[edges],
+                own_last=self.own_last[edges],
+                draw=draw[edges],
+                reward=np.full(len(edges), reward),
+                bonus=bonus,
+                payoffs=(cfg.T, cfg.R, cfg.P, cfg.S),
+                catalog=self.catalog,
+                repertoire=dict(repertoire),
+                memory={
+                    field: self.memory[key][edges] for field, key in zip(policy.memory, keys, strict=True)
+                },
+                temptation=terms["temptation"][edges],
+                sucker=terms["sucker"][edges],
+                escalation_cost=terms["escalation_cost"][edges],
+            )
+            actions[edges], declared[edges] = policy.choose(view)
+            for field, key in zip(policy.memory, keys, strict=True):
+                self.memory[key][edges] = view.memory[field]
+        return actions, declared
+
+    def _execution_noise(self, actions: np.ndarray, draw: np.ndarray, forced: np.ndarray) -> np.ndarray:
+        """With probability ``execution_noise`` an intended move comes out as its opposite."""
+        flip = (draw < self.config.execution_noise) & ~forced
+        if not flip.any():
+            return actions
+        kind = self.catalog.kind[actions]
+        flipped = np.where(
+            kind == CONSTRUCTIVE,
+            self.edge_repertoire["escalatory"],
+            np.where(kind == ESCALATORY, self.edge_repertoire["constructive"], actions),
+        )
+        return np.where(flip, flipped, actions)
+
+    def _paralysis(
+        self, actions: np.ndarray, draw: np.ndarray, forced: np.ndarray, trust: np.ndarray
+    ) -> np.ndarray:
+        """Low trust paralyses the will to try: an initiative (a constructive step not answering
+        one) is dropped for holding with probability paralysis * (1 - trust)."""
+        level = self.config.trust.paralysis
+        if level == 0:
+            return actions
+        initiative = (self.catalog.kind[actions] == CONSTRUCTIVE) & (self.other_last != C) & ~forced
+        frozen = initiative & (draw < level * (1.0 - trust))
+        return np.where(frozen, self.edge_repertoire["neutral"], actions)

@@ -1,0 +1,178 @@
+"""The trust update of a step (SPEC item 5, docs/ODD.md Section 7.5-7.12): each target's direct
+update from the evidence it perceived, third-party observation, alliance influence, decay, and the
+congealing of mistrust, all on the model's n x n trust and hardness, with attribution of every
+change. ``TrustUpdate`` is a part of ``TrustModel`` (which inherits it), kept apart because it is
+the longest stage of the step; it reads the model's arrays and rule and writes trust and hardness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from trustsim.model import kernels
+from trustsim.model.records import ALLIANCE, ALLIES, DECAY, DIRECT, NO_ACTOR, OBSERVATION
+
+
+class OneBlasThread:
+    """A context that runs BLAS (NumPy's matrix products) on one thread, restoring it after.
+
+    The dense path multiplies matrices of at most DENSE_LIMIT x DENSE_LIMIT, too small to gain from
+    threads: OpenBLAS's worker threads busy-wait, and on a loaded machine they made N = 100 about
+    five times slower (docs/performance.md). The products are the same with one thread or several.
+    The libraries are found once per process (threadpoolctl; inspecting them takes milliseconds);
+    each step then only sets their thread counts, a few microseconds where ``limit()`` takes ~30.
+    """
+
+    def __init__(self) -> None:
+        self._libraries: list | None = None
+        self._before: list[int] = []
+
+    def __enter__(self) -> None:
+        if self._libraries is None:
+            self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        self._before = [library.get_num_threads() for library in self._libraries]
+        for library in self._libraries:
+            library.set_num_threads(1)
+
+    def __exit__(self, *_: object) -> None:
+        for library, threads in zip(self._libraries or (), self._before, strict=True):
+            library.set_num_threads(threads)
+
+
+one_blas_thread = OneBlasThread()
+
+
+class TrustUpdate:
+    """The trust-update stage of ``TrustModel.step`` (a mixin: every attribute is the model's)."""
+
+    def _update_trust(self, actions, declared, perceived, move, error, before) -> None:
+        """Direct update of each target, then third-party observation, alliance influence, decay.
+
+        ``before`` is each target's trust in the actor (trust[dst, src] per edge) as it stands.
+        """
+        spec = self.config
+        # The target knows its own last step toward the actor as it sees it (self-view): a reply to
+        # an escalation it knows it made is discounted; a right it took as neutral is not.
+        own_last = self.last_action[self.rev]
+        provoked = (own_last >= 0) & (
+            np.take(self.catalog.self_view, np.maximum(own_last, 0)) < -spec.perception.neutral_band
+        )
+        evidence = self.rule.evidence(
+            value=perceived,
+            declared=declared,
+            move=move,
+            cost=self.catalog.cost[actions],
+            error=error,
+            provoked=provoked,
+        )
+        hardness = np.take(self.hardness.ravel(), self.flat_dst_src)
+        direct = self.rule.respond(before, hardness, evidence)
+        self._apply(self.flat_dst_src, self.dst, self.src, before, direct, DIRECT, self.src, actions)
+        # Sustained credible evidence thaws congealed mistrust (hysteresis, not a trap).
+        thaw = np.maximum(0.0, 1.0 - spec.trust.thaw_rate * self.rule.credible(before, evidence))
+        self._flat(self.hardness)[self.flat_dst_src] = hardness * thaw
+
+        weight = spec.propagation.observation_weight
+        if weight > 0 and len(self.obs_rows):
+            seen = self._observe(evidence) / self.obs_weight[:, None]
+            current = self.trust_at(self.obs_flat)
+            hardness = np.take(self.hardness.ravel(), self.obs_flat)
+            observed = weight * self.rule.respond(current, hardness, seen)
+            # The acting state's dominant action is only needed to attribute the change.
+            dominant = self._dominant_action(actions, perceived) if self.attribution is not None else None
+            rows, cols = self.obs_rows, self.obs_cols
+            self._apply(self.obs_flat, rows, cols, current, observed, OBSERVATION, cols, dominant)
+
+        alpha = spec.propagation.alliance_weight
+        if alpha > 0 and self.has_allies.any():
+            # Pool allies' views of each state l, leaving out l's view of itself: the mean over
+            # allies m != l of trust[m, l], renormalised by 1 - W[k, l]. The product takes trust
+            # with its diagonal zeroed for the purpose (restored right after; no copy of the matrix).
+            diagonal = self.trust.diagonal().copy()
+            np.fill_diagonal(self.trust, 0.0)
+            try:
+                if self.copies > 1:
+                    pooled = self._pool_blocks(self.trust, self._pooled)
+                elif self.dense:
+                    pooled = np.matmul(self.influence, self.trust, out=self._pooled)
+                else:
+                    pooled = np.asarray(self.influence @ self.trust)
+            finally:
+                np.fill_diagonal(self.trust, diagonal)
+            flat = self._flat(pooled)
+            flat[self.pool_renormalised] /= self.pool_weight  # elsewhere the weight is 1
+            flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
+            # trust += alpha * (pooled - trust) for states with allies, off the diagonal
+            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES)
+
+        if spec.trust.decay > 0:
+            nobody = np.zeros(self.n, dtype=bool)
+            self._relax(self.initial_trust, spec.trust.decay, nobody, False, DECAY, actor=NO_ACTOR)
+
+        self._congeal()
+
+    def _observe(self, evidence: np.ndarray) -> np.ndarray:
+        """Salience-weighted sums of the evidence each observer saw about each subject.
+
+        Dense path: friends @ signal per evidence column, signal[j, i] the evidence of edge i -> j.
+        Sparse path: the same sums as one sparse product over the edges (_build_observation_operator).
+        """
+        if not self.dense:
+            return self.observation @ evidence[self.by_source]
+        signal, seen = self._signal.ravel(), self._seen  # buffers: ravel() is a view
+        columns = []
+        for column in np.ascontiguousarray(np.moveaxis(evidence, -1, 0)):
+            signal[self.flat_dst_src] = column  # only edge positions are ever non-zero
+            np.matmul(self.friends, self._signal, out=seen)
+            columns.append(np.take(seen.ravel(), self.obs_flat))
+        return np.stack(columns, axis=-1)
+
+    def _dominant_action(self, actions: np.ndarray, perceived: np.ndarray) -> np.ndarray:
+        """For attribution: each state's most strongly perceived action this step."""
+        order = np.lexsort((-np.abs(perceived), self.src))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = self.src[order][1:] != self.src[order][:-1]
+        dominant = np.full(self.n, -1)
+        dominant[self.src[order][first]] = actions[order][first]
+        return dominant[self.obs_cols]
+
+    def _apply(self, flat, rows, cols, before, delta, mechanism, actor, action) -> None:
+        """Add ``delta`` to the trust entries at ``flat`` (rows * n + cols, currently ``before``),
+        clipped to [0, 1], and attribute the change actually made."""
+        after = np.clip(before + delta, 0.0, 1.0)
+        self._flat(self.trust)[flat] = after
+        if self.attribution is not None:
+            self.attribution.add(self.steps, rows, cols, actor, action, mechanism, after - before)
+
+    def _relax(self, target, rate, skip_rows, skip_diagonal, mechanism: int, actor: int) -> None:
+        """trust += rate * (target - trust) over the whole matrix, clipped to [0, 1], except in
+        ``skip_rows`` and (if ``skip_diagonal``) on the diagonal (``kernels.relax``, in place), and
+        attribute the change. Only the entries that changed are looked up, and only when attribution
+        is recorded."""
+        if self.attribution is None:
+            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, self.copy_size)
+            return
+        before = self.trust.copy()
+        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, self.copy_size)
+        changed = self.trust != before
+        flat = np.flatnonzero(changed)  # row-major, as np.nonzero(changed)
+        # Row and column of each flat position, without a (slow) int64 divmod of up to n^2 entries:
+        # the rows repeat in order, as many times as each row has changes.
+        rows = np.repeat(np.arange(self.n), np.count_nonzero(changed, axis=1))
+        cols = flat - rows * self.n
+        delta = self.trust.ravel()[flat] - before.ravel()[flat]
+        self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, delta)
+
+    def _congeal(self) -> None:
+        """Hardening of mistrust: while trust is below the threshold, hardness approaches its ceiling,
+
+        hardness += congeal_rate * (congeal_max - hardness),
+
+        never 1, so congealed mistrust can still thaw under credible evidence (``_update_trust``).
+        One compiled pass over the matrix (``kernels.congeal``), in place.
+        """
+        p = self.config.trust
+        kernels.congeal(
+            self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max, self.copy_size
+        )
