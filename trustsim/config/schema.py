@@ -4,6 +4,9 @@ Defaults, bounds and help text live here; the loader, the CLI's ``--set`` overri
 validate`` and the app's sliders are all derived from these models. Each section says which mechanism
 of the essay (``shared/seed/mutual-security-essay.txt``) or the literature it configures; the full
 account is in ``docs/ODD.md``.
+
+It is over 400 lines on purpose: one file is the one place to read every parameter, top to bottom
+in the order of the scenario file, as ``python -m trustsim.config.reference`` lists them.
 """
 
 from __future__ import annotations

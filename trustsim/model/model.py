@@ -5,6 +5,10 @@ every state chooses an action toward each partner (policies, vectorized per poli
 actions override them; execution noise and paralysis; targets perceive the actions; payoffs; trust
 updates (direct, third-party observation, alliance influence, decay) and congealing; posture
 (Richardson); fog and escalation memory; records.
+
+The decision stage (``decisions.Decisions``) and the trust update (``trust_update.TrustUpdate``)
+are modules of their own; what stays here (building the model, the step's order, perception,
+payoffs, posture and memories, about 450 lines) is kept together so that the step reads in one file.
 """
 
 from __future__ import annotations
