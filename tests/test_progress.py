@@ -60,6 +60,8 @@ def test_match_json_is_one_object_on_stdout_with_a_terminal_on_stderr(terminal):
     run = CliRunner().invoke(app, ["match", "tit_for_tat", "all_defect", "--turns", "20", "--json"])
     assert run.exit_code == 0, run.output
     assert json.loads(run.stdout)["policies"] == ["tit_for_tat", "all_defect"]
+    shown = terminal.getvalue()
+    assert "tit_for_tat" in shown and "20/20" in shown and BAR in shown  # the turns, on stderr
 
 
 def test_the_validation_suite_shows_its_progress_on_stderr_and_its_lines_on_stdout(

@@ -10,7 +10,18 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from trustsim.cli.common import Command, SetOpt, app, console, errors, fail, load_config, suggest, sweep_names
+from trustsim.cli.common import (
+    Command,
+    SetOpt,
+    app,
+    console,
+    errors,
+    fail,
+    load_config,
+    progress_bar,
+    suggest,
+    sweep_names,
+)
 from trustsim.config.errors import ConfigError
 from trustsim.config.loading import CONFIG_DIR, shipped_scenarios
 from trustsim.config.reference import bounds
@@ -115,7 +126,11 @@ def match(
         fail(f"--seed must be >= 0 (got {seed})")
     values = _parse_payoffs(payoffs)
     try:
-        result = run_match(policy_a, policy_b, turns, noise, repetitions, seed, values)
+        with progress_bar(f"[bold]{policy_a}[/] v [bold]{policy_b}[/], {repetitions} repetitions") as bar:
+            task = bar.add_task("turns", total=turns)
+            result = run_match(
+                policy_a, policy_b, turns, noise, repetitions, seed, values, lambda: bar.advance(task)
+            )
     except ConfigError as exc:
         fail(str(exc))
     if json_:

@@ -7,6 +7,7 @@ from ``configs/classic_ipd.yaml``, so the special case checks the model itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -52,11 +53,13 @@ def match_scenario(
     return load_scenario(IPD_CONFIG, overrides)
 
 
-def play_all(scenario: Scenario, seeds: list) -> tuple[np.ndarray, np.ndarray]:
+def play_all(
+    scenario: Scenario, seeds: list, progress: Callable[[], None] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """One repetition per seed, all stepped together in one batched model (``copies``): per
     repetition (row) and player (column), the mean payoff per turn and the cooperation rate. Each
     repetition is exactly the match ``TrustModel(scenario, rng=np.random.default_rng(seed))`` plays
-    alone."""
+    alone. ``progress`` is called after each turn (all repetitions at once)."""
     model = TrustModel(scenario, copies=seeds)
     edges = model.copy_edges  # per repetition: edge A -> B, then B -> A
     total = np.zeros(edges.shape)
@@ -65,6 +68,8 @@ def play_all(scenario: Scenario, seeds: list) -> tuple[np.ndarray, np.ndarray]:
         model.step()
         total += model.last.payoff[edges]
         cooperated += model.catalog.kind[model.last.actions[edges]] == CONSTRUCTIVE
+        if progress is not None:
+            progress()
     return total / scenario.steps, cooperated / scenario.steps
 
 
@@ -82,11 +87,13 @@ def run_match(
     repetitions: int = MATCH_DEFAULTS["repetitions"],
     seed: int = MATCH_DEFAULTS["seed"],
     payoffs: tuple[float, ...] | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> MatchResult:
-    """Play ``repetitions`` independent matches, with seeds spawned from ``seed``."""
+    """Play ``repetitions`` independent matches, with seeds spawned from ``seed`` (``progress``:
+    called after each turn)."""
     scenario = match_scenario(policy_a, policy_b, turns, noise, payoffs)
     seeds = np.random.SeedSequence(seed).spawn(repetitions)
-    payoff, cooperation = play_all(scenario, seeds)
+    payoff, cooperation = play_all(scenario, seeds, progress)
     stderr = payoff.std(axis=0, ddof=1) / np.sqrt(repetitions) if repetitions > 1 else np.zeros(2)
     return MatchResult(
         policies=[policy_a, policy_b],
