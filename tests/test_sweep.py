@@ -52,14 +52,15 @@ def sweep_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-# enough runs (a few seconds on 2 workers) that a kill lands mid-sweep: chunks are written every
-# max(8, 4 x workers) runs at least 1 s apart, or every 5 s
+# enough work (several seconds on 2 workers, the runs in batches) that a kill lands mid-sweep:
+# chunks are written every max(8, 4 x workers) runs at least 1 s apart, or every 5 s
 BIG_RUNS = 120
 BIG = sweep_data(
     name="big",
     design={"kind": "grid", "parameters": {"perception.noise": [0.02, 0.1, 0.2, 0.3]}},
     replications=BIG_RUNS // 4,
     common_random_numbers=True,
+    steps=1000,
 )
 
 
@@ -112,7 +113,8 @@ def assert_exactly_once(out: Path, runs: int, failed: int = 0) -> None:
     merged = pd.read_parquet(out / "runs.parquet")
     assert merged["run_id"].tolist() == list(range(runs))
     per_step = read_steps(out)
-    assert len(per_step) == (runs - failed) * STEPS  # a failed run has no steps
+    steps = json.loads((out / "manifest.json").read_text())["base"]["steps"]
+    assert len(per_step) == (runs - failed) * (steps + 1)  # steps 0 to the last; a failed run has none
     assert not per_step.duplicated(["run_id", "step"]).any()
 
 
@@ -290,7 +292,7 @@ def test_output_schema(tmp_path):
 
     steps = read_steps(out)
     assert steps.columns.tolist() == ["run_id", "step", *MODEL_REPORTERS]
-    assert len(steps) == 12 * STEPS and steps["step"].between(1, STEPS).all()
+    assert len(steps) == 12 * (STEPS + 1) and steps["step"].between(0, STEPS).all()
     last = steps[steps["step"] == STEPS].set_index("run_id")["mean_trust"]
     np.testing.assert_allclose(last.to_numpy(), runs["final_mean_trust"].to_numpy())
     assert_exactly_once(out, 12)
@@ -320,7 +322,7 @@ def test_measures_kept_per_step_or_per_run_only_and_stop_condition(tmp_path):
     stop = {"measure": "congealed_dyads", "above": -1}  # true after the first step
     config = write_sweep(tmp_path, sweep_data(stop=stop), "stop.yaml")
     assert invoke("sweep", config, "--out", out, "--workers", 1).exit_code == 0
-    assert read_steps(out)["step"].eq(1).all() and len(read_steps(out)) == 12
+    assert read_steps(out)["step"].tolist() == [0, 1] * 12  # the initial state, then the stop
 
 
 def test_same_sweep_twice_gives_the_same_results(tmp_path):
@@ -346,7 +348,9 @@ def test_dry_run_prints_runs_rows_and_estimate_and_writes_nothing(tmp_path, monk
 
 
 def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
-    import trustsim.execution.sweep as sweep_module
+    """A run that fails in a batch fails the batch; its runs then go alone, each with its outcome."""
+    import trustsim.execution.worker as worker_module
+    from trustsim.execution.run import simulate_batch
 
     config = write_sweep(tmp_path, sweep_data())
     _, runs = plan(Sweep.model_validate(sweep_data()))
@@ -357,7 +361,13 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
             raise ValueError("the model broke")
         return simulate(scenario, **kwargs)
 
-    monkeypatch.setattr(sweep_module, "simulate", simulate_or_fail)
+    def batch_or_fail(scenario, seeds, **kwargs):
+        if int(bad["seed"]) in seeds:
+            raise ValueError("the batch broke")
+        return simulate_batch(scenario, seeds, **kwargs)
+
+    monkeypatch.setattr(worker_module, "simulate", simulate_or_fail)
+    monkeypatch.setattr(worker_module, "simulate_batch", batch_or_fail)
     out = tmp_path / "out"
     result = invoke("sweep", config, "--out", out, "--workers", 1)
     assert result.exit_code == 1, (result.stdout, result.stderr)
@@ -379,7 +389,7 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
     measures = [m for m in outcomes(merged) if not m.startswith("time_to_")]  # those are None at times
     assert len(measures) > 5 and merged.loc[4, outcomes(merged)].isna().all()
     assert merged.drop(index=4)[measures].notna().all().all()
-    assert len(read_steps(out)) == 11 * STEPS
+    assert len(read_steps(out)) == 11 * (STEPS + 1)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["completed"] == 11 and manifest["failed"] == 1
 

@@ -9,7 +9,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trustsim.config.schema import Scenario
+from trustsim.model import records
 from trustsim.model.model import TrustModel
 from trustsim.model.world import KIND_CODES
 
@@ -34,6 +35,9 @@ class RunResult:
     summary: dict[str, Any]
     wall_time: float
     network: dict[str, Any]
+    # The model-level measures of the initial state (step 0; NaN for those only a step has), when
+    # the run records its measures: a sweep writes them as step 0 of steps.parquet.
+    initial: dict[str, Any] = field(default_factory=dict)
 
 
 def package_versions() -> dict[str, str]:
@@ -105,13 +109,31 @@ def simulate(
     """Build the model from ``config`` and run it for ``config.steps`` steps (or ``until``)."""
     started = time.perf_counter()
     model = TrustModel(config)
+    initial = initial_measures(model)[0]
     model.run(progress=progress, until=until)
     frame = model.datacollector.get_model_vars_dataframe()
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
     dyads = model.dyad_log.frame(model) if model.dyad_log is not None else None
     attribution = model.attribution.frame(model) if model.attribution is not None else None
     wall = time.perf_counter() - started
-    return RunResult(frame, dyads, attribution, summarize(frame, model), wall, describe_network(model))
+    summary = summarize(frame, model)
+    return RunResult(frame, dyads, attribution, summary, wall, describe_network(model), initial)
+
+
+def initial_measures(model: TrustModel) -> list[dict[str, Any]]:
+    """Per copy of the model (one for a single run), its measures before the first step, as plain
+    numbers; empty when the run does not record its measures."""
+    if not model.config.record.model:
+        return [{} for _ in range(model.copies)]
+    values = records.measures(model)
+    return [{name: column[b].item() for name, column in values.items()} for b in range(model.copies)]
+
+
+def batchable(config: Scenario) -> bool:
+    """Whether runs of ``config`` can step together (``TrustModel(config, copies=seeds)``): an
+    explicit network, as a generated one differs per seed, and no dyad or attribution records
+    (the refusals of ``Structure._copy_streams``, checked here before anything is built)."""
+    return config.network is None and not config.record.dyads and not config.record.attribution
 
 
 def simulate_batch(
@@ -123,6 +145,7 @@ def simulate_batch(
     it change nothing of the others, and the run's records stop where its run alone would."""
     started = time.perf_counter()
     model = TrustModel(config, copies=seeds)
+    initial = initial_measures(model)
     stopped: list[int | None] = [None] * len(seeds)
     for _ in range(config.steps):
         model.step()
@@ -134,11 +157,12 @@ def simulate_batch(
                 break
     wall = (time.perf_counter() - started) / len(seeds)
     results = []
-    for (collector, view), stop in zip(model.collectors, stopped, strict=True):
+    for (collector, view), stop, start in zip(model.collectors, stopped, initial, strict=True):
         frame = collector.get_model_vars_dataframe()
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
         frame = frame.iloc[:stop] if stop is not None else frame
-        results.append(RunResult(frame, None, None, summarize(frame, view), wall, describe_network(view)))
+        network = describe_network(view)
+        results.append(RunResult(frame, None, None, summarize(frame, view), wall, network, start))
     return results
 
 
