@@ -109,12 +109,13 @@ def assert_exactly_once(out: Path, runs: int, failed: int = 0) -> None:
     names = {f"part-{chunk:06d}.parquet" for chunk in chunks}
     assert {p.name for p in (out / "chunks").iterdir()} == names  # no orphan chunk files
     assert {p.name for p in (out / "steps").iterdir()} == names
+    assert {p.name for p in (out / "initial").iterdir()} == names  # step 0 of each run
     assert not [p for p in out.rglob(".*")], "temporary files left behind"
     merged = pd.read_parquet(out / "runs.parquet")
     assert merged["run_id"].tolist() == list(range(runs))
     per_step = read_steps(out)
     steps = json.loads((out / "manifest.json").read_text())["base"]["steps"]
-    assert len(per_step) == (runs - failed) * (steps + 1)  # steps 0 to the last; a failed run has none
+    assert len(per_step) == (runs - failed) * steps  # a failed run has no steps
     assert not per_step.duplicated(["run_id", "step"]).any()
 
 
@@ -256,6 +257,7 @@ def test_output_schema(tmp_path):
         "chunks",
         "design.parquet",
         "failures.jsonl",
+        "initial",
         "journal.jsonl",
         "manifest.json",
         "runs.parquet",
@@ -292,7 +294,7 @@ def test_output_schema(tmp_path):
 
     steps = read_steps(out)
     assert steps.columns.tolist() == ["run_id", "step", *MODEL_REPORTERS]
-    assert len(steps) == 12 * (STEPS + 1) and steps["step"].between(0, STEPS).all()
+    assert len(steps) == 12 * STEPS and steps["step"].between(1, STEPS).all()
     last = steps[steps["step"] == STEPS].set_index("run_id")["mean_trust"]
     np.testing.assert_allclose(last.to_numpy(), runs["final_mean_trust"].to_numpy())
     assert_exactly_once(out, 12)
@@ -322,7 +324,7 @@ def test_measures_kept_per_step_or_per_run_only_and_stop_condition(tmp_path):
     stop = {"measure": "congealed_dyads", "above": -1}  # true after the first step
     config = write_sweep(tmp_path, sweep_data(stop=stop), "stop.yaml")
     assert invoke("sweep", config, "--out", out, "--workers", 1).exit_code == 0
-    assert read_steps(out)["step"].tolist() == [0, 1] * 12  # the initial state, then the stop
+    assert read_steps(out)["step"].eq(1).all() and len(read_steps(out)) == 12
 
 
 def test_same_sweep_twice_gives_the_same_results(tmp_path):
@@ -389,7 +391,7 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
     measures = [m for m in outcomes(merged) if not m.startswith("time_to_")]  # those are None at times
     assert len(measures) > 5 and merged.loc[4, outcomes(merged)].isna().all()
     assert merged.drop(index=4)[measures].notna().all().all()
-    assert len(read_steps(out)) == 11 * (STEPS + 1)
+    assert len(read_steps(out)) == 11 * STEPS
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["completed"] == 11 and manifest["failed"] == 1
 

@@ -82,8 +82,9 @@ def sweep(
         status = f" (a probe run failed: {estimate.error})" if estimate.error else ""
         console.print(
             f"{estimate.probes} probe batches across the design took {estimate.per_run:.4f} s a run on "
-            f"average (after one warm-up batch){status}; estimated {estimate.seconds:.0f} s "
-            f"on {cores} workers",
+            f"average (after one warm-up batch){status}; estimated "
+            f"{estimate.seconds + estimate.warm_up:.0f} s on {cores} workers ({estimate.warm_up:.1f} s "
+            "of it starting them)",
             highlight=False,
             markup=False,
             soft_wrap=True,

@@ -139,10 +139,11 @@ def make_task(sweep: Sweep, base: dict[str, Any], runs: pd.DataFrame, parameters
 
 @dataclass
 class Estimate:
-    seconds: float
+    seconds: float  # the runs on warm workers
     per_run: float
     probes: int
     error: str | None
+    warm_up: float = 0.0  # what a fresh worker pays once beyond its runs (imports, compiled kernels)
 
 
 def estimate_seconds(
@@ -153,15 +154,16 @@ def estimate_seconds(
     workers: int,
     budget: float = 5.0,
 ) -> Estimate:
-    """How long the sweep will take: one warm-up task (imports, compiled kernels: paid once per
-    worker), then up to eight tasks spread evenly over the design (run time depends on the
-    parameters), each a batch as the sweep would run it, timed within ``budget`` seconds; their mean
-    per run x runs / workers, plus the warm-up once per worker."""
+    """How long the sweep's runs will take on warm workers: one warm-up task (imports, compiled
+    kernels: paid once per fresh worker, given apart as ``warm_up``), then up to eight tasks spread
+    evenly over the design (run time depends on the parameters), each a batch as the sweep would
+    run it, timed within ``budget`` seconds; their mean per run x runs / workers."""
     size = batch_size(sweep, base, len(runs), workers)
     parameters = list(points.columns)
 
     def probe(index: int) -> tuple[float, int, str | None]:
-        task = make_task(sweep, base, next(batches(runs.iloc[index:], size)), parameters)
+        start = index - int(runs["replication"].iloc[index]) % size  # the batch the sweep would run
+        task = make_task(sweep, base, next(batches(runs.iloc[start:], size)), parameters)
         started = time.perf_counter()
         results = execute(task)
         errors = [result["error"] for result in results if result["error"]]
@@ -179,5 +181,5 @@ def estimate_seconds(
             break
     per_run = float(np.mean(times)) if times else warm_up / first
     parallel = max(1, min(workers, math.ceil(len(runs) / size)))
-    total = per_run * len(runs) / parallel + max(0.0, warm_up - per_run * first)
-    return Estimate(total, per_run, len(times), error)
+    total = per_run * len(runs) / parallel
+    return Estimate(total, per_run, len(times), error, max(0.0, warm_up - per_run * first))

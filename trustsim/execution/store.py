@@ -36,6 +36,9 @@ class SweepError(ConfigError):
 LOCK = "sweep.lock"
 # what a sweep folder may hold before its manifest is written (the lock, a torn manifest write)
 BEFORE_MANIFEST = {LOCK, ".manifest.json.partial"}
+# A chunk's files beside its runs (chunks/): the measures per step (steps/, read as they are by
+# trustsim.analysis), the initial state, step 0 of steps.parquet (initial/), dyad records (dyads/).
+PARTS = ("steps", "initial", "dyads")
 CHUNK_NAME = re.compile(r"^\.?part-(\d{6})\.parquet(\.partial)?$")
 
 
@@ -136,7 +139,7 @@ class SweepStore:
 
     def _folders(self) -> list[Path]:
         """The folders of the chunk files: runs, steps, and dyad records when kept."""
-        return [self.out / name for name in ("chunks", "steps", *(("dyads",) if self.dyads else ()))]
+        return [self.out / name for name in ("chunks", *PARTS[: 3 if self.dyads else 2])]
 
     def _refuse_foreign(self) -> None:
         """--out must be new, empty, or a trustsim sweep folder: never wipe someone's files."""
@@ -260,7 +263,7 @@ class SweepStore:
         chunk = self.out / "chunks" / name
         if not chunk.is_file() or file_sha256(chunk) != entry["sha256"]:
             return False
-        for kind in ("steps", "dyads"):
+        for kind in PARTS:
             path, part = self.out / kind / name, entry.get(kind)
             if part is None and path.exists():
                 return False
@@ -290,10 +293,15 @@ class SweepStore:
                     path.unlink()
 
     def write_chunk(
-        self, rows: list[dict[str, Any]], steps: list[pd.DataFrame], dyads: list[pd.DataFrame] | None = None
+        self,
+        rows: list[dict[str, Any]],
+        steps: list[pd.DataFrame],
+        initial: list[dict[str, Any]] | None = None,
+        dyads: list[pd.DataFrame] | None = None,
     ) -> None:
-        """Write one chunk's runs, steps and dyad records, fsync them and the folders, then journal
-        the chunk with its row counts and checksums (the journal line flushed and fsynced too)."""
+        """Write one chunk's runs, steps, initial states and dyad records, fsync them and the folders,
+        then journal the chunk with its row counts and checksums (the journal line flushed and
+        fsynced too)."""
         number = self.chunk
         name = f"part-{number:06d}.parquet"
         frame = pd.DataFrame(rows)
@@ -308,6 +316,8 @@ class SweepStore:
                 "rows": len(frame),
                 "sha256": file_sha256(chunk_path),
                 "steps": None,
+                "initial": None,
+                "dyads": None,
                 "sweep": self.identity,
                 "code": self.code,
             }
@@ -315,6 +325,10 @@ class SweepStore:
                 merged = pd.concat(steps, ignore_index=True)
                 write_atomic(steps_path, lambda p: merged.to_parquet(p, index=False), durable=True)
                 entry["steps"] = {"rows": len(merged), "sha256": file_sha256(steps_path)}
+            if initial:
+                start, initial_path = pd.DataFrame(initial), self.out / "initial" / name
+                write_atomic(initial_path, lambda p: start.to_parquet(p, index=False), durable=True)
+                entry["initial"] = {"rows": len(start), "sha256": file_sha256(initial_path)}
             if dyads:
                 dyads_path = self.out / "dyads" / name
                 write_atomic(dyads_path, lambda p: merge.write_dyad_part(p, dyads), durable=True)
@@ -352,13 +366,14 @@ class SweepStore:
             )
             for _, row in failed.iterrows()
         ]
-        tidy = merge.tidy_steps(runs, sorted((self.out / "steps").glob("part-*.parquet")), self.parameters)
+        parts = {kind: sorted((self.out / kind).glob("part-*.parquet")) for kind in PARTS}
+        tidy = merge.tidy_steps(runs, [*parts["initial"], *parts["steps"]], self.parameters)
         try:
             write_atomic(self.out / "runs.parquet", lambda p: runs.to_parquet(p, index=False), durable=True)
             write_atomic(self.out / "steps.parquet", lambda p: tidy.to_parquet(p, index=False), durable=True)
             if self.dyads:
-                parts = sorted((self.out / "dyads").glob("part-*.parquet"))
-                write_atomic(self.out / "dyads.parquet", lambda p: merge.merge_dyads(p, parts), durable=True)
+                dyads = parts["dyads"]
+                write_atomic(self.out / "dyads.parquet", lambda p: merge.merge_dyads(p, dyads), durable=True)
             text = "".join(f"{x}\n" for x in lines)
             write_atomic(self.out / "failures.jsonl", lambda p: p.write_text(text), durable=True)
         except OSError as exc:
@@ -370,7 +385,7 @@ def _well_formed(entry: Any) -> bool:
     """The shape of a journal line: chunk number, run ids, row count, checksums."""
     if not isinstance(entry, dict):
         return False
-    steps, dyads = entry.get("steps", False), entry.get("dyads")
+    steps, others = entry.get("steps", False), [entry.get("initial"), entry.get("dyads")]
     return (
         type(entry.get("chunk")) is int
         and entry["chunk"] >= 0
@@ -380,5 +395,8 @@ def _well_formed(entry: Any) -> bool:
         and isinstance(entry.get("sha256"), str)
         and isinstance(entry.get("sweep"), str)
         and (steps is None or (isinstance(steps, dict) and isinstance(steps.get("sha256"), str)))
-        and (dyads is None or (isinstance(dyads, dict) and isinstance(dyads.get("sha256"), str)))
+        and all(
+            part is None or (isinstance(part, dict) and isinstance(part.get("sha256"), str))
+            for part in others
+        )
     )

@@ -150,6 +150,7 @@ def _run(
     chunk_size = max(8, 4 * executor.workers)
     rows: list[dict[str, Any]] = []
     steps: list[pd.DataFrame] = []
+    initial: list[dict[str, Any]] = []
     dyads: list[pd.DataFrame] = []
     completed = failed = 0
     last_flush = time.monotonic()
@@ -174,6 +175,8 @@ def _run(
                 rows.append(row)
                 if result["steps"] is not None:
                     steps.append(result["steps"])
+                if result["initial"] is not None:
+                    initial.append(result["initial"])
                 if result["dyads"] is not None:
                     dyads.append(result["dyads"])
                 completed += result["status"] == "ok"
@@ -183,13 +186,13 @@ def _run(
             # at least chunk_size runs and 1 s apart (fast runs: fewer, larger files), or every 5 s
             since = time.monotonic() - last_flush
             if (len(rows) >= chunk_size and since > 1.0) or since > 5.0:
-                store.write_chunk(rows, steps, dyads)
-                rows, steps, dyads, last_flush = [], [], [], time.monotonic()
+                store.write_chunk(rows, steps, initial, dyads)
+                rows, steps, initial, dyads, last_flush = [], [], [], [], time.monotonic()
     except (SweepError, KeyboardInterrupt):
         raise
     except Exception as exc:  # the pool or the cluster failed: keep what finished, say so in one line
         if rows:
-            store.write_chunk(rows, steps, dyads)
+            store.write_chunk(rows, steps, initial, dyads)
         what = "a worker" if isinstance(exc, WrongCode) else executor.name
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
         raise SweepError(
@@ -197,7 +200,7 @@ def _run(
             f"{len(runs)} runs are saved in {store.out}: rerun the same command to resume"
         ) from None
     if rows:
-        store.write_chunk(rows, steps, dyads)
+        store.write_chunk(rows, steps, initial, dyads)
     wall = time.perf_counter() - started
     merged = store.finalize()
     manifest["wall_time_seconds"] = round(manifest["wall_time_seconds"] + wall, 3)

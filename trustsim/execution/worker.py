@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from trustsim.config.schema import Scenario
 from trustsim.config.sweep import scenario_with
 from trustsim.execution.executors import watch_parent
@@ -92,6 +90,7 @@ def _alone(task: Task, run_id: int, seed: int, until: Callable | None) -> dict[s
             "status": "failed",
             "outcome": {},
             "steps": None,
+            "initial": None,
             "dyads": None,
             "wall_time": time.perf_counter() - started,
             "error": f"{type(exc).__name__}: {exc}",
@@ -104,27 +103,22 @@ def _ok(task: Task, run_id: int, result: RunResult, wall: float) -> dict[str, An
     if task.dyads and result.dyads is not None:
         dyads = result.dyads
         dyads.insert(0, "run_id", run_id)
+    steps = initial = None
+    if task.measures:
+        steps = result.model[task.measures].reset_index()
+        steps.insert(0, "run_id", run_id)
+        initial = {"run_id": run_id, "step": 0, **{name: result.initial[name] for name in task.measures}}
     return {
         "run_id": run_id,
         "status": "ok",
         "outcome": result.summary,
-        "steps": steps_table(result, task.measures, run_id),
+        "steps": steps,
+        "initial": initial,  # step 0: the measures of the initial state
         "dyads": dyads,
         "wall_time": wall,
         "error": None,
         "traceback": None,
     }
-
-
-def steps_table(result: RunResult, measures: list[str], run_id: int) -> pd.DataFrame | None:
-    """The kept measures of every step of a run, step 0 (the initial state) first."""
-    if not measures:
-        return None
-    start = pd.DataFrame({name: [result.initial[name]] for name in measures})
-    start.index = pd.RangeIndex(0, 1, name="step")
-    steps = pd.concat([start, result.model[measures]]).reset_index()
-    steps.insert(0, "run_id", run_id)
-    return steps
 
 
 def _stop_condition(stop: dict[str, Any] | None) -> Callable | None:
