@@ -22,6 +22,17 @@ sampled every second with psutil). Before each repeat, a "machine ceiling" times
 CPU-bound processes against one alone. It is about 100% on an idle 2-core machine, and is the most
 parallel efficiency any tool could show at that moment.
 
+Batches (``--batches``): the small scenarios a sweep steps in batches (a design point's replications
+in one batched model): the dyad and europe (explicit networks, batched), and the quickstart sweep's
+scenario (a generated network of 40 states: each seed has its own graph, so its runs go one by one).
+``mesa.batch_run`` and ``trustsim sweep`` at 2 workers, interleaved, each in a fresh process, with the
+throughput ratio (issue 11's goal: at least 10x), each on R and 2R replications: end to end at 2R,
+and marginal, the runs 2R adds over R (what a tool pays once left out; ``batches_table``). Beside
+them the cost of one run-step of the sweep in core time, wall time x 2 workers / run-steps, end to
+end and marginal, the part spent in the workers' runs (runs.parquet's wall_time), and the anchor:
+an empty Mesa 3.5 step with as many no-op agents and 3 reporters (``bench_batch.Empty``), in one
+process (issue 11's goal: a run-step at most the empty Mesa step).
+
 Memory (``--memory``): tiny runs (the dyad, 10 steps, per-step measures kept) at 100, 1,000 and
 10,000 runs, with 2 workers, for the sweep and for batch_run. The sweep's parent should stay about
 flat, since runs stream through a bounded window and are written in chunks; batch_run keeps every
@@ -31,6 +42,7 @@ Usage::
 
     python benchmarks/bench_sweep.py                     # speed table (about 5 min on 2 cores)
     python benchmarks/bench_sweep.py --repeat 1 --replications 3    # a quick look
+    python benchmarks/bench_sweep.py --batches --repeat 1   # batched small scenarios (about 8 min)
     python benchmarks/bench_sweep.py --memory            # memory table (about 5-8 min)
     python benchmarks/bench_sweep.py --memory --sizes 100 1000
     python benchmarks/bench_sweep.py --json              # records as one JSON list on stdout
@@ -42,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -65,7 +78,9 @@ PATHS = {
     "congeal_rate": "trust.congeal_rate",
     "hawk": "network.policy_mix.hawk",
     "noise": "perception.noise",
+    "step_enabled": "interventions.0.enabled",
 }
+QUICKSTART_STEP = {"step": 10, "actor": "S000", "action": "open_dialogue", "declared": True, "duration": 15}
 WORKLOADS: dict[str, dict[str, Any]] = {
     # about a second a run on the shared 2-core machine
     "speed": {
@@ -82,6 +97,31 @@ WORKLOADS: dict[str, dict[str, Any]] = {
         "grid": {"congeal_rate": [0.01, 0.1], "noise": [0.05, 0.2]},
     },
 }
+# Small scenarios, for --batches: many short runs, as a sweep of the dyad, europe or the quickstart
+BATCHED: dict[str, dict[str, Any]] = {
+    "dyad": {
+        "base": "dyad",
+        "set": {"interventions": []},
+        "steps": 100,
+        "grid": {"congeal_rate": [0.01, 0.1], "noise": [0.05, 0.2]},
+        "replications": 128,
+    },
+    "europe": {
+        "base": "europe",
+        "set": {},
+        "steps": 100,
+        "grid": {"congeal_rate": [0.01, 0.1], "noise": [0.05, 0.2]},
+        "replications": 64,
+    },
+    "quickstart": {
+        "base": "random_network",
+        "set": {"network.n": 40, "interventions": [QUICKSTART_STEP]},
+        "steps": 80,
+        "grid": {"step_enabled": [False, True], "congeal_rate": [0.01, 0.1]},
+        "replications": 12,
+    },
+}
+WORKLOADS.update(BATCHED)
 FIXED = {"record.model": True, "record.dyads": False, "record.attribution": False}
 _BASES: dict[str, dict[str, Any]] = {}
 
@@ -203,9 +243,12 @@ def run_case(tool: str, workers: int, workload: str, replications: int) -> dict[
     """One measurement, in this (fresh) process."""
     from trustsim.execution.sweep import plan, run_seed
 
+    if tool == "empty":
+        return empty_case(workload, replications)
     sweep = sweep_spec(workload, replications)
     base_data(workload)  # read the scenario before timing, as the sweep's load_sweep does
     runs = len(plan(sweep)[1])
+    in_workers = None
     load = os.getloadavg()[0]
     cpu_before = tree_cpu_seconds()
     with PeakMemory() as memory:
@@ -235,7 +278,8 @@ def run_case(tool: str, workers: int, workload: str, replications: int) -> dict[
                 outcome = run_sweep(sweep, base, "bench", Path(folder) / "out", workers=workers)
                 import pandas as pd
 
-                finals = pd.read_parquet(Path(folder) / "out" / "runs.parquet")["final_mean_trust"]
+                table = pd.read_parquet(Path(folder) / "out" / "runs.parquet")
+                finals, in_workers = table["final_mean_trust"], float(table["wall_time"].sum())
                 failed = outcome.failed
         wall = time.perf_counter() - started
         cpu = tree_cpu_seconds() - cpu_before  # the pools are shut down: their workers are counted
@@ -252,6 +296,36 @@ def run_case(tool: str, workers: int, workload: str, replications: int) -> dict[
         "peak_tree_mb": round(memory.tree_peak / 2**20, 1),
         "load_before": round(load, 2),
         "final_mean_trust_sum": round(float(sum(sorted(finals))), 9),
+        "steps": WORKLOADS[workload]["steps"],
+        "in_workers_seconds": None if in_workers is None else round(in_workers, 3),
+    }
+
+
+def empty_case(workload: str, replications: int) -> dict[str, Any]:
+    """The anchor: as many runs of an empty Mesa model (no-op agents, 3 reporters) with as many
+    agents as the scenario has states, stepped as many times, one after another in this process."""
+    from bench_batch import Empty
+
+    spec = WORKLOADS[workload]
+    data = base_data(workload)
+    agents = len(data["states"]) if data.get("states") else int(data["network"]["n"])
+    runs = replications * len(list(itertools.product(*spec["grid"].values())))
+    started = time.perf_counter()
+    for seed in range(runs):
+        model = Empty(agents, seed)
+        for _ in range(spec["steps"]):
+            model.step()
+    wall = time.perf_counter() - started
+    return {
+        "tool": "empty",
+        "workers": 1,
+        "workload": workload,
+        "runs": runs,
+        "steps": spec["steps"],
+        "agents": agents,
+        "wall_seconds": round(wall, 3),
+        "us_per_step": round(wall / (runs * spec["steps"]) * 1e6, 2),
+        "load_before": round(os.getloadavg()[0], 2),
     }
 
 
@@ -263,8 +337,16 @@ def measure(tool: str, workers: int, workload: str, replications: int) -> dict[s
         sys.stderr.write(done.stderr)
         raise SystemExit(f"case {tool} x{workers} failed")
     record = json.loads(done.stdout.strip().splitlines()[-1])
+    if tool == "empty":
+        print(
+            f"  empty Mesa {workload}: {record['agents']} agents, {record['us_per_step']:.1f} µs a step",
+            file=sys.stderr,
+            flush=True,
+        )
+        return record
     print(
-        f"  {tool:9s} workers={workers} runs={record['runs']:>6}: {record['wall_seconds']:8.2f} s, "
+        f"  {tool:9s} {workload:10s} workers={workers} runs={record['runs']:>6}: "
+        f"{record['wall_seconds']:8.2f} s, "
         f"{record['runs_per_second']:7.2f} runs/s, parent {record['peak_parent_mb']:7.1f} MB, "
         f"all {record['peak_tree_mb']:7.1f} MB (load {record['load_before']})",
         file=sys.stderr,
@@ -323,6 +405,62 @@ def speed_table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def batches_table(records: list[dict[str, Any]]) -> str:
+    """Per scenario, at 2 workers: batch_run and the sweep on R and 2R replications (least wall time
+    of the repeats). End to end is the 2R case as a user meets it; marginal is the cost of the R
+    runs the 2R case adds, t(2R) - t(R), which leaves out what a tool pays once (the sweep: its fork
+    server importing trustsim, the workers' warm-up, writing the folder). The run-step costs are
+    core time: wall x 2 workers / run-steps, against the empty Mesa step in one process."""
+    fastest = {}
+    for r in sorted(records, key=lambda r: -r["wall_seconds"]):
+        fastest[(r["workload"], r["tool"], r["runs"])] = r  # the fastest repeat wins
+    lines = [
+        "| scenario | runs x steps | batched | batch_run runs/s | sweep runs/s | sweep / batch_run "
+        "end to end | marginal (goal >= 10) | sweep µs per run-step, end to end | marginal | in the runs "
+        "| empty Mesa step (µs) | marginal / empty (goal <= 1) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for workload in BATCHED:
+        sizes = sorted({r["runs"] for r in records if r["workload"] == workload and r["tool"] == "sweep"})
+        empty = next((r for r in records if r["workload"] == workload and r["tool"] == "empty"), None)
+        if len(sizes) != 2 or empty is None:
+            continue
+        small, large = sizes
+        (anchor_small, anchor), (sweep_small, sweep) = (
+            (fastest[(workload, tool, small)], fastest[(workload, tool, large)])
+            for tool in ("batch_run", "sweep")
+        )
+        added = (large - small) * sweep["steps"]  # run-steps the larger case adds
+
+        # runs per second of the added runs, the sweep's over batch_run's
+        marginal_ratio = (anchor["wall_seconds"] - anchor_small["wall_seconds"]) / max(
+            sweep["wall_seconds"] - sweep_small["wall_seconds"], 1e-9
+        )
+        sweep_marginal_us = (sweep["wall_seconds"] - sweep_small["wall_seconds"]) * 2 / added * 1e6
+        end_to_end_us = sweep["wall_seconds"] * 2 / (large * sweep["steps"]) * 1e6
+        in_runs = sweep["in_workers_seconds"] / (large * sweep["steps"]) * 1e6
+        batched = "no" if base_data(workload).get("network") else "yes"
+        lines.append(
+            f"| {workload} | {large} x {sweep['steps']} | {batched} | {anchor['runs_per_second']:.1f} "
+            f"| {sweep['runs_per_second']:.1f} | {sweep['runs_per_second'] / anchor['runs_per_second']:.1f}x "
+            f"| {marginal_ratio:.1f}x | {end_to_end_us:.0f} "
+            f"| {sweep_marginal_us:.0f} | {in_runs:.0f} | {empty['us_per_step']:.1f} "
+            f"| {sweep_marginal_us / empty['us_per_step']:.1f} |"
+        )
+    sums: dict[tuple[str, int], set[float]] = {}
+    for r in records:
+        if r["tool"] != "empty":
+            sums.setdefault((r["workload"], r["runs"]), set()).add(r["final_mean_trust_sum"])
+    same = all(len(values) == 1 for values in sums.values())
+    lines.append(
+        "\nsame results from batch_run and the sweep (sum of final mean trust over the runs): "
+        + ("yes" if same else f"NO ({sums})")
+    )
+    loads = [r["load_before"] for r in records]
+    lines.append(f"1-minute load average before the cases: {min(loads):.1f} to {max(loads):.1f}")
+    return "\n".join(lines)
+
+
 def memory_table(records: list[dict[str, Any]]) -> str:
     lines = [
         "| tool | workers | runs | wall time (s) | runs/s | peak RSS parent (MB) "
@@ -343,6 +481,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--replications", type=int, default=6, help="seeds per point (speed; default 6)")
     parser.add_argument("--repeat", type=int, default=3, help="repeats of each case (speed; default 3)")
     parser.add_argument("--memory", action="store_true", help="the memory table instead of speed")
+    parser.add_argument(
+        "--batches", action="store_true", help="batched small scenarios against batch_run and empty Mesa"
+    )
+    parser.add_argument("--scenarios", nargs="+", default=list(BATCHED), help="for --batches (default: all)")
     parser.add_argument(
         "--sizes",
         type=int,
@@ -370,7 +512,16 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     records = []
-    if args.memory:
+    if args.batches:
+        for _ in range(args.repeat):
+            for workload in args.scenarios:
+                replications = BATCHED[workload]["replications"]
+                for factor in (1, 2):  # two sizes: what the larger adds is the marginal cost
+                    for tool in ("batch_run", "sweep"):
+                        records.append(measure(tool, 2, workload, factor * replications))
+                records.append(measure("empty", 1, workload, replications))
+        table = batches_table(records)
+    elif args.memory:
         points = len(WORKLOADS["tiny"]["grid"]["congeal_rate"]) * len(WORKLOADS["tiny"]["grid"]["noise"])
         for size in args.sizes:
             for tool in ("sweep", "batch_run"):

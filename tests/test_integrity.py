@@ -47,6 +47,7 @@ MEDIUM = sweep_data(
     name="medium",
     design={"kind": "grid", "parameters": {"perception.noise": [0.02, 0.1, 0.2, 0.3]}},
     replications=12,
+    steps=1000,  # a few seconds, batched: kills land mid-sweep
 )  # 48 runs
 
 
@@ -178,7 +179,7 @@ def test_workers_ignore_a_decoy_trustsim_package_in_the_working_directory(tmp_pa
 
 
 def test_a_worker_with_other_code_refuses_to_run():
-    task = Task(0, 1, {}, {}, [], None, code="0" * 64)
+    task = Task([0], [1], {}, {}, [], None, code="0" * 64)
     with pytest.raises(WrongCode, match="other trustsim code"):
         execute(task)
 
@@ -308,7 +309,7 @@ def test_resume_verifies_every_chunk_and_redoes_what_is_damaged(tmp_path, chunke
 def test_journal_records_row_counts_and_checksums_of_fsynced_files(tmp_path, monkeypatch):
     """Each chunk file and its folder are fsynced before the journal line that names it."""
     import trustsim.execution.run as run_module
-    import trustsim.execution.sweep as sweep_module
+    import trustsim.execution.store as store_module
 
     events: list[str] = []
     real_fsync, real_open, real_fsync_path = os.fsync, Path.open, run_module.fsync
@@ -323,7 +324,7 @@ def test_journal_records_row_counts_and_checksums_of_fsynced_files(tmp_path, mon
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(run_module, "fsync", fsync_path)
-    monkeypatch.setattr(sweep_module, "fsync", fsync_path)
+    monkeypatch.setattr(store_module, "fsync", fsync_path)
     monkeypatch.setattr(Path, "open", logging_open)
     monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync fd") or real_fsync(fd))
     config = write_sweep(tmp_path, sweep_data())
@@ -337,7 +338,7 @@ def test_journal_records_row_counts_and_checksums_of_fsynced_files(tmp_path, mon
     entry = journal(out)[0]
     chunk = pd.read_parquet(out / "chunks" / "part-000000.parquet")
     assert entry["rows"] == len(chunk) == len(entry["runs"])
-    assert entry["sha256"] == sweep_module.file_sha256(out / "chunks" / "part-000000.parquet")
+    assert entry["sha256"] == store_module.file_sha256(out / "chunks" / "part-000000.parquet")
     assert entry["steps"]["rows"] == len(pd.read_parquet(out / "steps" / "part-000000.parquet"))
 
 
@@ -433,16 +434,22 @@ def test_validate_refuses_what_run_cannot_run(tmp_path, states, relations, expec
 
 
 def test_failed_runs_with_list_and_dict_parameters_merge_and_resume(tmp_path, monkeypatch):
-    import trustsim.execution.sweep as sweep_module
+    import trustsim.execution.worker as worker_module
 
-    real = sweep_module.simulate
+    real, real_batch = worker_module.simulate, worker_module.simulate_batch
 
     def flaky(scenario, until=None):
         if scenario.threats:
             raise RuntimeError("boom")
         return real(scenario, until=until)
 
-    monkeypatch.setattr(sweep_module, "simulate", flaky)
+    def flaky_batch(scenario, seeds, until=None):
+        if scenario.threats:
+            raise RuntimeError("boom")
+        return real_batch(scenario, seeds, until=until)
+
+    monkeypatch.setattr(worker_module, "simulate", flaky)
+    monkeypatch.setattr(worker_module, "simulate_batch", flaky_batch)
     threats = [[], [{"name": "pandemic", "level": 0.5, "profile": {"kind": "constant"}}]]
     data = sweep_data(design={"kind": "grid", "parameters": {"threats": threats}}, replications=2)
     config = write_sweep(tmp_path, data)

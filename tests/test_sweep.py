@@ -52,14 +52,15 @@ def sweep_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-# enough runs (a few seconds on 2 workers) that a kill lands mid-sweep: chunks are written every
-# max(8, 4 x workers) runs at least 1 s apart, or every 5 s
+# enough work (several seconds on 2 workers, the runs in batches) that a kill lands mid-sweep:
+# chunks are written every max(8, 4 x workers) runs at least 1 s apart, or every 5 s
 BIG_RUNS = 120
 BIG = sweep_data(
     name="big",
     design={"kind": "grid", "parameters": {"perception.noise": [0.02, 0.1, 0.2, 0.3]}},
     replications=BIG_RUNS // 4,
     common_random_numbers=True,
+    steps=1000,
 )
 
 
@@ -108,11 +109,13 @@ def assert_exactly_once(out: Path, runs: int, failed: int = 0) -> None:
     names = {f"part-{chunk:06d}.parquet" for chunk in chunks}
     assert {p.name for p in (out / "chunks").iterdir()} == names  # no orphan chunk files
     assert {p.name for p in (out / "steps").iterdir()} == names
+    assert {p.name for p in (out / "initial").iterdir()} == names  # step 0 of each run
     assert not [p for p in out.rglob(".*")], "temporary files left behind"
     merged = pd.read_parquet(out / "runs.parquet")
     assert merged["run_id"].tolist() == list(range(runs))
     per_step = read_steps(out)
-    assert len(per_step) == (runs - failed) * STEPS  # a failed run has no steps
+    steps = json.loads((out / "manifest.json").read_text())["base"]["steps"]
+    assert len(per_step) == (runs - failed) * steps  # a failed run has no steps
     assert not per_step.duplicated(["run_id", "step"]).any()
 
 
@@ -254,6 +257,7 @@ def test_output_schema(tmp_path):
         "chunks",
         "design.parquet",
         "failures.jsonl",
+        "initial",
         "journal.jsonl",
         "manifest.json",
         "runs.parquet",
@@ -346,7 +350,9 @@ def test_dry_run_prints_runs_rows_and_estimate_and_writes_nothing(tmp_path, monk
 
 
 def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
-    import trustsim.execution.sweep as sweep_module
+    """A run that fails in a batch fails the batch; its runs then go alone, each with its outcome."""
+    import trustsim.execution.worker as worker_module
+    from trustsim.execution.run import simulate_batch
 
     config = write_sweep(tmp_path, sweep_data())
     _, runs = plan(Sweep.model_validate(sweep_data()))
@@ -357,7 +363,13 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
             raise ValueError("the model broke")
         return simulate(scenario, **kwargs)
 
-    monkeypatch.setattr(sweep_module, "simulate", simulate_or_fail)
+    def batch_or_fail(scenario, seeds, **kwargs):
+        if int(bad["seed"]) in seeds:
+            raise ValueError("the batch broke")
+        return simulate_batch(scenario, seeds, **kwargs)
+
+    monkeypatch.setattr(worker_module, "simulate", simulate_or_fail)
+    monkeypatch.setattr(worker_module, "simulate_batch", batch_or_fail)
     out = tmp_path / "out"
     result = invoke("sweep", config, "--out", out, "--workers", 1)
     assert result.exit_code == 1, (result.stdout, result.stderr)

@@ -81,8 +81,10 @@ def sweep(
         console.print(points.head(10).to_string(), highlight=False, markup=False, soft_wrap=True)
         status = f" (a probe run failed: {estimate.error})" if estimate.error else ""
         console.print(
-            f"{estimate.probes} probe runs across the design took {estimate.per_run:.3f} s each on average "
-            f"(after one warm-up run){status}; estimated {estimate.seconds:.0f} s on {cores} workers",
+            f"{estimate.probes} probe batches across the design took {estimate.per_run:.4f} s a run on "
+            f"average (after one warm-up batch){status}; estimated "
+            f"{estimate.seconds + estimate.warm_up:.0f} s on {cores} workers ({estimate.warm_up:.1f} s "
+            "of it starting them)",
             highlight=False,
             markup=False,
             soft_wrap=True,

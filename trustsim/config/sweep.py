@@ -177,6 +177,18 @@ class Sweep(Section):
         "all", description="Model-level measures kept per step (`none`: per run only)."
     )
     stop: StopCondition | None = None
+    dyads: bool = Field(
+        False,
+        description="Keep every run's per-dyad records in dyads.parquet, with its run_id (a base "
+        "scenario's record.dyads is for single runs); within the dyad-row limit of one dyads.parquet.",
+    )
+    batch_size: int = Field(
+        64,
+        ge=1,
+        le=10_000,
+        description="Most runs of one design point a worker steps together in one batched model "
+        "(1: one by one). Only the speed depends on it, never a result; a resume may change it.",
+    )
 
     @model_validator(mode="after")
     def _not_too_many_runs(self) -> Sweep:

@@ -8,8 +8,8 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trustsim.config.schema import Scenario
+from trustsim.model import records
 from trustsim.model.model import TrustModel
 from trustsim.model.world import KIND_CODES
 
@@ -34,6 +35,9 @@ class RunResult:
     summary: dict[str, Any]
     wall_time: float
     network: dict[str, Any]
+    # The model-level measures of the initial state (step 0; NaN for those only a step has), when
+    # the run records its measures: a sweep writes them as step 0 of steps.parquet.
+    initial: dict[str, Any] = field(default_factory=dict)
 
 
 def package_versions() -> dict[str, str]:
@@ -62,38 +66,45 @@ def code_version() -> dict[str, str]:
     return {"version": trustsim.__version__, "sha256": digest.hexdigest(), "path": str(package)}
 
 
-def first_step(condition: pd.Series) -> int | None:
-    """The first step at which ``condition`` holds, or None."""
-    hits = condition[condition]
-    return int(hits.index[0]) if len(hits) else None
+def first_step(condition: np.ndarray) -> int | None:
+    """The first step (1 for the first row) at which ``condition`` holds, or None."""
+    hits = np.flatnonzero(condition)
+    return int(hits[0]) + 1 if len(hits) else None
 
 
-def summarize(frame: pd.DataFrame, model: TrustModel) -> dict[str, Any]:
-    """Outcome of a run: final trust, time to recovery or to congealing, peak escalation.
+def summarize(steps: Mapping[str, Any], model: TrustModel) -> dict[str, Any]:
+    """Outcome of a run from its measures at steps 1, 2, ... (a steps table, or its columns as
+    arrays): final trust, time to recovery or to congealing, peak escalation. NumPy arithmetic
+    (a mean is numpy's pairwise sum over the count, as pandas without bottleneck computes it).
 
     Empty when the model-level measures were not recorded (``record.model: false``).
     """
-    if frame.empty:
+    if "mean_trust" not in steps or not len(steps["mean_trust"]):
         return {}
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(steps[name])
+
     config = model.config
     threshold = config.outcomes.recovery_threshold
     start = float(model.initial_trust[model.src, model.dst].mean())
     dyads = model.n_edges
+    trust, congealed, escalatory = column("mean_trust"), column("congealed_dyads"), column("share_escalatory")
     return {
         "initial_mean_trust": start,
-        "final_mean_trust": float(frame["mean_trust"].iloc[-1]),
-        "final_min_trust": float(frame["min_trust"].iloc[-1]),
-        "share_constructive": float(frame["share_constructive"].mean()),
-        "share_escalatory": float(frame["share_escalatory"].mean()),
-        "final_congealed_dyads": int(frame["congealed_dyads"].iloc[-1]),
+        "final_mean_trust": float(trust[-1]),
+        "final_min_trust": float(column("min_trust")[-1]),
+        "share_constructive": float(column("share_constructive").mean()),
+        "share_escalatory": float(escalatory.mean()),
+        "final_congealed_dyads": int(congealed[-1]),
         "dyads": dyads,
-        "time_to_recovery": first_step(frame["mean_trust"] >= threshold) if start < threshold else None,
-        "time_to_congealing": first_step(frame["congealed_dyads"] >= dyads / 2),
-        "peak_escalation": float(frame["share_escalatory"].max()),
-        "peak_crises": int(frame["crises"].max()),
-        "peak_mean_posture": float(frame["mean_posture"].max()),
-        "final_mutual_security": float(frame["mutual_security"].iloc[-1]),
-        "final_national_security": float(frame["national_security"].iloc[-1]),
+        "time_to_recovery": first_step(trust >= threshold) if start < threshold else None,
+        "time_to_congealing": first_step(congealed >= dyads / 2),
+        "peak_escalation": float(escalatory.max()),
+        "peak_crises": int(column("crises").max()),
+        "peak_mean_posture": float(column("mean_posture").max()),
+        "final_mutual_security": float(column("mutual_security")[-1]),
+        "final_national_security": float(column("national_security")[-1]),
     }
 
 
@@ -105,13 +116,31 @@ def simulate(
     """Build the model from ``config`` and run it for ``config.steps`` steps (or ``until``)."""
     started = time.perf_counter()
     model = TrustModel(config)
+    initial = initial_measures(model)[0]
     model.run(progress=progress, until=until)
     frame = model.datacollector.get_model_vars_dataframe()
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
     dyads = model.dyad_log.frame(model) if model.dyad_log is not None else None
     attribution = model.attribution.frame(model) if model.attribution is not None else None
     wall = time.perf_counter() - started
-    return RunResult(frame, dyads, attribution, summarize(frame, model), wall, describe_network(model))
+    summary = summarize(frame, model)
+    return RunResult(frame, dyads, attribution, summary, wall, describe_network(model), initial)
+
+
+def initial_measures(model: TrustModel) -> list[dict[str, Any]]:
+    """Per copy of the model (one for a single run), its measures before the first step, as plain
+    numbers; empty when the run does not record its measures."""
+    if not model.config.record.model:
+        return [{} for _ in range(model.copies)]
+    values = records.measures(model)
+    return [{name: column[b].item() for name, column in values.items()} for b in range(model.copies)]
+
+
+def batchable(config: Scenario) -> bool:
+    """Whether runs of ``config`` can step together (``TrustModel(config, copies=seeds)``): an
+    explicit network, as a generated one differs per seed, and no dyad or attribution records
+    (the refusals of ``Structure._copy_streams``, checked here before anything is built)."""
+    return config.network is None and not config.record.dyads and not config.record.attribution
 
 
 def simulate_batch(
@@ -123,6 +152,7 @@ def simulate_batch(
     it change nothing of the others, and the run's records stop where its run alone would."""
     started = time.perf_counter()
     model = TrustModel(config, copies=seeds)
+    initial = initial_measures(model)
     stopped: list[int | None] = [None] * len(seeds)
     for _ in range(config.steps):
         model.step()
@@ -134,11 +164,13 @@ def simulate_batch(
                 break
     wall = (time.perf_counter() - started) / len(seeds)
     results = []
-    for (collector, view), stop in zip(model.collectors, stopped, strict=True):
-        frame = collector.get_model_vars_dataframe()
-        frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
-        frame = frame.iloc[:stop] if stop is not None else frame
-        results.append(RunResult(frame, None, None, summarize(frame, view), wall, describe_network(view)))
+    for (collector, view), stop, start in zip(model.collectors, stopped, initial, strict=True):
+        # the columns as arrays, summarized before the frame is built (each copy's DataFrame as its
+        # collector's get_model_vars_dataframe would give it, cut at its stop)
+        columns = {name: np.asarray(values[:stop]) for name, values in collector.model_vars.items()}
+        frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns["mean_trust"]) + 1, name="step"))
+        network = describe_network(view)
+        results.append(RunResult(frame, None, None, summarize(columns, view), wall, network, start))
     return results
 
 

@@ -1,0 +1,185 @@
+"""A sweep's plan: its runs and their seeds, checked before any run, grouped into tasks, and timed.
+
+A run's seed comes from the master seed and the run's identity only; the tasks (a design point's
+runs, in batches) decide where and with what else a run is computed, never what it computes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustsim.config.loading import MAX_DYAD_ROWS, ConfigError, generated_edges
+from trustsim.config.sweep import Sweep, scenario_with
+from trustsim.execution import designs
+from trustsim.execution.worker import Task, execute
+
+RUN_COLUMNS = ["run_id", "point", "replication", "seed"]
+
+
+def run_seed(master_seed: int, point: int, replication: int, common_random_numbers: bool) -> int:
+    """A run's seed from the master seed and the run's identity (NumPy SeedSequence).
+
+    It does not depend on worker count, order or backend. With common random numbers the seed
+    depends on the replication only, so every point's replication r shares its random stream.
+    """
+    key = (replication,) if common_random_numbers else (point, replication)
+    state = np.random.SeedSequence(master_seed, spawn_key=key).generate_state(2, dtype=np.uint32)
+    return int(state[0]) << 32 | int(state[1])
+
+
+def plan(sweep: Sweep) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The design points and the runs (point x replication), each run with its seed."""
+    points = designs.points(sweep.design, sweep.master_seed)
+    rows = []
+    for point in range(len(points)):
+        for replication in range(sweep.replications):
+            seed = run_seed(sweep.master_seed, point, replication, sweep.common_random_numbers)
+            rows.append((point * sweep.replications + replication, point, replication, seed))
+    runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    runs = runs.join(points, on="point")
+    return points, runs
+
+
+def check_design(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, source: str) -> None:
+    """Every parameter path must exist and take every value the design gives it (before any run).
+    A sampled design's bounds are checked first, so that an impossible bound is named as one."""
+    for path, ends in sweep.design.bounds.items():
+        for end in ends:
+            try:
+                scenario_with(base, {path: end}, f"{source}: design.bounds.{path}", "bound")
+            except ConfigError as exc:
+                reason = str(exc).rsplit(f"{path}: ", 1)[-1]
+                raise ConfigError(
+                    f"{source}: design.bounds.{path}: the bound {end!r} of [{ends[0]}, {ends[1]}] is out of "
+                    f"range: {reason}"
+                ) from None
+    for path in points.columns:
+        values = points[path].drop_duplicates()
+        many = len(values) > 50 and pd.api.types.is_numeric_dtype(values)
+        extremes = values.iloc[[values.argmin(), values.argmax()]] if many else values
+        for value in extremes:
+            try:
+                scenario_with(base, {path: value}, f"{source}: design", "parameter")
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} (design parameter {path!r} = {value!r})") from None
+    check_dyad_rows(sweep, base, points, source)
+
+
+def check_dyad_rows(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, source: str) -> None:
+    """With ``dyads: true``, the rows of the sweep's dyads.parquet (runs x steps x directed dyads)
+    must stay within the dyad-row limit of a run's dyads.parquet: refused before anything is made."""
+    if not sweep.dyads:
+        return
+    structural = {"steps", "network", "relations", "states"}
+    varies = any(path.split(".")[0] in structural for path in points.columns)
+    rows = [scenario_with(base, {}, f"{source}: base")] if not varies else None
+    total = 0
+    for point, values in enumerate(points.to_dict("records") if varies else [{}]):
+        scenario = scenario_with(base, values, f"{source}: design") if rows is None else rows[0]
+        edges = generated_edges(scenario.network) if scenario.network is not None else len(scenario.relations)
+        runs = sweep.replications if varies else sweep.replications * len(points)
+        total += runs * scenario.steps * 2 * edges
+        if total > MAX_DYAD_ROWS:
+            counted = (
+                f"{runs:,} runs x {scenario.steps:,} steps x {2 * edges:,} directed dyads"
+                if not varies
+                else f"the runs of the first {point + 1:,} of {len(points):,} design points"
+            )
+            raise ConfigError(
+                f"{source}: dyads: the sweep's dyads.parquet would hold {total:,} rows ({counted}); "
+                f"at most {MAX_DYAD_ROWS:,} (set dyads: false, or fewer runs or steps)"
+            )
+
+
+MAX_BATCH_STATES = 1024  # states of all the runs in one batched model, whose matrices are (runs x states)^2
+
+
+def batch_size(sweep: Sweep, base: dict[str, Any], runs: int, workers: int) -> int:
+    """Runs per task: the sweep's ``batch_size``, but at most ``MAX_BATCH_STATES`` states in one
+    batched model, and small enough that every worker gets two tasks or more. Results never
+    depend on it (each run in a batch is its run alone)."""
+    states = len(base.get("states") or []) or int((base.get("network") or {}).get("n") or 1)
+    fits = max(1, MAX_BATCH_STATES // max(1, states))
+    share = max(1, math.ceil(runs / (2 * max(1, workers))))
+    return max(1, min(sweep.batch_size, fits, share))
+
+
+def batches(runs: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+    """The runs (in run order) in groups of at most ``size`` consecutive runs of one design point."""
+    point = runs["point"].to_numpy()
+    start = 0
+    while start < len(point):
+        end = min(start + size, len(point))
+        other = np.flatnonzero(point[start:end] != point[start])
+        end = start + int(other[0]) if len(other) else end
+        yield runs.iloc[start:end]
+        start = end
+
+
+def make_task(sweep: Sweep, base: dict[str, Any], runs: pd.DataFrame, parameters: list[str]) -> Task:
+    """The task of one batch of runs (of one design point)."""
+    values = runs.iloc[:1][parameters].to_dict("records")[0]
+    return Task(
+        [int(run) for run in runs["run_id"]],
+        [int(seed) for seed in runs["seed"]],
+        values,
+        base,
+        sweep.kept_measures(),
+        sweep.stop.model_dump() if sweep.stop else None,
+        dyads=sweep.dyads,
+    )
+
+
+@dataclass
+class Estimate:
+    seconds: float  # the runs on warm workers
+    per_run: float
+    probes: int
+    error: str | None
+    warm_up: float = 0.0  # what a fresh worker pays once beyond its runs (imports, compiled kernels)
+
+
+def estimate_seconds(
+    sweep: Sweep,
+    base: dict[str, Any],
+    points: pd.DataFrame,
+    runs: pd.DataFrame,
+    workers: int,
+    budget: float = 5.0,
+) -> Estimate:
+    """How long the sweep's runs will take on warm workers: one warm-up task (imports, compiled
+    kernels: paid once per fresh worker, given apart as ``warm_up``), then up to eight tasks spread
+    evenly over the design (run time depends on the parameters), each a batch as the sweep would
+    run it, timed within ``budget`` seconds; their mean per run x runs / workers."""
+    size = batch_size(sweep, base, len(runs), workers)
+    parameters = list(points.columns)
+
+    def probe(index: int) -> tuple[float, int, str | None]:
+        start = index - int(runs["replication"].iloc[index]) % size  # the batch the sweep would run
+        task = make_task(sweep, base, next(batches(runs.iloc[start:], size)), parameters)
+        started = time.perf_counter()
+        results = execute(task)
+        errors = [result["error"] for result in results if result["error"]]
+        return time.perf_counter() - started, len(results), errors[0] if errors else None
+
+    warm_up, first, error = probe(0)
+    times: list[float] = []
+    spent = 0.0
+    for index in np.unique(np.linspace(0, len(runs) - 1, min(8, len(runs))).round().astype(int)):
+        seconds, count, failed = probe(int(index))
+        times.append(seconds / count)
+        error = error or failed
+        spent += seconds
+        if spent > budget:
+            break
+    per_run = float(np.mean(times)) if times else warm_up / first
+    parallel = max(1, min(workers, math.ceil(len(runs) / size)))
+    total = per_run * len(runs) / parallel
+    return Estimate(total, per_run, len(times), error, max(0.0, warm_up - per_run * first))
