@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from trustsim.config.checks import check_references
 from trustsim.config.errors import ConfigError, format_validation_error, section_class
-from trustsim.config.errors import short_repr as _short  # the name trustsim/config/sweep.py imports
 from trustsim.config.safe_yaml import parse_yaml, read_yaml
 from trustsim.config.schema import Scenario
 
@@ -21,7 +20,6 @@ from trustsim.config.schema import Scenario
 __all__ = [
     "CONFIG_DIR",
     "ConfigError",
-    "_short",
     "apply_override",
     "format_validation_error",
     "load_scenario",

@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
 
+from trustsim.config.errors import short_repr
 from trustsim.config.loading import (
     ConfigError,
-    _short,
     apply_override,
     format_validation_error,
     read_yaml,
@@ -226,7 +226,7 @@ def scenario_with(
     data = _deep_copy(base)
     for path, value in values.items():
         try:
-            apply_override(data, path.split("."), _plain(value), f"{path}={_short(value)}", flag)
+            apply_override(data, path.split("."), _plain(value), f"{path}={short_repr(value)}", flag)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
     return scenario_from_dict(data, source)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustsim.config.loading import MAX_DYAD_ROWS, ConfigError, generated_edges
+from trustsim.config.checks import MAX_DYAD_ROWS, generated_edges
+from trustsim.config.errors import ConfigError
 from trustsim.config.sweep import Sweep, scenario_with
 from trustsim.execution import designs
 from trustsim.execution.worker import Task, execute
