@@ -17,7 +17,8 @@ from support import trustsim_command
 from test_sweep import cli_env, invoke, read_runs, sweep_data, write_sweep
 
 import trustsim.execution.worker as worker_module
-from trustsim.config.loading import CONFIG_DIR, MAX_DYAD_ROWS
+from trustsim.config.checks import MAX_DYAD_ROWS
+from trustsim.config.loading import CONFIG_DIR
 from trustsim.config.sweep import Sweep, load_sweep, scenario_with
 from trustsim.execution.run import simulate, simulate_batch
 from trustsim.execution.sweep import run_sweep
