@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 import typer.core
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import TextColumn
 
 from trustsim.cli.common import (
     Command,
@@ -17,6 +17,7 @@ from trustsim.cli.common import (
     errors,
     fail,
     planned_sweep,
+    progress_bar,
     sweep_path,
     writable_folder,
 )
@@ -95,16 +96,8 @@ def sweep(
     out_dir = out or default_out_dir(spec.name)
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"{out_dir}: exists and is not a folder")
-    with Progress(
-        TextColumn(f"[bold]{spec.name}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
+    with progress_bar(
+        f"[bold]{spec.name}[/]", TextColumn("{task.fields[failed]} failed"), TextColumn("{task.fields[rate]}")
     ) as bar:
         task = bar.add_task("runs", total=len(runs), failed=0, rate="")
         started = time.perf_counter()
@@ -173,16 +166,7 @@ def report(
         if not out.parent.is_dir():
             fail(f"--out {out}: no folder {out.parent} to write it in; create it first")
     writable_folder(out.parent if out is not None else run_dir)  # before the report is built
-    with Progress(
-        TextColumn("[bold]report[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[part]}"),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
-    ) as bar:
+    with progress_bar("[bold]report[/]", TextColumn("{task.fields[part]}")) as bar:
         parts = ["summary", *SECTIONS, "tables"]
         task = bar.add_task("report", total=len(parts), part="")
 
