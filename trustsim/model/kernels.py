@@ -59,25 +59,40 @@ def logit_exponents(
     return exponent
 
 
+# Dyads per tile of ``inverse_cdf``: a tile's cumulative weights (actions x TILE) stay in the
+# first-level cache between the two passes over them.
+TILE = 512
+
+
 @njit(cache=True, nogil=True)
 def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.ndarray:
     """Per column of ``weights`` (actions x dyads), each row scaled by 1 / ``prior``: the first
-    action whose cumulative weight exceeds draw * total, summed in action order as ``np.cumsum``."""
+    action whose cumulative weight exceeds draw * total, summed in action order as ``np.cumsum``.
+    Weights at or below NEGLIGIBLE_WEIGHT (floored in ``logit_exponents``) count as zero. Dyads
+    run in tiles of TILE, in the inner loops (vectorized)."""
     actions, n = weights.shape
-    total = np.zeros(n)
-    for a in range(actions):
-        for e in range(n):
-            if weights[a, e] <= NEGLIGIBLE_WEIGHT:  # floored in logit_exponents: a zero weight
-                weights[a, e] = 0.0
-            total[e] += weights[a, e] / prior[a]
-            weights[a, e] = total[e]  # now the cumulative weight
-    threshold = draw * total
-    below = np.zeros(n, dtype=np.int64)
-    for a in range(actions):
-        for e in range(n):
-            if weights[a, e] <= threshold[e]:
-                below[e] += 1
-    return np.minimum(below, actions - 1)
+    chosen = np.empty(n, dtype=np.int64)
+    total, threshold = np.empty(TILE), np.empty(TILE)
+    cumulative = np.empty((actions, TILE))
+    below = np.empty(TILE, dtype=np.int64)
+    for start in range(0, n, TILE):
+        size = min(TILE, n - start)
+        total[:size] = 0.0
+        for a in range(actions):
+            scale = prior[a]
+            for e in range(size):
+                weight = weights[a, start + e]
+                total[e] += (weight if weight > NEGLIGIBLE_WEIGHT else 0.0) / scale
+                cumulative[a, e] = total[e]
+        for e in range(size):
+            threshold[e] = draw[start + e] * total[e]
+            below[e] = 0
+        for a in range(actions):
+            for e in range(size):
+                below[e] += cumulative[a, e] <= threshold[e]
+        for e in range(size):
+            chosen[start + e] = min(below[e], actions - 1)
+    return chosen
 
 
 @njit(cache=True, nogil=True)
@@ -200,3 +215,88 @@ def payoffs(
         own_forces = (1.0 - trust[e]) * capability[src[e]] * posture[src[e]]
         security[e] = value - threat_weight * (threat_faced[e] - own_forces)
     return payoff, security
+
+
+@njit(cache=True, nogil=True)
+def scatter_rows(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """In place: target[rows[e]] = values[e] for each e, rows of a 2-D array (what NumPy's
+    ``target[rows] = values`` does, several times slower for short rows)."""
+    for e in range(len(rows)):
+        for c in range(values.shape[1]):
+            target[rows[e], c] = values[e, c]
+
+
+# -- the adaptive trust rule (trust_rules.AdaptiveRule, which states the equations) --------------
+# Its arithmetic in one pass per stage, around NumPy's log and exp (kept as NumPy's, so that the
+# numbers are those of the array expressions, whose SIMD log and exp differ from the C library's).
+
+
+@njit(cache=True, nogil=True)
+def adaptive_evidence(
+    value: np.ndarray, costly: np.ndarray, provoked: np.ndarray, band: float, discount: float
+) -> np.ndarray:
+    """Per edge: positive evidence (the value beyond the neutral band), its hard-to-fake part
+    (times ``costly``) and negative evidence (discounted where ``provoked``), as three columns."""
+    n = len(value)
+    evidence = np.empty((n, 3))
+    for e in range(n):
+        v = value[e]
+        sign = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+        beyond = sign * max(abs(v) - band, 0.0)
+        positive = max(beyond, 0.0)
+        evidence[e, 0] = positive
+        evidence[e, 1] = positive * costly[e]
+        evidence[e, 2] = min(beyond, 0.0) * (1.0 - discount * provoked[e])
+    return evidence
+
+
+@njit(cache=True, nogil=True)
+def _credible(trust: float, positive: float, hard_to_fake: float, short_circuit: float) -> float:
+    doubt = short_circuit * (1.0 - trust)
+    return positive * (1.0 - doubt) + hard_to_fake * doubt
+
+
+@njit(cache=True, nogil=True)
+def adaptive_credible(trust: np.ndarray, evidence: np.ndarray, short_circuit: float) -> np.ndarray:
+    """Constructive evidence after short-circuiting: e0 (1 - doubt) + e1 doubt, doubt = s (1 - T)."""
+    n = len(trust)
+    credible = np.empty(n)
+    for e in range(n):
+        credible[e] = _credible(trust[e], evidence[e, 0], evidence[e, 1], short_circuit)
+    return credible
+
+
+@njit(cache=True, nogil=True)
+def adaptive_step(
+    trust: np.ndarray,
+    hardness: np.ndarray,
+    evidence: np.ndarray,
+    learning_rate: float,
+    negativity_bias: float,
+    short_circuit: float,
+    floor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The log-odds step lr (credible (1 - H) + bias e2) of each entry, and the odds
+    b / (1 - b) of its trust b clipped to [floor, 1 - floor] (whose log is its log-odds)."""
+    n = len(trust)
+    step, odds = np.empty(n), np.empty(n)
+    for e in range(n):
+        credible = _credible(trust[e], evidence[e, 0], evidence[e, 1], short_circuit)
+        step[e] = learning_rate * (credible * (1.0 - hardness[e]) + negativity_bias * evidence[e, 2])
+        belief = min(max(trust[e], floor), 1.0 - floor)
+        odds[e] = belief / (1.0 - belief)
+    return step, odds
+
+
+@njit(cache=True, nogil=True)
+def moved(trust: np.ndarray, step: np.ndarray, decay: np.ndarray, floor: float) -> np.ndarray:
+    """The change of trust whose log-odds moved by ``step``, from ``decay`` = exp(-(L + step)):
+    clip(1 / (1 + decay), floor, 1 - floor) - T, exactly zero where the step is zero."""
+    n = len(trust)
+    change = np.empty(n)
+    for e in range(n):
+        if step[e] == 0.0:
+            change[e] = 0.0
+        else:
+            change[e] = min(max(1.0 / (1.0 + decay[e]), floor), 1.0 - floor) - trust[e]
+    return change

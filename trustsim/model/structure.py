@@ -167,8 +167,9 @@ class Structure:
         """Work arrays that the step reuses rather than allocating n x n matrices every time."""
         n = self.n
         if self.dense:
-            self._signal = np.zeros((n, n))  # signal[j, i]: evidence of edge i -> j (dense _observe)
-            self._seen = np.empty((n, n))
+            # signal[j, i, :]: the evidence columns of edge i -> j (dense _observe), and their sums
+            self._signal = np.zeros((n, n, self.rule.columns))
+            self._seen = np.empty((n, n, self.rule.columns))
         if self.dense or self.copies > 1:
             self._pooled = np.zeros((n, n))  # the allies' pooled views
 

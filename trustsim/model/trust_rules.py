@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim.config.schema import TrustRule
+from trustsim.model import kernels
 
 C, D = 1, -1  # perceived moves, as coded in trustsim.model.policies
 
@@ -24,17 +25,6 @@ def hard_to_fake(cost: np.ndarray, declared: np.ndarray, params: TrustRule) -> n
     adds nothing (Kydd 2005, ch. 7).
     """
     return 1.0 - np.exp(-(cost + declared * params.audience_cost) / params.signal_cost_scale)
-
-
-def _logit(trust: np.ndarray, floor: float) -> np.ndarray:
-    belief = np.clip(trust, floor, 1.0 - floor)
-    return np.log(belief / (1.0 - belief))
-
-
-def _moved(trust: np.ndarray, step: np.ndarray, floor: float) -> np.ndarray:
-    """The change of trust when its log-odds move by ``step``; exactly zero where ``step`` is zero."""
-    after = 1.0 / (1.0 + np.exp(-(_logit(trust, floor) + step)))
-    return np.where(step == 0.0, 0.0, np.clip(after, floor, 1.0 - floor) - trust)
 
 
 class AdaptiveRule:
@@ -50,6 +40,8 @@ class AdaptiveRule:
       observer knows its own last step provoked the reply (Jervis 1976, ch. 3).
     """
 
+    columns = 3  # of evidence: positive, its hard-to-fake part, negative
+
     def __init__(self, params: TrustRule, band: float = 0.0) -> None:
         self.params = params
         self.band = band
@@ -62,24 +54,34 @@ class AdaptiveRule:
         provoked: np.ndarray,
         **_: object,
     ) -> np.ndarray:
-        """Three columns: positive evidence, its hard-to-fake part, and negative evidence."""
+        """Three columns: positive evidence, its hard-to-fake part, and negative evidence
+        (``kernels.adaptive_evidence``: one pass)."""
         p = self.params
-        beyond = np.sign(value) * np.maximum(np.abs(value) - self.band, 0.0)
-        positive = np.maximum(beyond, 0.0)
-        negative = np.minimum(beyond, 0.0) * (1.0 - p.provocation_discount * provoked)
-        return np.stack([positive, positive * hard_to_fake(cost, declared, p), negative], axis=-1)
+        costly = hard_to_fake(cost, declared, p)
+        provoked = np.asarray(provoked, dtype=float)
+        return kernels.adaptive_evidence(
+            np.asarray(value, dtype=float), costly, provoked, self.band, p.provocation_discount
+        )
 
     def credible(self, trust: np.ndarray, evidence: np.ndarray) -> np.ndarray:
-        """Constructive evidence after short-circuiting: what a distrustful observer believes."""
-        doubt = self.params.short_circuit * (1.0 - trust)
-        return evidence[..., 0] * (1.0 - doubt) + evidence[..., 1] * doubt
+        """Constructive evidence after short-circuiting: what a distrustful observer believes,
+        e0 (1 - doubt) + e1 doubt with doubt = short_circuit (1 - T) (``kernels.adaptive_credible``)."""
+        return kernels.adaptive_credible(trust, evidence, self.params.short_circuit)
 
     def respond(self, trust: np.ndarray, hardness: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+        """The trust change: log-odds L = logit(T) (T clipped to the floor) move by
+        lr (credible (1 - H) + negativity_bias e2). Compiled passes around NumPy's log and exp
+        (``kernels.adaptive_step`` and ``kernels.moved``: the same numbers as the array expression,
+        tests/test_kernels.py)."""
         p = self.params
-        step = p.learning_rate * (
-            self.credible(trust, evidence) * (1.0 - hardness) + p.negativity_bias * evidence[..., 2]
+        step, odds = kernels.adaptive_step(
+            trust, hardness, evidence, p.learning_rate, p.negativity_bias, p.short_circuit, p.trust_floor
         )
-        return _moved(trust, step, p.trust_floor)
+        decay = np.log(odds, out=odds)  # the log-odds, then exp(-(L + step)) in the same buffer
+        np.add(decay, step, out=decay)
+        np.negative(decay, out=decay)
+        np.exp(decay, out=decay)
+        return kernels.moved(trust, step, decay, p.trust_floor)
 
 
 class BayesianRule:
@@ -94,6 +96,7 @@ class BayesianRule:
     """
 
     FLOOR = 1e-12
+    columns = 1  # of evidence: the log-likelihood ratio
 
     def __init__(self, params: TrustRule, band: float = 0.0) -> None:
         self.params = params

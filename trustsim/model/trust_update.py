@@ -115,18 +115,17 @@ class TrustUpdate:
     def _observe(self, evidence: np.ndarray) -> np.ndarray:
         """Salience-weighted sums of the evidence each observer saw about each subject.
 
-        Dense path: friends @ signal per evidence column, signal[j, i] the evidence of edge i -> j.
+        Dense path: friends @ signal, signal[j, i, c] the evidence column c of edge i -> j.
         Sparse path: the same sums as one sparse product over the edges (_build_observation_operator).
         """
         if not self.dense:
             return self.observation @ evidence[self.by_source]
-        signal, seen = self._signal.ravel(), self._seen  # buffers: ravel() is a view
-        columns = []
-        for column in np.ascontiguousarray(np.moveaxis(evidence, -1, 0)):
-            signal[self.flat_dst_src] = column  # only edge positions are ever non-zero
-            np.matmul(self.friends, self._signal, out=seen)
-            columns.append(np.take(seen.ravel(), self.obs_flat))
-        return np.stack(columns, axis=-1)
+        n, columns = self.n, evidence.shape[-1]
+        signal, seen = self._signal.reshape(n * n, columns), self._seen.reshape(n * n, columns)  # views
+        kernels.scatter_rows(signal, self.flat_dst_src, evidence)  # only edge positions are ever non-zero
+        # One product for all the evidence columns: seen[k, i, c] = sum_j friends[k, j] signal[j, i, c]
+        np.matmul(self.friends, self._signal.reshape(n, n * columns), out=self._seen.reshape(n, n * columns))
+        return np.take(seen, self.obs_flat, axis=0)
 
     def _dominant_action(self, actions: np.ndarray, perceived: np.ndarray) -> np.ndarray:
         """For attribution: each state's most strongly perceived action this step."""

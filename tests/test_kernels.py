@@ -1,0 +1,125 @@
+"""The compiled stages of the step compute exactly the array expressions they stand for.
+
+Each kernel in ``trustsim.model.kernels`` replaces several NumPy passes; the model's results must
+not depend on which of the two computes a stage. Each test writes the textbook NumPy expression
+of the equation the kernel's docstring states and compares, bit for bit, on random inputs that
+cover the edge cases (zero evidence, trust at and beyond the floor, the neutral band's edges).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trustsim.config.schema import TrustRule
+from trustsim.model import kernels
+from trustsim.model.trust_rules import AdaptiveRule, hard_to_fake
+
+SIZE = 5_000
+
+
+@pytest.fixture
+def inputs() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    trust = rng.random(SIZE)
+    trust[:50] = 0.0  # at and below the floor, at and above its mirror
+    trust[50:100] = 1.0
+    trust[100:150] = 1e-9
+    value = rng.uniform(-1, 1, SIZE)
+    value[:300] = 0.0  # no signal
+    value[300:400] = rng.choice([-0.05, 0.05], 100)  # exactly on the neutral band
+    return {
+        "trust": trust,
+        "hardness": rng.random(SIZE) * 0.9,
+        "value": value,
+        "cost": rng.random(SIZE) * 0.5,
+        "declared": rng.random(SIZE) < 0.3,
+        "provoked": rng.random(SIZE) < 0.2,
+    }
+
+
+def textbook_evidence(value, declared, cost, provoked, params: TrustRule, band: float) -> np.ndarray:
+    beyond = np.sign(value) * np.maximum(np.abs(value) - band, 0.0)
+    positive = np.maximum(beyond, 0.0)
+    negative = np.minimum(beyond, 0.0) * (1.0 - params.provocation_discount * provoked)
+    return np.stack([positive, positive * hard_to_fake(cost, declared, params), negative], axis=-1)
+
+
+def textbook_credible(trust, evidence, params: TrustRule) -> np.ndarray:
+    doubt = params.short_circuit * (1.0 - trust)
+    return evidence[..., 0] * (1.0 - doubt) + evidence[..., 1] * doubt
+
+
+def textbook_respond(trust, hardness, evidence, params: TrustRule) -> np.ndarray:
+    step = params.learning_rate * (
+        textbook_credible(trust, evidence, params) * (1.0 - hardness)
+        + params.negativity_bias * evidence[..., 2]
+    )
+    floor = params.trust_floor
+    belief = np.clip(trust, floor, 1.0 - floor)
+    after = 1.0 / (1.0 + np.exp(-(np.log(belief / (1.0 - belief)) + step)))
+    return np.where(step == 0.0, 0.0, np.clip(after, floor, 1.0 - floor) - trust)
+
+
+@pytest.mark.parametrize("band", [0.0, 0.05])
+def test_the_adaptive_rule_computes_its_array_expressions_bit_for_bit(inputs, band):
+    params = TrustRule(provocation_discount=0.5, audience_cost=0.4)
+    rule = AdaptiveRule(params, band=band)
+    value, declared, cost, provoked = (inputs[k] for k in ("value", "declared", "cost", "provoked"))
+    evidence = rule.evidence(value=value, declared=declared, cost=cost, provoked=provoked)
+    expected = textbook_evidence(value, declared, cost, provoked, params, band)
+    np.testing.assert_array_equal(evidence, expected)
+    trust, hardness = inputs["trust"], inputs["hardness"]
+    np.testing.assert_array_equal(rule.credible(trust, evidence), textbook_credible(trust, evidence, params))
+    change = rule.respond(trust, hardness, evidence)
+    np.testing.assert_array_equal(change, textbook_respond(trust, hardness, evidence, params))
+    assert np.count_nonzero(change == 0.0) >= 300  # the signal-free entries do not move at all
+    # Summed evidence (third-party observation) is not limited to one edge's values.
+    summed = evidence * 2.7
+    np.testing.assert_array_equal(
+        rule.respond(trust, hardness, summed), textbook_respond(trust, hardness, summed, params)
+    )
+
+
+def test_the_logit_weights_are_the_quantal_response_expression(inputs):
+    """``logit_exponents`` then NumPy's exp and ``inverse_cdf``: the first action whose cumulative
+    kind-weighted exp(rationality (U - max U)) exceeds draw x total (np.cumsum, np.searchsorted)."""
+    rng = np.random.default_rng(3)
+    n, actions = SIZE, 6
+    trust = inputs["trust"]
+    reward, bonus = np.full(n, 3.0), rng.random(actions)
+    temptation, sucker = rng.uniform(2, 5, n), rng.uniform(-1, 0.5, n)
+    escalation_cost = rng.random(n)
+    cooperation = np.array([1.0, 1.0, 0.5, 0.0, 0.0, 1.0])
+    cost, escalatory = rng.random(actions) * 0.3, (cooperation == 0.0).astype(float)
+    prior = np.array([3.0, 3.0, 1.0, 2.0, 2.0, 3.0])
+    draw = rng.random(n)
+    rationality = 4.0
+    x, y = cooperation[:, None], trust[None, :]
+    utility = (
+        (reward + bonus[:, None]) * x * y
+        + sucker * x * (1 - y)
+        + temptation * (1 - x) * y
+        + 1.0 * (1 - x) * (1 - y)
+        - cost[:, None]
+        - escalatory[:, None] * escalation_cost
+    )
+    exponent = np.maximum(rationality * (utility - utility.max(axis=0)), kernels.NEGLIGIBLE_EXPONENT)
+    compiled = kernels.logit_exponents(
+        trust, reward, bonus, temptation, sucker, 1.0, escalation_cost, cooperation, cost, escalatory, rationality
+    )
+    np.testing.assert_array_equal(compiled, exponent)
+    weights = np.exp(exponent) / prior[:, None]
+    weights[exponent <= kernels.NEGLIGIBLE_EXPONENT] = 0.0
+    cumulative = np.cumsum(weights, axis=0)
+    expected = np.minimum((cumulative <= draw * cumulative[-1]).sum(axis=0), actions - 1)
+    np.testing.assert_array_equal(kernels.inverse_cdf(np.exp(compiled), prior, draw), expected)
+
+
+def test_scatter_rows_is_numpys_row_assignment():
+    rng = np.random.default_rng(11)
+    target, expected = np.zeros((400, 3)), np.zeros((400, 3))
+    rows, values = rng.choice(400, 150, replace=False), rng.random((150, 3))
+    kernels.scatter_rows(target, rows, values)
+    expected[rows] = values
+    np.testing.assert_array_equal(target, expected)
