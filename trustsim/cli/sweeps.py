@@ -11,6 +11,7 @@ import typer.core
 from rich.progress import TextColumn
 
 from trustsim.cli.common import (
+    STARTED,
     Command,
     app,
     console,
@@ -71,7 +72,6 @@ def sweep(
     if dry_run:
         from trustsim.execution.sweep import estimate_seconds
 
-        estimate = estimate_seconds(spec, base, points, runs, cores)
         console.print(
             f"{spec.name}: {len(points)} design points x {spec.replications} replications = {len(runs)} runs "
             f"({spec.design.kind} design, master seed {spec.master_seed})",
@@ -80,12 +80,13 @@ def sweep(
             soft_wrap=True,
         )
         console.print(points.head(10).to_string(), highlight=False, markup=False, soft_wrap=True)
+        estimate = estimate_seconds(spec, base, points, runs, cores, overhead=time.perf_counter() - STARTED)
         status = f" (a probe run failed: {estimate.error})" if estimate.error else ""
         console.print(
             f"{estimate.probes} probe batches across the design took {estimate.per_run:.4f} s a run on "
-            f"average (after one warm-up batch){status}; estimated "
-            f"{estimate.seconds + estimate.warm_up:.0f} s on {cores} workers ({estimate.warm_up:.1f} s "
-            "of it starting them)",
+            f"average{status}; estimated {estimate.total:.{1 if estimate.total < 10 else 0}f} s on {cores} workers: "
+            f"{estimate.seconds:.1f} s of runs, {estimate.warm_up:.1f} s starting and stopping the workers, "
+            f"{estimate.storing:.1f} s writing the results, {estimate.overhead:.1f} s starting the command",
             highlight=False,
             markup=False,
             soft_wrap=True,

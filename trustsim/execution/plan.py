@@ -19,6 +19,7 @@ from trustsim.config.checks import MAX_DYAD_ROWS, generated_edges
 from trustsim.config.errors import ConfigError
 from trustsim.config.sweep import Sweep, scenario_with
 from trustsim.execution import designs
+from trustsim.execution.executors import make_executor
 from trustsim.execution.worker import Task, execute
 
 RUN_COLUMNS = ["run_id", "point", "replication", "seed"]
@@ -140,11 +141,19 @@ def make_task(sweep: Sweep, base: dict[str, Any], runs: pd.DataFrame, parameters
 
 @dataclass
 class Estimate:
+    """What ``trustsim sweep`` will take, in parts, each measured by ``estimate_seconds``."""
+
     seconds: float  # the runs on warm workers
     per_run: float
     probes: int
     error: str | None
-    warm_up: float = 0.0  # what a fresh worker pays once beyond its runs (imports, compiled kernels)
+    warm_up: float = 0.0  # starting the workers (imports, compiled kernels) and stopping them
+    overhead: float = 0.0  # the command's own start before any run (imports, the plan)
+    storing: float = 0.0  # writing the results' chunks and merging them
+
+    @property
+    def total(self) -> float:
+        return self.overhead + self.warm_up + self.seconds + self.storing
 
 
 def estimate_seconds(
@@ -154,33 +163,79 @@ def estimate_seconds(
     runs: pd.DataFrame,
     workers: int,
     budget: float = 5.0,
+    overhead: float = 0.0,
 ) -> Estimate:
-    """How long the sweep's runs will take on warm workers: one warm-up task (imports, compiled
-    kernels: paid once per fresh worker, given apart as ``warm_up``), then up to eight tasks spread
-    evenly over the design (run time depends on the parameters), each a batch as the sweep would
-    run it, timed within ``budget`` seconds; their mean per run x runs / workers."""
+    """How long the sweep will take, each part measured as the sweep would pay it, on its own
+    executor (``make_executor``: the process pool for more than one worker):
+
+    - warm-up: one batch per worker on freshly started workers, less what those runs take, plus
+      stopping the workers (fork server, imports and compiled kernels: paid once per sweep);
+    - runs: up to eight batches spread evenly over the design (run time depends on the
+      parameters), a round of ``workers`` at a time while within ``budget`` seconds; their mean
+      time per run x runs / the workers the sweep keeps busy;
+    - storing: the probes' results written as the sweep writes its chunks and merged, per run x runs;
+    - ``overhead``: what the caller spent before (the command's imports and plan), given by it.
+    """
     size = batch_size(sweep, base, len(runs), workers)
     parameters = list(points.columns)
 
-    def probe(index: int) -> tuple[float, int, str | None]:
+    def task_at(index: int) -> Task:
         start = index - int(runs["replication"].iloc[index]) % size  # the batch the sweep would run
-        task = make_task(sweep, base, next(batches(runs.iloc[start:], size)), parameters)
-        started = time.perf_counter()
-        results = execute(task)
-        errors = [result["error"] for result in results if result["error"]]
-        return time.perf_counter() - started, len(results), errors[0] if errors else None
+        return make_task(sweep, base, next(batches(runs.iloc[start:], size)), parameters)
 
-    warm_up, first, error = probe(0)
-    times: list[float] = []
-    spent = 0.0
-    for index in np.unique(np.linspace(0, len(runs) - 1, min(8, len(runs))).round().astype(int)):
-        seconds, count, failed = probe(int(index))
-        times.append(seconds / count)
-        error = error or failed
-        spent += seconds
-        if spent > budget:
-            break
-    per_run = float(np.mean(times)) if times else warm_up / first
     parallel = max(1, min(workers, math.ceil(len(runs) / size)))
-    total = per_run * len(runs) / parallel
-    return Estimate(total, per_run, len(times), error, max(0.0, warm_up - per_run * first))
+    probes = [int(i) for i in np.unique(np.linspace(0, len(runs) - 1, min(8, len(runs))).round().astype(int))]
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    executor = make_executor(workers, None)
+    try:
+        first = [executor.submit(execute, task_at(0)) for _ in range(parallel)]
+        warm = [result for future in first for result in future.result()]
+        warm_wall = time.perf_counter() - started
+        spent, probed = 0.0, 0
+        for round_start in range(0, len(probes), parallel):
+            began = time.perf_counter()
+            pending = [executor.submit(execute, task_at(i)) for i in probes[round_start : round_start + parallel]]
+            results += [result for future in pending for result in future.result()]
+            probed += len(pending)
+            spent += time.perf_counter() - began
+            if spent > budget:
+                break
+    finally:
+        stopping = time.perf_counter()
+        executor.close()
+        stopped = time.perf_counter() - stopping
+    errors = [result["error"] for result in warm + results if result["error"]]
+    per_run = float(np.mean([result["wall_time"] for result in results or warm]))
+    # the warm-up batches ran side by side, each on its own worker
+    warm_up = max(0.0, warm_wall - per_run * len(warm) / parallel) + stopped
+    return Estimate(
+        per_run * len(runs) / parallel,
+        per_run,
+        probed,
+        errors[0] if errors else None,
+        warm_up,
+        overhead,
+        _storing(results or warm) * len(runs),
+    )
+
+
+def _storing(results: list[dict[str, Any]]) -> float:
+    """Per run: writing ``results`` as a sweep writes a chunk (runs and steps tables to Parquet,
+    durably: ``write_atomic``), then reading and writing them again as its merge does."""
+    import tempfile
+    from pathlib import Path
+
+    from trustsim.execution.run import write_atomic
+
+    rows = [{"run_id": r["run_id"], "status": r["status"], **r["outcome"]} for r in results]
+    steps = [r["steps"] for r in results if r["steps"] is not None]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        for name, frame in (("runs", pd.DataFrame(rows)), ("steps", pd.concat(steps) if steps else None)):
+            if frame is None:
+                continue
+            path, merged = Path(folder) / f"{name}.parquet", Path(folder) / f"merged-{name}.parquet"
+            write_atomic(path, lambda p, frame=frame: frame.to_parquet(p, index=False), durable=True)
+            write_atomic(merged, lambda p: pd.read_parquet(path).to_parquet(p, index=False), durable=True)
+    return (time.perf_counter() - started) / max(1, len(results))
