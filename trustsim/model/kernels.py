@@ -300,3 +300,135 @@ def moved(trust: np.ndarray, step: np.ndarray, decay: np.ndarray, floor: float) 
         else:
             change[e] = min(max(1.0 / (1.0 + decay[e]), floor), 1.0 - floor) - trust[e]
     return change
+
+
+# -- the model-level measures (records.measures, which documents each) --------------------------
+
+# The columns of ``edge_measures``, in order.
+EDGE_MEASURES = (
+    "mean_trust",
+    "min_trust",
+    "trust_within_blocs",
+    "trust_across_blocs",
+    "share_constructive",
+    "share_neutral",
+    "share_escalatory",
+    "congealed_dyads",
+    "national_security",
+    "mutual_security",
+    "crises",
+    "self_other_gap",
+    "rights_exercised",
+)
+
+
+@njit(cache=True, nogil=True)
+def _mean(total: float, count: int) -> float:
+    return total / count if count else np.nan
+
+
+@njit(cache=True, nogil=True)
+def edge_measures(
+    trust: np.ndarray,
+    kind: np.ndarray,
+    actions: np.ndarray,
+    security: np.ndarray,
+    hot: np.ndarray,
+    hardness: np.ndarray,
+    within: np.ndarray,
+    across: np.ndarray,
+    source: np.ndarray,
+    out_degree: np.ndarray,
+    gap: np.ndarray,
+    right: np.ndarray,
+    congealed_level: float,
+) -> np.ndarray:
+    """Per copy (row of the copies x edges inputs), the measures of EDGE_MEASURES in one pass each,
+    every mean summed in edge order (as ``row_means``): a copy's numbers are its run's alone.
+    ``kind`` holds CONSTRUCTIVE 1, NEUTRAL 0, ESCALATORY -1; edge e < half and e + half are one
+    relation's two directions; ``source`` and ``out_degree`` are per copy (local state ids)."""
+    copies, size = trust.shape
+    half = size // 2
+    states = len(out_degree)
+    values = np.empty((copies, len(EDGE_MEASURES)))
+    per_state = np.empty(states)
+    for b in range(copies):
+        total, low = 0.0, np.inf
+        constructive = neutral = escalatory = congealed = rights = 0
+        gaps = 0.0
+        per_state[:] = 0.0
+        for e in range(size):
+            t = trust[b, e]
+            total += t
+            low = min(low, t)
+            k = kind[b, e]
+            constructive += k == 1
+            neutral += k == 0
+            escalatory += k == -1
+            congealed += hardness[b, e] >= congealed_level
+            a = actions[b, e]
+            gaps += gap[a]
+            rights += right[a]
+            per_state[source[e]] += security[b, e]
+        inside = 0.0
+        for e in within:
+            inside += trust[b, e]
+        outside = 0.0
+        for e in across:
+            outside += trust[b, e]
+        national, related = 0.0, 0
+        for s in range(states):
+            if out_degree[s] > 0:
+                national += per_state[s] / out_degree[s]
+                related += 1
+        mutual, crises = 0.0, 0
+        for e in range(half):
+            mutual += min(security[b, e], security[b, e + half])
+            crises += hot[b, e] or hot[b, e + half]
+        values[b, 0] = _mean(total, size)
+        values[b, 1] = low
+        values[b, 2] = _mean(inside, len(within))
+        values[b, 3] = _mean(outside, len(across))
+        values[b, 4] = constructive / size
+        values[b, 5] = neutral / size
+        values[b, 6] = escalatory / size
+        values[b, 7] = congealed
+        values[b, 8] = _mean(national, related)
+        values[b, 9] = _mean(mutual, half)
+        values[b, 10] = crises
+        values[b, 11] = _mean(gaps, size)
+        values[b, 12] = rights / size
+    return values
+
+
+@njit(cache=True, nogil=True)
+def remember(
+    rev: np.ndarray,
+    move: np.ndarray,
+    perceived: np.ndarray,
+    actions: np.ndarray,
+    declared: np.ndarray,
+    escalation: np.ndarray,
+    threatened: np.ndarray,
+    commitment: np.ndarray,
+    threat_of_action: np.ndarray,
+    escalation_memory: float,
+    deterrence_memory: float,
+    window: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per edge i -> j (``TrustModel._remember``, which documents it), in one pass: j's move and
+    value toward i as i perceived them, i's escalation index memory * E + max(0, -perceived), the
+    cost j threatened i with (memory * C + the threat of j's action), and how long i's declaration
+    still binds it (``window`` when it declares, else one step less, down to 0)."""
+    n = len(rev)
+    other_last, other_value = np.empty(n, dtype=move.dtype), np.empty(n)
+    new_escalation, new_threatened = np.empty(n), np.empty(n)
+    new_commitment = np.empty(n, dtype=commitment.dtype)
+    for e in range(n):
+        r = rev[e]
+        other_last[e] = move[r]
+        other_value[e] = perceived[r]
+        new_escalation[e] = escalation_memory * escalation[e] + max(0.0, -perceived[e])
+        new_threatened[e] = deterrence_memory * threatened[e] + threat_of_action[actions[r]]
+        new_commitment[e] = window if declared[e] else max(commitment[e] - 1, 0)
+    return other_last, other_value, new_escalation, new_threatened, new_commitment

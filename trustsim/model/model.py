@@ -424,19 +424,29 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         """What each actor will know next step: its own move and the other's perceived moves."""
         self.own_last = kind  # kinds are coded as moves: constructive C, neutral N, escalatory D
         self.other_before = self.other_last
-        self.other_last = move[self.rev]
-        self.other_last_value = perceived[self.rev]
         fog_in = np.bincount(self.dst, weights=self.catalog.fog[actions], minlength=self.n)
         self.fog = np.maximum(0.0, self.fog * (1.0 - self.config.perception.fog_decay) + fog_in)
-        memory = self.config.outcomes.escalation_memory
-        self.escalation = memory * self.escalation + np.maximum(0.0, -perceived)
         self.last_action = actions
-        # Threatened costs: edge i -> j remembers what j threatened i with (negative incentives).
+        # In one compiled pass per edge i -> j: the other's perceived move and value; the escalation
+        # index; the threatened costs, what j threatened i with (negative incentives); and how long
+        # a declaration still binds the actor.
         cat = self.catalog
-        threat_in = (cat.target_cost * cat.negative)[actions[self.rev]]
-        self.threatened = self.config.payoffs.deterrence_memory * self.threatened + threat_in
-        window = self.config.trust.commitment_window
-        self.commitment = np.where(declared, window, np.maximum(self.commitment - 1, 0))
+        (self.other_last, self.other_last_value, self.escalation, self.threatened, self.commitment) = (
+            kernels.remember(
+                self.rev,
+                move,
+                perceived,
+                actions,
+                declared,
+                self.escalation,
+                self.threatened,
+                self.commitment,
+                cat.target_cost * cat.negative,
+                float(self.config.outcomes.escalation_memory),
+                float(self.config.payoffs.deterrence_memory),
+                int(self.config.trust.commitment_window),
+            )
+        )
 
     # -- running ----------------------------------------------------------------------------------
 

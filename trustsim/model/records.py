@@ -58,43 +58,41 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     """
     copies, view = model.copies, model.collectors[0][1]
     last, size = model.last or _before_first_step(model), model.n_edges // model.copies
-    half = size // 2  # in each copy, edge e < half and e + half are the two directions of a relation
     nan = np.full(copies, np.nan)
 
     def rows(values: np.ndarray) -> np.ndarray:  # one row per copy
         return values.reshape(copies, -1)
 
-    trust, kinds = rows(last.edge_trust), rows(last.kind)
-    within, across = trust[:, view.within_bloc], trust[:, view.across_bloc]
-    # Directed dyads whose mistrust has hardened past congealed_level (hardness[src, dst]).
-    hardness = rows(np.take(model.hardness.ravel(), model.flat_src_dst))
-    # National security: the mean over states (with partners) of each one's dyads' security, its
-    # payoffs less the threats it faces. Mutual security: per relation, the lesser side's.
-    related = view.out_degree > 0
-    per_state = rows(np.bincount(model.src, weights=last.security, minlength=model.n))
-    security = rows(last.security)
-    # Crises: relations where either side's escalation index exceeds the crisis threshold.
-    hot = rows(model.escalation > model.config.outcomes.crisis_threshold)
-    values = {
-        "mean_trust": row_means(trust),
-        "min_trust": trust.min(axis=1),
-        "trust_within_blocs": row_means(within) if within.size else nan,
-        "trust_across_blocs": row_means(across) if across.size else nan,
-        # Shares of the steps by kind: the count over the length (the mean of the boolean array).
-        "share_constructive": np.count_nonzero(kinds == CONSTRUCTIVE, axis=1) / size,
-        "share_neutral": np.count_nonzero(kinds == NEUTRAL, axis=1) / size,
-        "share_escalatory": np.count_nonzero(kinds == ESCALATORY, axis=1) / size,
-        "mean_posture": row_means(rows(model.posture)),
-        "congealed_dyads": (hardness >= model.config.trust.congealed_level).sum(axis=1),
-        "national_security": row_means(per_state[:, related] / view.out_degree[related]),
-        "mutual_security": row_means(np.minimum(security[:, :half], security[:, half:])),
-        "crises": np.count_nonzero(hot[:, :half] | hot[:, half:], axis=1),
-        # The countervailing-rights gap: mean self-view less other-view of the steps taken, and the
-        # share of steps exercising a right the actor sees as neutral and the target as escalation.
-        "self_other_gap": row_means(rows(model.catalog.self_other_gap[last.actions])),
-        "rights_exercised": np.count_nonzero(rows(model.catalog.right[last.actions]), axis=1) / size,
-        "shared_threat": np.full(copies, last.threat),
-    }
+    # Per copy, in one compiled pass (``kernels.edge_measures``, the same sums as row_means):
+    # - mean, min, within and across blocs of each actor's trust in its target;
+    # - the shares of the steps by kind;
+    # - congealed dyads: directed dyads whose mistrust has hardened past congealed_level
+    #   (hardness[src, dst]);
+    # - national security: the mean over states (with partners) of each one's dyads' security, its
+    #   payoffs less the threats it faces; mutual security: per relation, the lesser side's;
+    # - crises: relations where either side's escalation index exceeds the crisis threshold;
+    # - the countervailing-rights gap: mean self-view less other-view of the steps taken, and the
+    #   share of steps exercising a right the actor sees as neutral and the target as escalation.
+    table = kernels.edge_measures(
+        rows(last.edge_trust),
+        rows(last.kind),
+        rows(last.actions),
+        rows(last.security),
+        rows(model.escalation > model.config.outcomes.crisis_threshold),
+        rows(np.take(model.hardness.ravel(), model.flat_src_dst)),
+        view.within_bloc,
+        view.across_bloc,
+        view.src,  # each copy's edges, by its own state ids
+        view.out_degree,
+        model.catalog.self_other_gap,
+        model.catalog.right,
+        float(model.config.trust.congealed_level),
+    )
+    values = {name: table[:, i] for i, name in enumerate(kernels.EDGE_MEASURES)}
+    for name in ("congealed_dyads", "crises"):  # counts
+        values[name] = values[name].astype(np.int64)
+    values["mean_posture"] = row_means(rows(model.posture))
+    values["shared_threat"] = np.full(copies, last.threat)
     # Mean trust in the initiator of the scenario's first scheduled step, held by the states one,
     # two and three relations away from it (NaN without an initiator or such states).
     offsets = np.arange(copies)[:, None] * model.copy_size
@@ -107,7 +105,7 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
         values[f"trust_in_initiator_{hops}hop{'s' if hops > 1 else ''}"] = value
     if model.last is None:  # step 0: no step taken, nothing chosen or paid
         values.update({name: nan for name in STEP_MEASURES})
-    return values
+    return {name: values[name] for name in MEASURE_NAMES}
 
 
 # The measures of what a step did (actions, payoffs): undefined before the first step.
