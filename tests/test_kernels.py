@@ -123,3 +123,41 @@ def test_scatter_rows_is_numpys_row_assignment():
     kernels.scatter_rows(target, rows, values)
     expected[rows] = values
     np.testing.assert_array_equal(target, expected)
+
+
+def test_the_edge_measures_are_their_array_expressions():
+    """``records.measures`` of a run (kernels.edge_measures) against the measures' definitions as
+    NumPy expressions, on europe after 12 steps (blocs, rivals, rights and crises all present)."""
+    from trustsim.config.loading import load_scenario
+    from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
+    from trustsim.model.model import TrustModel
+    from trustsim.model.records import EDGE_MEASURES, measures
+
+    model = TrustModel(load_scenario("europe", ["steps=12", "record.dyads=false"]))
+    model.run()
+    last, half = model.last, model.n_edges // 2
+    trust, kind, security = last.edge_trust, last.kind, last.security
+    hot = model.escalation > model.config.outcomes.crisis_threshold
+    related = model.out_degree > 0
+    per_state = np.bincount(model.src, weights=security, minlength=model.n)
+    hardness = model.hardness[model.src, model.dst]
+    expected = {
+        "mean_trust": trust.mean(),
+        "min_trust": trust.min(),
+        "trust_within_blocs": trust[model.within_bloc].mean(),
+        "trust_across_blocs": trust[model.across_bloc].mean(),
+        "share_constructive": np.mean(kind == CONSTRUCTIVE),
+        "share_neutral": np.mean(kind == NEUTRAL),
+        "share_escalatory": np.mean(kind == ESCALATORY),
+        "congealed_dyads": np.sum(hardness >= model.config.trust.congealed_level),
+        "national_security": np.mean(per_state[related] / model.out_degree[related]),
+        "mutual_security": np.mean(np.minimum(security[:half], security[half:])),
+        "crises": np.count_nonzero(hot[:half] | hot[half:]),
+        "self_other_gap": model.catalog.self_other_gap[last.actions].mean(),
+        "rights_exercised": np.mean(model.catalog.right[last.actions]),
+    }
+    computed = measures(model)
+    assert set(EDGE_MEASURES) == set(expected)
+    assert computed["crises"][0] > 0 and computed["rights_exercised"][0] > 0  # the case is not empty
+    for name, value in expected.items():  # NumPy's pairwise sums: equal to rounding, not bit for bit
+        assert computed[name][0] == pytest.approx(value, rel=1e-12, abs=1e-15), name

@@ -304,24 +304,6 @@ def moved(trust: np.ndarray, step: np.ndarray, decay: np.ndarray, floor: float) 
 
 # -- the model-level measures (records.measures, which documents each) --------------------------
 
-# The columns of ``edge_measures``, in order.
-EDGE_MEASURES = (
-    "mean_trust",
-    "min_trust",
-    "trust_within_blocs",
-    "trust_across_blocs",
-    "share_constructive",
-    "share_neutral",
-    "share_escalatory",
-    "congealed_dyads",
-    "national_security",
-    "mutual_security",
-    "crises",
-    "self_other_gap",
-    "rights_exercised",
-)
-
-
 @njit(cache=True, nogil=True)
 def _mean(total: float, count: int) -> float:
     return total / count if count else np.nan
@@ -343,14 +325,15 @@ def edge_measures(
     right: np.ndarray,
     congealed_level: float,
 ) -> np.ndarray:
-    """Per copy (row of the copies x edges inputs), the measures of EDGE_MEASURES in one pass each,
+    """Per copy (row of the copies x edges inputs), the measures of ``records.EDGE_MEASURES`` (in
+    that order: the vocabulary's measures of edges) in one pass each,
     every mean summed in edge order (as ``row_means``): a copy's numbers are its run's alone.
     ``kind`` holds CONSTRUCTIVE 1, NEUTRAL 0, ESCALATORY -1; edge e < half and e + half are one
     relation's two directions; ``source`` and ``out_degree`` are per copy (local state ids)."""
     copies, size = trust.shape
     half = size // 2
     states = len(out_degree)
-    values = np.empty((copies, len(EDGE_MEASURES)))
+    values = np.empty((copies, 13))
     per_state = np.empty(states)
     for b in range(copies):
         total, low = 0.0, np.inf

@@ -46,6 +46,15 @@ def row_means(values: np.ndarray) -> np.ndarray:
     return kernels.row_means(np.ascontiguousarray(values, dtype=float))
 
 
+# The measures computed from the edges by ``kernels.edge_measures``, in its column order: every
+# measure of the vocabulary but those of states, the threat and the initiator.
+EDGE_MEASURES = tuple(
+    name
+    for name in MEASURE_NAMES
+    if name not in ("mean_posture", "shared_threat") and not name.startswith("trust_in_initiator")
+)
+
+
 def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     """Every model-level measure of the step just taken (``model.last``), one entry per copy of a
     batch (a single run is a batch of one), in ``MEASURE_NAMES`` order. Before the first step: the
@@ -88,7 +97,7 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
         model.catalog.right,
         float(model.config.trust.congealed_level),
     )
-    values = {name: table[:, i] for i, name in enumerate(kernels.EDGE_MEASURES)}
+    values = {name: table[:, i] for i, name in enumerate(EDGE_MEASURES)}
     for name in ("congealed_dyads", "crises"):  # counts
         values[name] = values[name].astype(np.int64)
     values["mean_posture"] = row_means(rows(model.posture))
