@@ -106,8 +106,8 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     # two and three relations away from it (NaN without an initiator or such states).
     offsets = np.arange(copies)[:, None] * model.copy_size
     for hops in (1, 2, 3):
-        observers = np.flatnonzero(view.hops == hops)
-        if view.initiator is None or not len(observers):
+        observers = np.flatnonzero(view.hops == hops) if view.initiator is not None else ()
+        if not len(observers):
             value = nan
         else:
             value = row_means(model.trust[offsets + observers, offsets[:, 0:1] + view.initiator])
