@@ -137,10 +137,9 @@ def initial_measures(model: TrustModel) -> list[dict[str, Any]]:
 
 
 def batchable(config: Scenario) -> bool:
-    """Whether runs of ``config`` can step together (``TrustModel(config, copies=seeds)``): an
-    explicit network, as a generated one differs per seed, and no dyad or attribution records
-    (the refusals of ``Structure._copy_streams``, checked here before anything is built)."""
-    return config.network is None and not config.record.dyads and not config.record.attribution
+    """Whether runs of ``config`` can step together (``TrustModel(config, copies=seeds)``), checked
+    before anything is built (``TrustModel.batch_refusal``)."""
+    return TrustModel.batch_refusal(config) is None
 
 
 def simulate_batch(

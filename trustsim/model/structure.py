@@ -207,15 +207,24 @@ class Structure:
         self.rival_salience = self.salience[rival]
 
     @staticmethod
+    def batch_refusal(config: Scenario) -> str | None:
+        """Why runs of ``config`` cannot step together as copies of one model, or None if they can:
+        a generated network differs per seed, and a batch records no dyad rows or attribution."""
+        if config.network is not None:
+            return "a generated network differs per seed; batch explicit scenarios only"
+        if config.record.dyads or config.record.attribution:
+            return "set record.dyads and record.attribution to false"
+        return None
+
+    @staticmethod
     def _copy_streams(config: Scenario, seeds: Sequence) -> list[np.random.Generator]:
         """Each copy's random stream, at the point where its run alone would start stepping: an
         integer seed s as ``TrustModel(config)`` with ``seed: s``; any other seed (a SeedSequence)
         as ``TrustModel(config, rng=np.random.default_rng(seed))``, from which Mesa's Model first
         draws one integer (for its ``random``)."""
-        if config.network is not None:
-            raise ValueError("copies: a generated network differs per seed; batch explicit scenarios only")
-        if config.record.dyads or config.record.attribution:
-            raise ValueError("copies: set record.dyads and record.attribution to false")
+        refusal = Structure.batch_refusal(config)
+        if refusal is not None:
+            raise ValueError(f"copies: {refusal}")
         streams = []
         for seed in seeds:
             stream = np.random.default_rng(seed)
