@@ -106,7 +106,17 @@ def test_the_logit_weights_are_the_quantal_response_expression(inputs):
     )
     exponent = np.maximum(rationality * (utility - utility.max(axis=0)), kernels.NEGLIGIBLE_EXPONENT)
     compiled = kernels.logit_exponents(
-        trust, reward, bonus, temptation, sucker, 1.0, escalation_cost, cooperation, cost, escalatory, rationality
+        trust,
+        reward,
+        bonus,
+        temptation,
+        sucker,
+        1.0,
+        escalation_cost,
+        cooperation,
+        cost,
+        escalatory,
+        rationality,
     )
     np.testing.assert_array_equal(compiled, exponent)
     weights = np.exp(exponent) / prior[:, None]

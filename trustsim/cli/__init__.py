@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
+# isort: off
+from trustsim.cli import clock  # noqa: F401 (first: the command's start, for time estimates)
 from trustsim.cli.common import app
 
 # Importing a module registers its commands, in this order in ``trustsim --help``.
-# isort: off
 from trustsim.cli import runs, sweeps, docs, play  # noqa: F401
 # isort: on
 

@@ -3,11 +3,7 @@ loading scenarios and sweeps."""
 
 from __future__ import annotations
 
-import time
-
-STARTED = time.perf_counter()  # when the command began importing, for the time estimates
-
-import difflib  # noqa: E402 (after STARTED, so that the imports count)
+import difflib
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager

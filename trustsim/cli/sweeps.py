@@ -11,7 +11,6 @@ import typer.core
 from rich.progress import TextColumn
 
 from trustsim.cli.common import (
-    STARTED,
     Command,
     app,
     console,
@@ -80,11 +79,15 @@ def sweep(
             soft_wrap=True,
         )
         console.print(points.head(10).to_string(), highlight=False, markup=False, soft_wrap=True)
-        estimate = estimate_seconds(spec, base, points, runs, cores, overhead=time.perf_counter() - STARTED)
+        from trustsim.cli.clock import STARTED
+
+        started = time.perf_counter() - STARTED
+        estimate = estimate_seconds(spec, base, points, runs, cores, overhead=started)
         status = f" (a probe run failed: {estimate.error})" if estimate.error else ""
+        total = f"{estimate.total:.{1 if estimate.total < 10 else 0}f}"
         console.print(
             f"{estimate.probes} probe batches across the design took {estimate.per_run:.4f} s a run on "
-            f"average{status}; estimated {estimate.total:.{1 if estimate.total < 10 else 0}f} s on {cores} workers: "
+            f"average{status}; estimated {total} s on {cores} workers: "
             f"{estimate.seconds:.1f} s of runs, {estimate.warm_up:.1f} s starting and stopping the workers, "
             f"{estimate.storing:.1f} s writing the results, {estimate.overhead:.1f} s starting the command",
             highlight=False,

@@ -195,7 +195,8 @@ def estimate_seconds(
         spent, probed = 0.0, 0
         for round_start in range(0, len(probes), parallel):
             began = time.perf_counter()
-            pending = [executor.submit(execute, task_at(i)) for i in probes[round_start : round_start + parallel]]
+            round_ = probes[round_start : round_start + parallel]
+            pending = [executor.submit(execute, task_at(i)) for i in round_]
             results += [result for future in pending for result in future.result()]
             probed += len(pending)
             spent += time.perf_counter() - began
@@ -237,5 +238,7 @@ def _storing(results: list[dict[str, Any]]) -> float:
                 continue
             path, merged = Path(folder) / f"{name}.parquet", Path(folder) / f"merged-{name}.parquet"
             write_atomic(path, lambda p, frame=frame: frame.to_parquet(p, index=False), durable=True)
-            write_atomic(merged, lambda p: pd.read_parquet(path).to_parquet(p, index=False), durable=True)
+            write_atomic(
+                merged, lambda p, path=path: pd.read_parquet(path).to_parquet(p, index=False), durable=True
+            )
     return (time.perf_counter() - started) / max(1, len(results))

@@ -304,6 +304,7 @@ def moved(trust: np.ndarray, step: np.ndarray, decay: np.ndarray, floor: float) 
 
 # -- the model-level measures (records.measures, which documents each) --------------------------
 
+
 @njit(cache=True, nogil=True)
 def _mean(total: float, count: int) -> float:
     return total / count if count else np.nan

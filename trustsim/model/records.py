@@ -14,7 +14,6 @@ import pandas as pd
 
 from trustsim.config.vocabulary import MEASURE_NAMES
 from trustsim.model import kernels
-from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
 from trustsim.model.threats import threat_level
 
 # The causes of a trust change in the attribution log, by code, and the actor codes that are no state.
@@ -66,7 +65,7 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     copy's view: the model itself for a single run, its ``CopyView`` in a batch.
     """
     copies, view = model.copies, model.collectors[0][1]
-    last, size = model.last or _before_first_step(model), model.n_edges // model.copies
+    last = model.last or _before_first_step(model)
     nan = np.full(copies, np.nan)
 
     def rows(values: np.ndarray) -> np.ndarray:  # one row per copy
