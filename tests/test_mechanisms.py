@@ -996,7 +996,11 @@ def test_logit_states_reciprocate_through_their_expectations_and_not_without_the
     from trustsim.patterns.events import fit_dyad, scored_actions
 
     def reciprocity(seed: int, responsiveness: float, to_conflict: float) -> float:
-        logit = {"responsiveness": responsiveness, "responsiveness_to_conflict": to_conflict}
+        logit = {
+            "responsiveness": responsiveness,
+            "responsiveness_to_conflict": to_conflict,
+            "resolve": 0.0,  # the other channel from the partner's last move (tests/test_asymmetry.py)
+        }
         data = config(
             [state("A", "logit"), state("B", "logit")],
             [("A", "B")],

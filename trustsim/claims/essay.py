@@ -233,10 +233,15 @@ def _claims() -> list[Claim]:
             "(control); outcome: share of B's steps that are escalatory over 100 steps.",
             treatment=dyad(0.5, ("hawk", "logit")),
             control=dyad(0.5, ("hold", "logit")),
-            ablation={"payoffs": {"fear": 0.0}, "trust": {"learning_rate": 0.0}},
+            ablation={
+                "payoffs": {"fear": 0.0},
+                "trust": {"learning_rate": 0.0},
+                "policy_params": {"logit": {"resolve": 0.0}},
+            },
             outcome=series_mean,
             measure=share_of(1, ESCALATORY),
-            notes="Ablation: fear 0 and learning_rate 0 (threats neither frighten nor inform).",
+            notes="Ablation: fear 0, learning_rate 0 and resolve 0 (threats neither frighten, nor "
+            "inform, nor are answered).",
         ),
         Claim(
             name="positive_incentives",

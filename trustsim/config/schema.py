@@ -375,6 +375,12 @@ class LogitParams(Section):
         description="The same weight after an escalatory move (above `responsiveness`: hostile "
         "moves weigh more, the negativity effect).",
     )
+    resolve: NonNegative = Field(
+        2.0,
+        description="Reprisal after a perceived escalation of size v: utility lost per unit by which "
+        "an answer's severity falls short of v (holding or cooperating loses resolve * v; 0: off). "
+        "Not answering a provocation signals weakness (Schelling 1966; Jervis 1976).",
+    )
 
 
 class PolicyParams(Section):

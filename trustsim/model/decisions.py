@@ -29,7 +29,10 @@ class Decisions:
           threatened costs: the more threatened, the worse being caught restraining (Jervis 1976,
           the spiral model);
         - escalation_cost: the cost the actor expects for escalating: threatened negative incentives
-          (deterrence) and the audience cost of reneging on a declaration still binding it.
+          (deterrence) and the audience cost of reneging on a declaration still binding it;
+        - security_seeker: whether the actor's motive is security; only a security seeker answers a
+          provocation out of resolve (``Logit.answer_provocation``): a greedy state's escalation is
+          no answer but its dominant move, checked by deterrence alone (Jervis 1976, ch. 3).
         """
         cfg = self.config.payoffs
         greedy = self.greedy[self.src]
@@ -38,7 +41,12 @@ class Decisions:
         sucker = np.where(greedy, cfg.S, cfg.S - cfg.fear * (threat_faced + self.threatened))
         binding = (self.commitment > 0) * self.config.trust.audience_cost
         deterred = cfg.deterrence * self.threatened
-        return {"temptation": temptation, "sucker": sucker, "escalation_cost": deterred + binding}
+        return {
+            "temptation": temptation,
+            "sucker": sucker,
+            "escalation_cost": deterred + binding,
+            "security_seeker": ~greedy,
+        }
 
     def _decide(
         self,
@@ -74,6 +82,7 @@ class Decisions:
                 temptation=terms["temptation"][edges],
                 sucker=terms["sucker"][edges],
                 escalation_cost=terms["escalation_cost"][edges],
+                security_seeker=terms["security_seeker"][edges],
             )
             actions[edges], declared[edges] = policy.choose(view)
             for field, key in zip(policy.memory, keys, strict=True):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
 from trustsim.model import kernels
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, Catalog
@@ -43,6 +44,7 @@ class Dyads:
     temptation: np.ndarray | None = None  # payoff for exploiting: T if greedy, less if security seeker
     sucker: np.ndarray | None = None  # payoff for restraint met by escalation, lowered by fear
     escalation_cost: np.ndarray | None = None  # threatened costs and binding audience costs
+    security_seeker: np.ndarray | None = None  # the actor's motive is security (None: every actor's)
 
     def act(self, moves: np.ndarray) -> np.ndarray:
         """Turn moves into the actor's repertoire actions."""
@@ -275,6 +277,19 @@ class Grit(Policy):
         return actions, initiative & p.declared
 
 
+@njit(cache=True, nogil=True)
+def subtract_shortfall(exponent: np.ndarray, size: np.ndarray, severity: np.ndarray, floor: float) -> None:
+    """In place: exponent[a, e] -= max(size[e] - severity[a], 0), floored at ``floor`` (the logit
+    kernel's negligible exponent, so that no weight is subnormal). One compiled pass over the
+    (actions x dyads) exponents, dyads in the inner loop, where NumPy would make four."""
+    actions, n = exponent.shape
+    for a in range(actions):
+        for e in range(n):
+            shortfall = size[e] - severity[a]
+            if shortfall > 0:
+                exponent[a, e] = max(exponent[a, e] - shortfall, floor)
+
+
 @register
 class Logit(Policy):
     """Boundedly rational default: logit quantal response over expected utility.
@@ -293,8 +308,15 @@ class Logit(Policy):
     a security seeker's is below R and its sucker's payoff falls with the threat it faces) and c_esc
     the costs it expects for escalating (threats, audience costs). A security seeker therefore
     restrains once y > y* = (P - S') / ((R - T') + (P - S')) (0.5 at the defaults with no threat);
-    a greedy state escalates unless deterred, once c_esc > (T - R) y + (P - S)(1 - y). Choices
-    follow P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind).
+    a greedy state escalates unless deterred, once c_esc > (T - R) y + (P - S)(1 - y).
+
+    After a perceived escalation of size v (``answer_provocation``), a security seeker's answer a of
+    severity s(a) (its Goldstein weight / 10 as the provoker sees it, 0 for holding and cooperation)
+    also loses ``resolve * max(v - s(a), 0)``: not answering a provocation, or answering it weakly, signals
+    weakness and invites the next one (the deterrence model, Jervis 1976, ch. 3; Schelling 1966 on
+    "face"), so hostility is answered in kind and degree (Leng 1993) while cooperation is answered
+    only through the expectation: the asymmetry of the event data (Goldstein & Freeman 1990).
+    Choices follow P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind).
     """
 
     name = "logit"
@@ -322,11 +344,27 @@ class Logit(Policy):
             (catalog.kind == ESCALATORY).astype(float),
             float(self.params.rationality),
         )
+        self.answer_provocation(exponent, dyads)
         weights = np.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
         actions = kernels.inverse_cdf(weights, catalog.kind_count.astype(float), dyads.draw)
         return actions, np.zeros(n, dtype=bool)
+
+    def answer_provocation(self, exponent: np.ndarray, dyads: Dyads) -> None:
+        """Resolve, in place on the exponents (actions x dyads): where the partner's last perceived
+        move was escalatory, of perceived size v = -value, each action of severity s loses
+        rationality * resolve * max(v - s, 0). Additive in the exponent, so a state already likely
+        to escalate still answers a larger provocation with a firmer step (no saturation floor).
+        Floored at the kernel's negligible exponent, as its own are: no subnormal weights."""
+        if self.params.resolve == 0:
+            return
+        seeker = True if dyads.security_seeker is None else dyads.security_seeker
+        provoked = (dyads.other_last == D) & seeker
+        scale = self.params.rationality * self.params.resolve
+        size = np.where(provoked, scale * np.maximum(-dyads.other_last_value, 0.0), 0.0)  # 0: none
+        severity = scale * np.maximum(-dyads.catalog.other_view, 0.0)
+        subtract_shortfall(exponent, size, severity, kernels.NEGLIGIBLE_EXPONENT)
 
     def expected_cooperation(self, dyads: Dyads) -> np.ndarray:
         """y: trust (the belief that the partner restrains), moved toward the cooperation level of

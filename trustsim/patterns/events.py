@@ -84,6 +84,7 @@ class PatternResult:
     to_conflict: tuple[float, float, float]
     asymmetry: tuple[float, float, float]  # to_conflict - to_cooperation
     by_policy: dict[str, tuple[int, tuple[float, float, float, float]]]  # pooled fits per actor policy
+    resolve_off: tuple[float, float, float] | None = None  # the asymmetry with resolve 0, same seeds
 
     @property
     def shows(self) -> dict[str, bool]:

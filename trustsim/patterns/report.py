@@ -4,7 +4,7 @@ what the model cannot reproduce."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from trustsim.patterns.events import PatternResult, patterns
 # -- the report -----------------------------------------------------------------------------------
 
 LOGIT = "default_policy=logit"  # the variant with the model's default policy for every state
+RESOLVE_OFF = "policy_params.logit.resolve=0"  # the asymmetry's ablation (Section 7.3a of docs/ODD.md)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def evaluate(replications: int = 30, progress: Callable[[str], None] | None = No
     for name in PATTERN_SCENARIOS:
         if progress is not None:
             progress(name)
-        fits.append(patterns(load_scenario(name), replications))
+        ablated = patterns(load_scenario(name, [RESOLVE_OFF]), replications)
+        fits.append(replace(patterns(load_scenario(name), replications), resolve_off=ablated.asymmetry))
     return results, fits
 
 
@@ -240,18 +242,31 @@ def render_markdown(
         "coefficient on conflict less that on cooperation. Coefficients are averaged over a run's fitted",
         "dyads (a dyad whose series, or one of the split parts, never varies cannot be fitted), then",
         "summarised by the mean and 95% t interval over replications. `classic_ipd` and `richardson` are",
-        "left out: they are the reductions to known models (two fixed policies; holding only).",
+        "left out: they are the reductions to known models (two fixed policies; holding only). The last",
+        f"column is the asymmetry's ablation: the same seeds with `{RESOLVE_OFF}`, a security seeker on",
+        "`logit` no longer losing utility for answering a provocation weakly (resolve, Section 7.3a of",
+        "docs/ODD.md); everything else as shipped.",
         "",
         "| scenario | directed dyads | fitted | inertia | reciprocity | response to cooperation |"
-        " response to conflict | asymmetry (conflict - cooperation) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        " response to conflict | asymmetry (conflict - cooperation) | asymmetry, resolve off |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for fit in fits:
         lines.append(
             f"| {fit.scenario} | {fit.dyads} | {fit.fitted:.0%} | {_ci(fit.inertia)} |"
             f" {_ci(fit.reciprocity)} | {_ci(fit.to_cooperation)} | {_ci(fit.to_conflict)} |"
-            f" {_ci(fit.asymmetry)} |"
+            f" {_ci(fit.asymmetry)} | {_ci(fit.resolve_off) if fit.resolve_off else '-'} |"
         )
+    shown = [fit for fit in fits if fit.shows["asymmetry"]]
+    if shown:
+        lines += [
+            "",
+            "The asymmetry is shown (interval above zero) in "
+            + ", ".join(f"`{fit.scenario}`" for fit in shown)
+            + "; with resolve off it is "
+            + ", ".join(f"{_ci(fit.resolve_off)}" for fit in shown if fit.resolve_off)
+            + ": the answer to conflict in kind and degree is what makes it, not the measure.",
+        ]
     lines += [
         "",
         "By the policy of the acting state (all fitted dyads of all replications pooled, mean coefficient):",
@@ -286,27 +301,33 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
             for policy, (_, c) in fit.by_policy.items()
             if c[3] > max(c[2], 0.0)
         ]
+        firmest = max(-action.other_view for action in catalog.values())
         lines += [
-            "- **The asymmetry is not there, or reversed.** In "
+            "- **The asymmetry is not there, or reversed, in "
             + ", ".join(
                 f"`{fit.scenario}` ({_ci(fit.asymmetry)}{', reversed' if fit.asymmetry[2] < 0 else ''})"
                 for fit in missing
             )
-            + " the response to the partner's conflict is not larger than to its cooperation; where the"
-            " interval is below zero it is smaller, the opposite of the event data. Only "
+            + ".** Where the interval is below zero the response to the partner's conflict is smaller"
+            " than to its cooperation, the opposite of the event data. Only "
             + (", ".join(larger) if larger else "no policy")
-            + " answers conflict more strongly than cooperation (the table above). The reasons are in the"
-            " model: the reciprocity policies copy the partner's *move class* whatever its size, and"
-            f" symmetrically; generous tit-for-tat forgives {forgiveness:.0%} of defections by design"
-            " (Molander's generosity at the default payoffs); the default repertoire's escalation"
-            f" (`{escalation.name}`, verifiability {escalation.verifiability}) is noticed less often than"
-            f" its cooperation (`{cooperation.name}`, {cooperation.verifiability}), and an unnoticed step"
-            " reads as holding; and"
-            " `logit` answers the partner's last move through its expected cooperation, moved from trust"
-            " toward the move: twice as far after an escalation, but where trust is low an escalation"
-            " can lower the expectation only by as much as trust is above zero, while a constructive"
-            " move raises it by nearly its whole weight (Section 7.3a of docs/ODD.md), so below trust"
-            " 1/3 the larger weight on hostile moves does not make the larger reply.",
+            + " answer(s) conflict more strongly than cooperation (the table above). The reasons are in"
+            " the model. `logit`'s resolve answers an escalation in kind and degree (Section 7.3a of"
+            " docs/ODD.md), but in a dyad that stays at the trust floor (`dyad`: both states escalate"
+            " nearly every step) the partner's conflict hardly varies but in size, and the firmest"
+            f" answer the catalog has (Goldstein {-10 * firmest:+.1f}; it has no use of force) is"
+            " close to what they do anyway; what variation there is moves with the actor's own last"
+            " step, as each answers the other, so the own lag takes up much of it. The response to"
+            " cooperation rests on the few cooperative moves of a run (in `dyad` mostly the scheduled"
+            " restoration of diplomatic facilities), each lifting the expected cooperation from near"
+            " zero by the whole `responsiveness`: large and"
+            " uncertain. The reciprocity policies copy the partner's *move class* whatever its size,"
+            f" and symmetrically; generous tit-for-tat forgives {forgiveness:.0%} of defections by"
+            " design (Molander's generosity at the default payoffs); and the default repertoire's"
+            f" escalation (`{escalation.name}`, verifiability {escalation.verifiability}) is noticed less"
+            f" often than its cooperation (`{cooperation.name}`, {cooperation.verifiability}), and an"
+            " unnoticed step reads as holding, so that the scored series sees a conflict the actor"
+            " never answered.",
         ]
     weak = [fit for fit in fits if not fit.shows["reciprocity"]]
     if weak:
