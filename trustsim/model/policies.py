@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from numba import njit
 
 from trustsim.model import kernels
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, Catalog
@@ -277,19 +276,6 @@ class Grit(Policy):
         return actions, initiative & p.declared
 
 
-@njit(cache=True, nogil=True)
-def subtract_shortfall(exponent: np.ndarray, size: np.ndarray, severity: np.ndarray, floor: float) -> None:
-    """In place: exponent[a, e] -= max(size[e] - severity[a], 0), floored at ``floor`` (the logit
-    kernel's negligible exponent, so that no weight is subnormal). One compiled pass over the
-    (actions x dyads) exponents, dyads in the inner loop, where NumPy would make four."""
-    actions, n = exponent.shape
-    for a in range(actions):
-        for e in range(n):
-            shortfall = size[e] - severity[a]
-            if shortfall > 0:
-                exponent[a, e] = max(exponent[a, e] - shortfall, floor)
-
-
 @register
 class Logit(Policy):
     """Boundedly rational default: logit quantal response over expected utility.
@@ -364,7 +350,7 @@ class Logit(Policy):
         scale = self.params.rationality * self.params.resolve
         size = np.where(provoked, scale * np.maximum(-dyads.other_last_value, 0.0), 0.0)  # 0: none
         severity = scale * np.maximum(-dyads.catalog.other_view, 0.0)
-        subtract_shortfall(exponent, size, severity, kernels.NEGLIGIBLE_EXPONENT)
+        kernels.subtract_shortfall(exponent, size, severity, kernels.NEGLIGIBLE_EXPONENT)
 
     def expected_cooperation(self, dyads: Dyads) -> np.ndarray:
         """y: trust (the belief that the partner restrains), moved toward the cooperation level of
