@@ -82,8 +82,9 @@ def test_the_adaptive_rule_computes_its_array_expressions_bit_for_bit(inputs, ba
 
 
 def test_the_logit_weights_are_the_quantal_response_expression(inputs):
-    """``logit_exponents`` then NumPy's exp and ``inverse_cdf``: the first action whose cumulative
-    kind-weighted exp(rationality (U - max U)) exceeds draw x total (np.cumsum, np.searchsorted)."""
+    """``logit_exponents`` (with resolve's shortfall) then NumPy's exp and ``inverse_cdf``: the
+    first action whose cumulative kind-weighted exp(rationality (U - max U) - shortfall) exceeds
+    draw x total (np.cumsum)."""
     rng = np.random.default_rng(3)
     n, actions = SIZE, 6
     trust = inputs["trust"]
@@ -95,6 +96,8 @@ def test_the_logit_weights_are_the_quantal_response_expression(inputs):
     prior = np.array([3.0, 3.0, 1.0, 2.0, 2.0, 3.0])
     draw = rng.random(n)
     rationality = 4.0
+    provocation = np.where(rng.random(n) < 0.3, rng.random(n) * 3, 0.0)  # resolve, exponent units
+    severity = np.array([0.0, 0.0, 0.0, 1.2, 2.4, 0.0])
     x, y = cooperation[:, None], trust[None, :]
     utility = (
         (reward + bonus[:, None]) * x * y
@@ -104,7 +107,10 @@ def test_the_logit_weights_are_the_quantal_response_expression(inputs):
         - cost[:, None]
         - escalatory[:, None] * escalation_cost
     )
-    exponent = np.maximum(rationality * (utility - utility.max(axis=0)), kernels.NEGLIGIBLE_EXPONENT)
+    floor = kernels.NEGLIGIBLE_EXPONENT
+    exponent = np.maximum(rationality * (utility - utility.max(axis=0)), floor)
+    shortfall = provocation[None, :] - severity[:, None]
+    exponent = np.where(shortfall > 0, np.maximum(exponent - shortfall, floor), exponent)
     compiled = kernels.logit_exponents(
         trust,
         reward,
@@ -117,8 +123,11 @@ def test_the_logit_weights_are_the_quantal_response_expression(inputs):
         cost,
         escalatory,
         rationality,
+        provocation,
+        severity,
     )
     np.testing.assert_array_equal(compiled, exponent)
+    assert np.count_nonzero(shortfall > 0) > 1000  # resolve's shortfall is exercised
     weights = np.exp(exponent) / prior[:, None]
     weights[exponent <= kernels.NEGLIGIBLE_EXPONENT] = 0.0
     cumulative = np.cumsum(weights, axis=0)

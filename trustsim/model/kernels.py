@@ -32,10 +32,14 @@ def logit_exponents(
     cost: np.ndarray,
     escalatory: np.ndarray,
     rationality: float,
+    provocation: np.ndarray,
+    severity: np.ndarray,
 ) -> np.ndarray:
     """Per catalog action (row) and dyad (column): rationality * (U - max U), with U the expected
-    utility of ``Logit.choose``. Dyads run in the inner loops, over contiguous arrays, so that the
-    compiler vectorizes them."""
+    utility of ``Logit.choose``, less the shortfall max(provocation[e] - severity[a], 0) of the
+    action's answer to a provocation (``Logit.provocation``, already in exponent units; zero
+    provocation: none). Each floored at NEGLIGIBLE_EXPONENT. Dyads run in the inner loops, over
+    contiguous arrays, so that the compiler vectorizes them."""
     n, actions = len(trust), len(cooperation)
     exponent = np.empty((actions, n))
     best = np.full(n, -np.inf)
@@ -55,21 +59,12 @@ def logit_exponents(
             best[e] = max(best[e], u)
     for a in range(actions):
         for e in range(n):
-            exponent[a, e] = max(rationality * (exponent[a, e] - best[e]), NEGLIGIBLE_EXPONENT)
-    return exponent
-
-
-@njit(cache=True, nogil=True)
-def subtract_shortfall(exponent: np.ndarray, size: np.ndarray, severity: np.ndarray, floor: float) -> None:
-    """In place: exponent[a, e] -= max(size[e] - severity[a], 0), floored at ``floor`` (the logit
-    kernel's negligible exponent, so that no weight is subnormal). One compiled pass over the
-    (actions x dyads) exponents, dyads in the inner loop, where NumPy would make four."""
-    actions, n = exponent.shape
-    for a in range(actions):
-        for e in range(n):
-            shortfall = size[e] - severity[a]
+            value = max(rationality * (exponent[a, e] - best[e]), NEGLIGIBLE_EXPONENT)
+            shortfall = provocation[e] - severity[a]
             if shortfall > 0:
-                exponent[a, e] = max(exponent[a, e] - shortfall, floor)
+                value = max(value - shortfall, NEGLIGIBLE_EXPONENT)
+            exponent[a, e] = value
+    return exponent
 
 
 # Dyads per tile of ``inverse_cdf``: a tile's cumulative weights (actions x TILE) stay in the

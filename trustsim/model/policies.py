@@ -329,28 +329,28 @@ class Logit(Policy):
             catalog.cost,
             (catalog.kind == ESCALATORY).astype(float),
             float(self.params.rationality),
+            *self.provocation(dyads),
         )
-        self.answer_provocation(exponent, dyads)
         weights = np.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
         actions = kernels.inverse_cdf(weights, catalog.kind_count.astype(float), dyads.draw)
         return actions, np.zeros(n, dtype=bool)
 
-    def answer_provocation(self, exponent: np.ndarray, dyads: Dyads) -> None:
-        """Resolve, in place on the exponents (actions x dyads): where the partner's last perceived
-        move was escalatory, of perceived size v = -value, each action of severity s loses
-        rationality * resolve * max(v - s, 0). Additive in the exponent, so a state already likely
-        to escalate still answers a larger provocation with a firmer step (no saturation floor).
-        Floored at the kernel's negligible exponent, as its own are: no subnormal weights."""
+    def provocation(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
+        """Resolve, in exponent units: where the partner's last perceived move was escalatory, of
+        perceived size v = -value, each action of severity s loses rationality * resolve *
+        max(v - s, 0) of its exponent (``kernels.logit_exponents`` subtracts it, floored as its own
+        are: no subnormal weights). Additive in the exponent, so a state already likely to escalate
+        still answers a larger provocation with a firmer step (no saturation floor). Returns the
+        provocation per dyad (0: none) and the severity per action."""
+        scale = self.params.rationality * self.params.resolve
+        severity = scale * np.maximum(-dyads.catalog.other_view, 0.0)
         if self.params.resolve == 0:
-            return
+            return np.zeros(len(dyads.trust)), severity
         seeker = True if dyads.security_seeker is None else dyads.security_seeker
         provoked = (dyads.other_last == D) & seeker
-        scale = self.params.rationality * self.params.resolve
-        size = np.where(provoked, scale * np.maximum(-dyads.other_last_value, 0.0), 0.0)  # 0: none
-        severity = scale * np.maximum(-dyads.catalog.other_view, 0.0)
-        kernels.subtract_shortfall(exponent, size, severity, kernels.NEGLIGIBLE_EXPONENT)
+        return np.where(provoked, scale * np.maximum(-dyads.other_last_value, 0.0), 0.0), severity
 
     def expected_cooperation(self, dyads: Dyads) -> np.ndarray:
         """y: trust (the belief that the partner restrains), moved toward the cooperation level of
