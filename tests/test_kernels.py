@@ -180,3 +180,17 @@ def test_the_edge_measures_are_their_array_expressions():
     assert computed["crises"][0] > 0 and computed["rights_exercised"][0] > 0  # the case is not empty
     for name, value in expected.items():  # NumPy's pairwise sums: equal to rounding, not bit for bit
         assert computed[name][0] == pytest.approx(value, rel=1e-12, abs=1e-15), name
+
+
+def test_draw_streams_draws_what_each_stream_would_and_advances_it():
+    import numba
+
+    streams = numba.typed.List([np.random.default_rng(seed) for seed in range(5)])
+    alone = [np.random.default_rng(seed) for seed in range(5)]
+    for _ in range(3):  # several steps: the streams' states carry over
+        draws, noise = np.empty((10, 4)), np.empty(10)
+        kernels.draw_streams(streams, draws, noise)
+        for b, stream in enumerate(alone):
+            np.testing.assert_array_equal(draws[2 * b : 2 * b + 2], stream.random((2, 4)))
+            np.testing.assert_array_equal(noise[2 * b : 2 * b + 2], stream.standard_normal(2))
+    assert streams[4].random() == alone[4].random()

@@ -424,3 +424,23 @@ def remember(
         new_threatened[e] = deterrence_memory * threatened[e] + threat_of_action[actions[r]]
         new_commitment[e] = window if declared[e] else max(commitment[e] - 1, 0)
     return other_last, other_value, new_escalation, new_threatened, new_commitment
+
+
+# -- random numbers of a batch -------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def draw_streams(streams, draws: np.ndarray, noise: np.ndarray) -> None:
+    """In place: each copy's block of ``draws`` (uniforms, row by row) then of ``noise`` (standard
+    normals) from its own generator, in one call for all copies. Numba's Generator methods use the
+    generator's own bit generator and NumPy's algorithms, so each stream yields exactly the numbers
+    ``stream.random(out=...)`` and ``stream.standard_normal(out=...)`` would, and advances as they
+    would (tests/test_kernels.py); a Python call per copy and step cost ~2 us each."""
+    size = len(noise) // len(streams)
+    for b in range(len(streams)):
+        stream = streams[b]
+        for i in range(b * size, (b + 1) * size):
+            for j in range(draws.shape[1]):
+                draws[i, j] = stream.random()
+        for i in range(b * size, (b + 1) * size):
+            noise[i] = stream.standard_normal()

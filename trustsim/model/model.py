@@ -56,7 +56,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         self.catalog = Catalog.from_actions(config.actions)
         world = build_world(config, self.rng)
         self.copies, self.copy_size = 1, len(world.states)
-        self._streams: list[np.random.Generator] | None = None
+        self._streams: Sequence[np.random.Generator] | None = None  # a batch's, one per copy
         if copies is not None:
             self._streams = self._copy_streams(config, copies)
             self.copies = len(copies)
@@ -130,10 +130,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         if self._streams is None:
             return self.rng.random((self.n_edges, 4)), self.rng.standard_normal(self.n_edges)
         draws, noise = np.empty((self.n_edges, 4)), np.empty(self.n_edges)
-        size = self.n_edges // self.copies
-        for b, stream in enumerate(self._streams):  # each copy's edges are one block of rows
-            stream.random(out=draws[b * size : (b + 1) * size])
-            stream.standard_normal(out=noise[b * size : (b + 1) * size])
+        kernels.draw_streams(self._streams, draws, noise)  # each copy's edges are one block of rows
         return draws, noise
 
     def schedule(self, item) -> None:

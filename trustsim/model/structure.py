@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import networkx as nx
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -217,7 +218,7 @@ class Structure:
         return None
 
     @staticmethod
-    def _copy_streams(config: Scenario, seeds: Sequence) -> list[np.random.Generator]:
+    def _copy_streams(config: Scenario, seeds: Sequence) -> Sequence[np.random.Generator]:
         """Each copy's random stream, at the point where its run alone would start stepping: an
         integer seed s as ``TrustModel(config)`` with ``seed: s``; any other seed (a SeedSequence)
         as ``TrustModel(config, rng=np.random.default_rng(seed))``, from which Mesa's Model first
@@ -225,7 +226,7 @@ class Structure:
         refusal = Structure.batch_refusal(config)
         if refusal is not None:
             raise ValueError(f"copies: {refusal}")
-        streams = []
+        streams = numba.typed.List()  # for kernels.draw_streams, which draws from all at once
         for seed in seeds:
             stream = np.random.default_rng(seed)
             if not isinstance(seed, int | np.integer):
