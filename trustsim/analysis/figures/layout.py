@@ -80,9 +80,15 @@ def grouping(results: Results, data: pd.DataFrame, by: str | None = None) -> tup
 
 
 def ordered(data: pd.DataFrame, results: Results, column: str) -> list[str]:
-    """Group or facet labels in the order of the parameter values."""
+    """Group or facet labels in the order of the parameter values: by the parameters that vary least
+    within a label first (the one a label is made of, e.g. its bins, before those averaged over),
+    each label placed by its smallest value."""
     varied = [p for p in results.varied() if p in data]
-    return list(dict.fromkeys(data.sort_values(varied, kind="stable")[column])) if varied else [""]
+    if not varied:
+        return [""]
+    labels = data.groupby(column, observed=True, sort=False)
+    keys = sorted(varied, key=lambda p: labels[p].nunique().max())  # stable: ties keep the design's order
+    return list(labels[keys].min().sort_values(keys, kind="stable").index)
 
 
 def hue_of(data: pd.DataFrame) -> str | None:
