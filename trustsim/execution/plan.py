@@ -7,9 +7,11 @@ runs, in batches) decide where and with what else a run is computed, never what 
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from trustsim.config.errors import ConfigError
 from trustsim.config.sweep import Sweep, scenario_with
 from trustsim.execution import designs
 from trustsim.execution.executors import make_executor
+from trustsim.execution.run import write_atomic
 from trustsim.execution.worker import Task, execute
 
 RUN_COLUMNS = ["run_id", "point", "replication", "seed"]
@@ -224,11 +227,6 @@ def estimate_seconds(
 def _storing(results: list[dict[str, Any]]) -> float:
     """Per run: writing ``results`` as a sweep writes a chunk (runs and steps tables to Parquet,
     durably: ``write_atomic``), then reading and writing them again as its merge does."""
-    import tempfile
-    from pathlib import Path
-
-    from trustsim.execution.run import write_atomic
-
     rows = [{"run_id": r["run_id"], "status": r["status"], **r["outcome"]} for r in results]
     steps = [r["steps"] for r in results if r["steps"] is not None]
     started = time.perf_counter()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
+
 # The exponent below which an action's logit weight (relative to the best action's, e^0 = 1) counts
 # as zero. Floored here, because NumPy's exponential takes a path over ten times slower for every
 # result that underflows (below e^-708); ``inverse_cdf`` never picks an action floored here. Only a
@@ -138,6 +140,11 @@ def congeal(
 
 
 @njit(cache=True, nogil=True)
+def _mean(total: float, count: int) -> float:
+    return total / count if count else np.nan
+
+
+@njit(cache=True, nogil=True)
 def row_means(values: np.ndarray) -> np.ndarray:
     """The mean of each row, summed left to right: the same sum whatever the number of rows, so a
     measure of one run and of that run's row in a batch are the same number (NumPy's pairwise
@@ -148,7 +155,7 @@ def row_means(values: np.ndarray) -> np.ndarray:
         total = 0.0
         for j in range(columns):
             total += values[i, j]
-        means[i] = total / columns if columns else np.nan
+        means[i] = _mean(total, columns)
     return means
 
 
@@ -314,11 +321,6 @@ def moved(trust: np.ndarray, step: np.ndarray, decay: np.ndarray, floor: float) 
 
 
 @njit(cache=True, nogil=True)
-def _mean(total: float, count: int) -> float:
-    return total / count if count else np.nan
-
-
-@njit(cache=True, nogil=True)
 def edge_measures(
     trust: np.ndarray,
     kind: np.ndarray,
@@ -333,16 +335,17 @@ def edge_measures(
     gap: np.ndarray,
     right: np.ndarray,
     congealed_level: float,
-) -> np.ndarray:
+    values: np.ndarray,
+) -> None:
     """Per copy (row of the copies x edges inputs), the measures of ``records.EDGE_MEASURES`` (in
     that order: the vocabulary's measures of edges) in one pass each,
     every mean summed in edge order (as ``row_means``): a copy's numbers are its run's alone.
-    ``kind`` holds CONSTRUCTIVE 1, NEUTRAL 0, ESCALATORY -1; edge e < half and e + half are one
-    relation's two directions; ``source`` and ``out_degree`` are per copy (local state ids)."""
+    ``kind`` holds the catalog's kind codes; edge e < half and e + half are one
+    relation's two directions; ``source`` and ``out_degree`` are per copy (local state ids).
+    Written into ``values`` (copies x measures)."""
     copies, size = trust.shape
     half = size // 2
     states = len(out_degree)
-    values = np.empty((copies, 13))
     per_state = np.empty(states)
     for b in range(copies):
         total, low = 0.0, np.inf
@@ -354,9 +357,9 @@ def edge_measures(
             total += t
             low = min(low, t)
             k = kind[b, e]
-            constructive += k == 1
-            neutral += k == 0
-            escalatory += k == -1
+            constructive += k == CONSTRUCTIVE
+            neutral += k == NEUTRAL
+            escalatory += k == ESCALATORY
             congealed += hardness[b, e] >= congealed_level
             a = actions[b, e]
             gaps += gap[a]
@@ -390,7 +393,6 @@ def edge_measures(
         values[b, 10] = crises
         values[b, 11] = _mean(gaps, size)
         values[b, 12] = rights / size
-    return values
 
 
 @njit(cache=True, nogil=True)

@@ -81,7 +81,8 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     # - crises: relations where either side's escalation index exceeds the crisis threshold;
     # - the countervailing-rights gap: mean self-view less other-view of the steps taken, and the
     #   share of steps exercising a right the actor sees as neutral and the target as escalation.
-    table = kernels.edge_measures(
+    table = np.empty((copies, len(EDGE_MEASURES)))
+    kernels.edge_measures(
         rows(last.edge_trust),
         rows(last.kind),
         rows(last.actions),
@@ -95,6 +96,7 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
         model.catalog.self_other_gap,
         model.catalog.right,
         float(model.config.trust.congealed_level),
+        table,
     )
     values = {name: table[:, i] for i, name in enumerate(EDGE_MEASURES)}
     for name in ("congealed_dyads", "crises"):  # counts

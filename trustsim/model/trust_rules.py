@@ -58,9 +58,8 @@ class AdaptiveRule:
         (``kernels.adaptive_evidence``: one pass)."""
         p = self.params
         costly = hard_to_fake(cost, declared, p)
-        provoked = np.asarray(provoked, dtype=float)
         return kernels.adaptive_evidence(
-            np.asarray(value, dtype=float), costly, provoked, self.band, p.provocation_discount
+            np.asarray(value, dtype=float), costly, np.asarray(provoked), self.band, p.provocation_discount
         )
 
     def credible(self, trust: np.ndarray, evidence: np.ndarray) -> np.ndarray:
