@@ -126,6 +126,15 @@ def relax(
 
 
 @njit(cache=True, nogil=True)
+def relax_entries(values: np.ndarray, target: np.ndarray, rate: float, skip: np.ndarray) -> None:
+    """``relax`` over a run's local views (one value per held pair, ``propagation.views: local``):
+    in place, values += rate * (target - values), clipped to [0, 1], except where ``skip``."""
+    for p in range(len(values)):
+        if not skip[p]:
+            values[p] = min(max(values[p] + (target[p] - values[p]) * rate, 0.0), 1.0)
+
+
+@njit(cache=True, nogil=True)
 def congeal(
     hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float, block: int
 ) -> None:

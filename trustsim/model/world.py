@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import networkx as nx
 import numpy as np
@@ -18,11 +20,14 @@ class WorldError(ValueError):
 
 @dataclass(frozen=True)
 class World:
-    """States in node order, the relations graph (integer nodes) and the initial trust matrix."""
+    """States in node order, the relations graph (integer nodes) and initial trust: ``initial(rows,
+    cols)`` gives it for any pairs (arrays of one shape); ``trust`` is the whole n x n matrix, or
+    None where a run holds only local views (``propagation.views: local``) and never builds it."""
 
     states: list[StateSpec]
     graph: nx.Graph
-    trust: np.ndarray
+    initial: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    trust: np.ndarray | None
 
 
 def generate_states(
@@ -67,8 +72,9 @@ def generate_states(
     return states, graph
 
 
-def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
-    """Turn the scenario into states, a graph on integer nodes, and the initial trust matrix."""
+def build_world(scenario: Scenario, rng: np.random.Generator, matrix: bool = True) -> World:
+    """Turn the scenario into states, a graph on integer nodes, and initial trust (with ``matrix``,
+    also as the n x n matrix)."""
     if scenario.network is not None:
         states, graph = generate_states(scenario.network, scenario.default_policy, rng)
     else:
@@ -85,7 +91,10 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
             f"the {scenario.network.generator if scenario.network else 'given'} network drawn for "
             f"seed {scenario.seed} has no relations; raise network.degree or choose another seed"
         )
-    return World(states=states, graph=graph, trust=initial_trust(scenario, states, graph))
+    initial = partial(initial_trust_at, scenario, states, graph)
+    n = len(states)
+    trust = initial(*np.divmod(np.arange(n * n), n)).reshape(n, n) if matrix else None
+    return World(states=states, graph=graph, initial=initial, trust=trust)
 
 
 def replicate(world: World, copies: int) -> World:
@@ -98,33 +107,51 @@ def replicate(world: World, copies: int) -> World:
     trust = np.ones((n * copies, n * copies))
     for b in range(copies):
         trust[b * n : (b + 1) * n, b * n : (b + 1) * n] = world.trust
-    return World(states=list(world.states) * copies, graph=graph, trust=trust)
+    return World(
+        states=list(world.states) * copies,
+        graph=graph,
+        initial=lambda rows, cols: trust[rows, cols],
+        trust=trust,
+    )
 
 
-def initial_trust(scenario: Scenario, states: list[StateSpec], graph: nx.Graph) -> np.ndarray:
-    """Trust at step 0: default, then bloc levels, then relation kinds, then explicit pairs."""
+def initial_trust_at(
+    scenario: Scenario, states: list[StateSpec], graph: nx.Graph, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """Trust at step 0 of each pair (rows[i], cols[i]): default, then bloc levels, then relation
+    kinds, then explicit pairs; 1 on the diagonal. Any pairs, so that a run holding local views
+    never builds the n x n matrix (which is this function over every pair)."""
     spec = scenario.initial_trust
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
     n = len(states)
-    trust = np.full((n, n), spec.default)
-    blocs = np.array([state.bloc for state in states])
-    same = blocs[:, None] == blocs[None, :]
+    keys = rows * n + cols
+    trust = np.full(keys.shape, spec.default)
+    blocs = np.unique([state.bloc for state in states], return_inverse=True)[1]
+    same = blocs[rows] == blocs[cols]
     if spec.within_bloc is not None:
         trust[same] = spec.within_bloc
     if spec.across_bloc is not None:
         trust[~same] = spec.across_bloc
-    for a, b, kind in graph.edges(data="kind"):
-        if kind in spec.by_kind:
-            trust[a, b] = trust[b, a] = spec.by_kind[kind]
+    by_kind = [(a, b, spec.by_kind[kind]) for a, b, kind in graph.edges(data="kind") if kind in spec.by_kind]
     index = {state.code: i for i, state in enumerate(states)}
-    explicit = set()
-    for pair in spec.pairs:
-        i, j = index[pair.source], index[pair.target]
-        trust[i, j] = pair.value
-        explicit.add((i, j))
+    explicit = {(index[pair.source], index[pair.target]): pair.value for pair in spec.pairs}
+    # Later entries override earlier ones, in the order the matrix was always filled.
+    assigned: dict[int, float] = {}
+    for a, b, value in by_kind:
+        assigned[a * n + b] = assigned[b * n + a] = value
+    for (i, j), value in explicit.items():
+        assigned[i * n + j] = value
     if spec.symmetric_pairs:
-        for pair in spec.pairs:
-            i, j = index[pair.source], index[pair.target]
+        for (i, j), value in explicit.items():
             if (j, i) not in explicit:
-                trust[j, i] = pair.value
-    np.fill_diagonal(trust, 1.0)
+                assigned[j * n + i] = value
+    if assigned:
+        where = np.fromiter(assigned, dtype=np.int64, count=len(assigned))
+        values = np.fromiter(assigned.values(), dtype=float, count=len(assigned))
+        order = np.argsort(where)
+        where, values = where[order], values[order]
+        position = np.minimum(np.searchsorted(where, keys), len(where) - 1)
+        hit = where[position] == keys
+        trust[hit] = values[position[hit]]
+    trust[rows == cols] = 1.0
     return trust
