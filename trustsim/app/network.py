@@ -58,15 +58,15 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
     pos[:, 1] = pad_top + (1 - (model.layout[:, 1] + 1) / 2) * (height - pad_top - pad_bottom)
     src, dst = model.src, model.dst
     start, mid = pos[src], (pos[src] + pos[dst]) / 2
-    trust = model.trust[src, dst]
-    hardness = model.hardness[src, dst]
+    trust = model.trust_at(model.flat_src_dst)
+    hardness = np.take(model.hardness.ravel(), model.flat_src_dst)
     congealed = hardness >= model.config.trust.congealed_level
     codes = [escape(code) for code in model.codes]
     kinds = model.catalog.kind[model.last.actions] if model.last is not None else np.zeros(len(src), int)
     names = [escape(model.catalog.names[a]) for a in model.last.actions] if model.last is not None else None
 
     if colour_by == "trust in initiator" and model.initiator is not None:
-        fill = trust_colours(model.trust[:, model.initiator])
+        fill = trust_colours(model.trust_of(np.arange(n), model.initiator))
         fill[model.initiator] = INITIATOR_COLOUR
     elif colour_by == "trust received":
         fill = trust_colours(model.trust_received())
@@ -122,6 +122,8 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
                 )
 
     received = model.trust_received()
+    if model.initiator is not None:
+        in_initiator = model.trust_of(np.arange(n), model.initiator)
     radius = np.maximum(2.5, (4.0 + 7.0 * np.sqrt(np.clip(model.posture, 0.0, 9.0))) * scale)
     for i, state in enumerate(model.states):
         initiator = i == model.initiator
@@ -135,7 +137,7 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
             f"posture {model.posture[i]:.2f}; trust received {received[i]:.2f}"
         )
         if model.initiator is not None and not initiator:
-            tip += f"; trust in {codes[model.initiator]} {model.trust[i, model.initiator]:.2f}"
+            tip += f"; trust in {codes[model.initiator]} {in_initiator[i]:.2f}"
         out.append(
             f"<circle cx='{pos[i, 0]:.1f}' cy='{pos[i, 1]:.1f}' r='{radius[i]:.1f}' fill='{fill[i]}' {ring}>"
             f"<title>{tip}</title></circle>"

@@ -12,7 +12,8 @@ from trustsim.config.schema import Scenario
 from trustsim.config.vocabulary import POLICY_NAMES as POLICIES
 
 # Size limits, checked before anything is built from a config (docs/sweeps.md, "Limits").
-MAX_STATES = 5_000  # explicit states, or network.n
+MAX_STATES = 5_000  # explicit states, or network.n, where every state holds trust in every other
+MAX_LOCAL_STATES = 100_000  # the same with propagation.views: local (memory grows with relations)
 MAX_EDGES = 100_000  # relations, listed or generated
 MAX_DYAD_ROWS = 20_000_000  # steps x directed dyads, when record.dyads is on
 
@@ -32,14 +33,24 @@ def generated_edges(network: Any) -> int:
 
 def check_limits(scenario: Scenario, source: str) -> None:
     """What a run could hold, checked before anything is allocated: states, relations, dyad rows."""
+    local = scenario.propagation.views == "local"
+    limit = MAX_LOCAL_STATES if local else MAX_STATES
     if scenario.network is not None:
         states, edges, where = scenario.network.n, generated_edges(scenario.network), "network"
+        field = "network.n"
     else:
         states, edges, where = len(scenario.states), len(scenario.relations), "relations"
-        if states > MAX_STATES:
-            raise ConfigError(f"{source}: states: at most {MAX_STATES:,} states (got {states:,})")
+        field = "states"
         if states < 2:
             raise ConfigError(f"{source}: states: a scenario needs at least 2 states (got {states})")
+    if states > limit:
+        hint = (
+            "" if local else f"; propagation.views: local holds local views only, up to {MAX_LOCAL_STATES:,}"
+        )
+        raise ConfigError(
+            f"{source}: {field}: at most {limit:,} states (got {states:,}) with propagation.views: "
+            f"{scenario.propagation.views}{hint}"
+        )
     if edges > MAX_EDGES:
         raise ConfigError(
             f"{source}: {where}: at most {MAX_EDGES:,} relations (got {edges:,} for {states:,} states); "

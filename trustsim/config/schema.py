@@ -142,7 +142,9 @@ class GeneratedNetwork(Section):
     generator: Literal["complete", "erdos_renyi", "watts_strogatz", "barabasi_albert"] = Field(
         "watts_strogatz", description="Random graph model (networkx), seeded from the run's seed."
     )
-    n: Annotated[int, Field(ge=2, le=5000)] = Field(30, description="Number of states.")
+    n: Annotated[int, Field(ge=2, le=100_000)] = Field(
+        30, description="Number of states (above 5,000 only with propagation.views: local)."
+    )
     degree: Annotated[int, Field(ge=1)] = Field(6, description="Mean number of partners (not for complete).")
     rewire: Unit = Field(0.1, description="Watts-Strogatz rewiring probability.")
     blocs: Annotated[int, Field(ge=1, le=26)] = Field(
@@ -255,6 +257,12 @@ class Propagation(Section):
 
     observation_weight: Unit = Field(0.2, description="Weight of a step observed between others.")
     alliance_weight: Unit = Field(0.05, description="Pull of allies' views on one's own trust.")
+    views: Literal["all", "local"] = Field(
+        "all",
+        description="Whose trust a state holds and updates: all, every other state (an n x n matrix, "
+        "at most 5,000 states); local, only its partners and the states its friends deal with (the "
+        "rest stay at their initial trust), in memory that grows with the relations, not n x n.",
+    )
 
 
 class Payoffs(Section):

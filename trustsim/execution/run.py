@@ -87,7 +87,7 @@ def summarize(steps: Mapping[str, Any], model: TrustModel) -> dict[str, Any]:
 
     config = model.config
     threshold = config.outcomes.recovery_threshold
-    start = float(model.initial_trust[model.src, model.dst].mean())
+    start = float(np.take(model.initial_trust.ravel(), model.flat_src_dst).mean())
     dyads = model.n_edges
     trust, congealed, escalatory = column("mean_trust"), column("congealed_dyads"), column("share_escalatory")
     return {

@@ -47,7 +47,10 @@ class State(FixedAgent):
 
     @property
     def trust(self) -> np.ndarray:
-        """This state's trust toward every state (a view: writing it writes the model's matrix)."""
+        """This state's trust toward every state: a view of the model's matrix (writing it writes
+        the matrix), or with local views a copy (the held views and, elsewhere, initial trust)."""
+        if self.model.local:
+            return self.model.trust_of(np.full(self.model.n, self.index), np.arange(self.model.n))
         return self.model.trust[self.index]
 
     @property
@@ -62,7 +65,7 @@ class State(FixedAgent):
     def trust_received(self) -> float:
         """Mean trust the state's partners place in it."""
         partners = self.model.neighbours(self.index)
-        return float(self.model.trust[partners, self.index].mean()) if len(partners) else float("nan")
+        return float(self.model.trust_of(partners, self.index).mean()) if len(partners) else float("nan")
 
     def __repr__(self) -> str:
         return f"State({self.code}, bloc={self.bloc}, policy={self.policy})"

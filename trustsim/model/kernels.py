@@ -149,6 +149,16 @@ def congeal(
 
 
 @njit(cache=True, nogil=True)
+def congeal_entries(
+    hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float
+) -> None:
+    """``congeal`` over a run's local views (one value per held pair), in place."""
+    for p in range(len(trust)):
+        if trust[p] < threshold:
+            hardness[p] += rate * (ceiling - hardness[p])
+
+
+@njit(cache=True, nogil=True)
 def _mean(total: float, count: int) -> float:
     return total / count if count else np.nan
 

@@ -54,7 +54,11 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         super().__init__(rng=config.seed if rng is None else rng)
         self.config = config
         self.catalog = Catalog.from_actions(config.actions)
-        world = build_world(config, self.rng)
+        # Local views (propagation.views: local): trust and hardness are held only on the pairs a
+        # state deals with or sees its friends deal with (``support``), as 1-D arrays in the sorted
+        # order of row * n + column; never an n x n matrix (Structure._build_support).
+        self.local = config.propagation.views == "local"
+        world = build_world(config, self.rng, matrix=not self.local)
         self.copies, self.copy_size = 1, len(world.states)
         self._streams: Sequence[np.random.Generator] | None = None  # a batch's, one per copy
         if copies is not None:
@@ -63,9 +67,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
             world = replicate(world, self.copies)
         self.n = len(world.states)
         self.grid = Network(world.graph, capacity=1, random=self.random, layout=None)
-        self.trust = world.trust.copy()
-        self.initial_trust = world.trust
-        self.hardness = np.zeros_like(self.trust)
+        self._initial_at = world.initial
         self.posture = np.array([state.posture for state in world.states], dtype=float)
         self.fog = np.zeros(self.n)
         for state in world.states:
@@ -84,6 +86,12 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         self.capability = np.array([state.capability for state in self.states])
         self.bloc_ids = np.unique([s.bloc for s in self.states], return_inverse=True)[1]
         self._build_edges(world.graph)
+        # Trust as it starts, and as it stands: the n x n matrix, or the held pairs' local views.
+        self.initial_trust = (
+            world.initial(self.support_rows, self.support_cols) if self.local else world.trust
+        )
+        self.trust = self.initial_trust.copy()
+        self.hardness = np.zeros_like(self.trust)
         self.copy_edges = self._edges_by_copy()
         self._build_repertoires(world.states)
         self._build_richardson(world.states)
@@ -228,8 +236,22 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         return self._policies[name]
 
     def trust_at(self, flat: np.ndarray) -> np.ndarray:
-        """Trust entries at flat positions (row * n + column): ``trust[rows, columns]``, faster."""
+        """Trust entries at flat positions (row * n + column): ``trust[rows, columns]``, faster.
+        With local views the positions are indices into the held pairs (``support``)."""
         return np.take(self.trust.ravel(), flat)
+
+    def trust_of(self, rows, cols) -> np.ndarray:
+        """Trust of states ``rows`` in states ``cols`` (broadcast together), whatever the views: with
+        local views a pair not held is at its initial trust, as it stays."""
+        if not self.local:
+            return self.trust[rows, cols]
+        rows, cols = np.broadcast_arrays(np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))
+        keys = rows * self.n + cols
+        position = np.minimum(np.searchsorted(self.support, keys), len(self.support) - 1)
+        held = self.support[position] == keys
+        values = np.array(self._initial_at(rows, cols), dtype=float).reshape(rows.shape)
+        values[held] = self.trust[position[held]]
+        return values
 
     @staticmethod
     def _flat(matrix: np.ndarray) -> np.ndarray:

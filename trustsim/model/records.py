@@ -111,7 +111,7 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
         if not len(observers):
             value = nan
         else:
-            value = row_means(model.trust[offsets + observers, offsets[:, 0:1] + view.initiator])
+            value = row_means(model.trust_of(offsets + observers, offsets[:, 0:1] + view.initiator))
         values[f"trust_in_initiator_{hops}hop{'s' if hops > 1 else ''}"] = value
     if model.last is None:  # step 0: no step taken, nothing chosen or paid
         values.update({name: nan for name in STEP_MEASURES})

@@ -51,13 +51,32 @@ class Structure:
         # instead of a two-array fancy index: trust[src, dst] == trust.ravel()[flat_src_dst].
         self.flat_src_dst = self.src * n + self.dst  # the actor's trust in the target
         self.flat_dst_src = self.dst * n + self.src  # the target's trust in the actor
-        self.dense = n <= DENSE_LIMIT or self.n_edges > 0.25 * n * n
+        self.dense = (n <= DENSE_LIMIT or self.n_edges > 0.25 * n * n) and not self.local
         self.out_degree = np.bincount(self.src, minlength=n)
         self._neighbours = np.split(
             self.dst[np.argsort(self.src, kind="stable")], np.cumsum(self.out_degree)[:-1]
         )
         self._build_observation()
-        self._build_alliances()
+        self.support = self.support_rows = self.support_cols = None
+        if self.local:
+            self._build_support()
+            self._build_local_alliances()
+        else:
+            self._build_alliances()
+
+    def _build_support(self) -> None:
+        """The pairs a state holds trust in with local views: its partners (both directions of each
+        relation) and the states it sees deal with its friends (the observation pairs), as sorted
+        flat keys row * n + column. The flat positions of edges and observation pairs become
+        indices into this list, so that the step reads and writes the 1-D views as it does the
+        matrix."""
+        n = self.n
+        keys = np.concatenate([self.flat_src_dst, self.obs_flat])
+        self.support = np.unique(keys)
+        self.support_rows, self.support_cols = np.divmod(self.support, n)
+        self.flat_src_dst = np.searchsorted(self.support, self.flat_src_dst)
+        self.flat_dst_src = np.searchsorted(self.support, self.flat_dst_src)
+        self.obs_flat = np.searchsorted(self.support, self.obs_flat)
 
     def _build_observation(self) -> None:
         """Who sees a step between others: k sees i's step toward j when j is k's ally or neighbour
@@ -72,12 +91,14 @@ class Structure:
             (self.salience[friendly], (self.src[friendly], self.dst[friendly])), shape=(n, n)
         )
         indicator = sp.csr_matrix((np.ones(self.n_edges), (self.dst, self.src)), shape=(n, n))
-        seen = (friends @ indicator).toarray()
-        np.fill_diagonal(seen, 0.0)
+        seen = (friends @ indicator).tocsr()
+        seen.sum_duplicates()  # also sorts each row's columns: the pairs come in row-major order
+        seen = seen.tocoo()
+        keep = (seen.row != seen.col) & (seen.data > 0)
         self.friends = friends.toarray() if self.dense else friends
-        self.obs_rows, self.obs_cols = np.nonzero(seen > 0)
+        self.obs_rows, self.obs_cols = seen.row[keep].astype(np.int64), seen.col[keep].astype(np.int64)
         self.obs_flat = self.obs_rows * n + self.obs_cols
-        self.obs_weight = seen[self.obs_rows, self.obs_cols]
+        self.obs_weight = seen.data[keep]
         if not self.dense:
             self._build_observation_operator()
 
@@ -147,6 +168,58 @@ class Structure:
             # A batch's influence is block diagonal: one product per copy (``_pool_blocks``).
             self.influence_blocks = self._blocks(self.influence_dense)
 
+    def _build_local_alliances(self) -> None:
+        """Alliance pooling over local views: for each held pair (k, l) of a state k with allies,
+        pooled = sum over allies a != l of W[k, a] * T(a, l), renormalised by 1 - W[k, l] as with
+        the matrix (``_build_alliances``), where T(a, l) is a's held view of l or, if a holds none,
+        its initial trust, which it keeps. So pooled = pool_local @ views + pool_constant, one
+        sparse product over the held pairs (pool_local) and a constant (the views not held)."""
+        n, held = self.n, len(self.support)
+        ally = self.edge_kind == KIND_CODES["ally"]
+        weights = sp.csr_matrix((self.salience[ally], (self.src[ally], self.dst[ally])), shape=(n, n))
+        totals = np.asarray(weights.sum(axis=1)).ravel()
+        self.has_allies = totals > 0
+        influence = (sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights).tocsr()
+        influence.sort_indices()
+        self.influence = influence
+        # One term per held pair (k, l) of a state with allies and per ally a of k, a != l.
+        pooled = np.flatnonzero(self.has_allies[self.support_rows])
+        observer, subject = self.support_rows[pooled], self.support_cols[pooled]
+        counts = np.diff(influence.indptr)[observer]
+        term = np.repeat(pooled, counts)
+        within = np.arange(len(term)) - np.repeat(np.cumsum(counts) - counts, counts)
+        entry = influence.indptr[self.support_rows[term]] + within
+        ally_of, weight_of, subject_of = (
+            influence.indices[entry].astype(np.int64),
+            influence.data[entry],
+            self.support_cols[term],
+        )
+        keep = ally_of != subject_of
+        term, ally_of, weight_of, subject_of = term[keep], ally_of[keep], weight_of[keep], subject_of[keep]
+        keys = ally_of * n + subject_of
+        position = np.minimum(np.searchsorted(self.support, keys), held - 1)
+        found = self.support[position] == keys
+        self.pool_local = sp.csr_matrix(
+            (weight_of[found], (term[found], position[found])), shape=(held, held)
+        )
+        lost = ~found
+        self.pool_constant = np.bincount(
+            term[lost],
+            weights=weight_of[lost] * self._initial_at(ally_of[lost], subject_of[lost]),
+            minlength=held,
+        )
+        # 1 - W[k, l] of each held pair: exactly 1 where l is not an ally of k.
+        weight = np.ones(held)
+        if influence.nnz:
+            ally_keys = np.repeat(np.arange(n), np.diff(influence.indptr)) * n + influence.indices  # sorted
+            wanted = observer * n + subject
+            position = np.minimum(np.searchsorted(ally_keys, wanted), influence.nnz - 1)
+            weight[pooled] = 1.0 - np.where(ally_keys[position] == wanted, influence.data[position], 0.0)
+        vanishing = ~(weight > 1e-12)
+        self.pool_renormalised = np.flatnonzero((weight != 1.0) & ~vanishing)
+        self.pool_weight = weight[self.pool_renormalised]
+        self.pool_unweighted = np.flatnonzero(vanishing)
+
     def _blocks(self, matrix: np.ndarray) -> np.ndarray:
         """The diagonal blocks of a batch's (copies x states)² matrix, as (copies, states, states)."""
         n = self.copy_size
@@ -215,6 +288,8 @@ class Structure:
             return "a generated network differs per seed; batch explicit scenarios only"
         if config.record.dyads or config.record.attribution:
             return "set record.dyads and record.attribution to false"
+        if config.propagation.views == "local":
+            return "runs with propagation.views: local step one by one"
         return None
 
     @staticmethod

@@ -85,7 +85,13 @@ class TrustUpdate:
             self._apply(self.obs_flat, rows, cols, current, observed, OBSERVATION, cols, dominant)
 
         alpha = spec.propagation.alliance_weight
-        if alpha > 0 and self.has_allies.any():
+        if alpha > 0 and self.has_allies.any() and self.local:
+            # The same pool over the held views (Structure._build_local_alliances).
+            pooled = self.pool_local @ self.trust + self.pool_constant
+            pooled[self.pool_renormalised] /= self.pool_weight
+            pooled[self.pool_unweighted] = self.trust[self.pool_unweighted]
+            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES)
+        elif alpha > 0 and self.has_allies.any():
             # Pool allies' views of each state l, leaving out l's view of itself: the mean over
             # allies m != l of trust[m, l], renormalised by 1 - W[k, l]. The product takes trust
             # with its diagonal zeroed for the purpose (restored right after; no copy of the matrix).
@@ -148,7 +154,17 @@ class TrustUpdate:
         """trust += rate * (target - trust) over the whole matrix, clipped to [0, 1], except in
         ``skip_rows`` and (if ``skip_diagonal``) on the diagonal (``kernels.relax``, in place), and
         attribute the change. Only the entries that changed are looked up, and only when attribution
-        is recorded."""
+        is recorded. With local views, over the held pairs (which exclude the diagonal)."""
+        if self.local:
+            skip = skip_rows[self.support_rows]
+            before = self.trust.copy() if self.attribution is not None else None
+            kernels.relax_entries(self.trust, target, rate, skip)
+            if before is not None:
+                changed = np.flatnonzero(self.trust != before)
+                rows, cols = self.support_rows[changed], self.support_cols[changed]
+                delta = self.trust[changed] - before[changed]
+                self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, delta)
+            return
         if self.attribution is None:
             kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, self.copy_size)
             return
@@ -172,6 +188,11 @@ class TrustUpdate:
         One compiled pass over the matrix (``kernels.congeal``), in place.
         """
         p = self.config.trust
+        if self.local:
+            kernels.congeal_entries(
+                self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max
+            )
+            return
         kernels.congeal(
             self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max, self.copy_size
         )
