@@ -15,14 +15,20 @@ Cases (issue 11's goals):
 
 Usage::
 
-    python benchmarks/bench_large.py                 # all cases (~1 min)
-    python benchmarks/bench_large.py --only 10000    # one size
+    python benchmarks/bench_large.py                 # all cases, 3 repeats each (~2 min)
+    python benchmarks/bench_large.py --only 10000 --repeat 1
+
+Each case is repeated ``--repeat`` times (a fresh process each); the table gives the median build,
+run and total, the best total, and the largest peak RSS. The machine is shared: absolute times
+drift by up to 1.5x from one minute to the next, so the 1-minute load average is printed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 
@@ -56,25 +62,35 @@ print(json.dumps({"build": built - started, "run": done - built, "held": held, "
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", type=int, help="run only the cases of this many states")
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per case (default 3)")
     args = parser.parse_args(argv)
     print(
         f"{'states':>7} {'steps':>6} {'views':>6} {'directed edges':>15} {'pairs held':>11} "
-        f"{'build s':>8} {'run s':>7} {'total s':>8} {'aim s':>6} {'peak RSS MB':>12}"
+        f"{'build s':>8} {'run s':>7} {'total s':>8} {'best s':>7} {'aim s':>6} {'peak RSS MB':>12} {'load':>5}"
     )
     for n, degree, steps, views, aim in CASES:
         if args.only is not None and n != args.only:
             continue
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, json.dumps([n, degree, steps, views])],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        total = r["build"] + r["run"]
+        load = os.getloadavg()[0]
+        results = []
+        for _ in range(args.repeat):
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, json.dumps([n, degree, steps, views])],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        first = results[0]
+
+        def median(key: str) -> float:
+            return statistics.median(r[key] for r in results)
+
+        totals = [r["build"] + r["run"] for r in results]
         print(
-            f"{n:>7,} {steps:>6,} {views:>6} {r['edges']:>15,} {r['held']:>11,} {r['build']:>8.2f} "
-            f"{r['run']:>7.2f} {total:>8.2f} {aim:>6.1f} {r['rss_mb']:>12,.0f}",
+            f"{n:>7,} {steps:>6,} {views:>6} {first['edges']:>15,} {first['held']:>11,} "
+            f"{median('build'):>8.2f} {median('run'):>7.2f} {statistics.median(totals):>8.2f} "
+            f"{min(totals):>7.2f} {aim:>6.1f} {max(r['rss_mb'] for r in results):>12,.0f} {load:>5.2f}",
             flush=True,
         )
     return 0

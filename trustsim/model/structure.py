@@ -29,9 +29,10 @@ class Structure:
         half = len(pairs)
         self.n_edges = 2 * half
         self.rev = np.concatenate([np.arange(half, 2 * half), np.arange(half)])
-        kinds = [graph.edges[a, b]["kind"] for a, b in pairs]
-        self.edge_kind = np.array([KIND_CODES[k] for k in kinds] * 2, dtype=np.int8)
-        self.salience = np.array([graph.edges[a, b]["salience"] for a, b in pairs] * 2)
+        attributes = {(a, b): data for a, b, data in graph.edges(data=True)}
+        data = [attributes[a, b] if (a, b) in attributes else attributes[b, a] for a, b in pairs.tolist()]
+        self.edge_kind = np.array([KIND_CODES[d["kind"]] for d in data] * 2, dtype=np.int8)
+        self.salience = np.array([d["salience"] for d in data] * 2)
         if self.copies > 1:
             # A batch lists each copy's edges together, in the order a run of its own has them
             # (its forward directions, then their reverses), so each copy draws into one block.
@@ -71,8 +72,8 @@ class Structure:
         indices into this list, so that the step reads and writes the 1-D views as it does the
         matrix."""
         n = self.n
-        keys = np.concatenate([self.flat_src_dst, self.obs_flat])
-        self.support = np.unique(keys)
+        keys = np.sort(np.concatenate([self.flat_src_dst, self.obs_flat]))
+        self.support = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]  # np.unique, faster
         self.support_rows, self.support_cols = np.divmod(self.support, n)
         self.flat_src_dst = np.searchsorted(self.support, self.flat_src_dst)
         self.flat_dst_src = np.searchsorted(self.support, self.flat_dst_src)

@@ -66,9 +66,9 @@ def generate_states(
         )
         for i in range(n)
     ]
-    for a, b in graph.edges:
-        graph.edges[a, b]["kind"] = "ally" if bloc_of[a] == bloc_of[b] else "rival"
-        graph.edges[a, b]["salience"] = 1.0
+    for a, b, data in graph.edges(data=True):
+        data["kind"] = "ally" if bloc_of[a] == bloc_of[b] else "rival"
+        data["salience"] = 1.0
     return states, graph
 
 
