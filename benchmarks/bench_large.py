@@ -59,6 +59,10 @@ print(json.dumps({"build": built - started, "run": done - built, "held": held, "
 """
 
 
+def median(results: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in results)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", type=int, help="run only the cases of this many states")
@@ -66,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(
         f"{'states':>7} {'steps':>6} {'views':>6} {'directed edges':>15} {'pairs held':>11} "
-        f"{'build s':>8} {'run s':>7} {'total s':>8} {'best s':>7} {'aim s':>6} {'peak RSS MB':>12} {'load':>5}"
+        f"{'build s':>8} {'run s':>7} {'total s':>8} {'best s':>7} {'aim s':>6} "
+        f"{'peak RSS MB':>12} {'load':>5}"
     )
     for n, degree, steps, views, aim in CASES:
         if args.only is not None and n != args.only:
@@ -83,13 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         first = results[0]
 
-        def median(key: str) -> float:
-            return statistics.median(r[key] for r in results)
-
         totals = [r["build"] + r["run"] for r in results]
         print(
             f"{n:>7,} {steps:>6,} {views:>6} {first['edges']:>15,} {first['held']:>11,} "
-            f"{median('build'):>8.2f} {median('run'):>7.2f} {statistics.median(totals):>8.2f} "
+            f"{median(results, 'build'):>8.2f} {median(results, 'run'):>7.2f} {statistics.median(totals):>8.2f} "
             f"{min(totals):>7.2f} {aim:>6.1f} {max(r['rss_mb'] for r in results):>12,.0f} {load:>5.2f}",
             flush=True,
         )
