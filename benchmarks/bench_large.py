@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         totals = [r["build"] + r["run"] for r in results]
         print(
             f"{n:>7,} {steps:>6,} {views:>6} {first['edges']:>15,} {first['held']:>11,} "
-            f"{median(results, 'build'):>8.2f} {median(results, 'run'):>7.2f} {statistics.median(totals):>8.2f} "
+            f"{median(results, 'build'):>8.2f} {median(results, 'run'):>7.2f} "
+            f"{statistics.median(totals):>8.2f} "
             f"{min(totals):>7.2f} {aim:>6.1f} {max(r['rss_mb'] for r in results):>12,.0f} {load:>5.2f}",
             flush=True,
         )
