@@ -1,8 +1,9 @@
 """The trust update of a step (SPEC item 5, docs/ODD.md Section 7.5-7.12): each target's direct
 update from the evidence it perceived, third-party observation, alliance influence, decay, and the
-congealing of mistrust, all on the model's n x n trust and hardness, with attribution of every
-change. ``TrustUpdate`` is a part of ``TrustModel`` (which inherits it), kept apart because it is
-the longest stage of the step; it reads the model's arrays and rule and writes trust and hardness.
+congealing of mistrust, all on the model's n x n trust and hardness (or, with local views, on
+the held pairs' 1-D views: docs/ODD.md Section 7.12a), with attribution of every change.
+``TrustUpdate`` is a part of ``TrustModel`` (which inherits it), kept apart because it is the
+longest stage of the step; it reads the model's arrays and rule and writes trust and hardness.
 """
 
 from __future__ import annotations
