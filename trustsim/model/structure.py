@@ -145,14 +145,19 @@ class Structure:
             (term_value, column[term_edge], indptr), shape=(len(self.obs_flat), self.n_edges)
         )
 
-    def _build_alliances(self) -> None:
-        """Row-stochastic influence of allies' views (DeGroot 1974), weighted by salience."""
+    def _ally_influence(self) -> sp.csr_matrix:
+        """Row-stochastic influence of allies' views (DeGroot 1974), weighted by salience, and which
+        states have allies (``has_allies``)."""
         n = self.n
         ally = self.edge_kind == KIND_CODES["ally"]
         weights = sp.csr_matrix((self.salience[ally], (self.src[ally], self.dst[ally])), shape=(n, n))
         totals = np.asarray(weights.sum(axis=1)).ravel()
         self.has_allies = totals > 0
-        influence = sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights
+        return sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights
+
+    def _build_alliances(self) -> None:
+        """Alliance pooling over the matrix: the influence, dense or sparse, and its renormalisation."""
+        influence = self._ally_influence()
         self.influence_dense = influence.toarray()
         self.influence = self.influence_dense if self.dense else influence.tocsr()
         # Pooling leaves out each state's view of itself and renormalises by 1 - W[k, l]
@@ -176,11 +181,7 @@ class Structure:
         its initial trust, which it keeps. So pooled = pool_local @ views + pool_constant, one
         sparse product over the held pairs (pool_local) and a constant (the views not held)."""
         n, held = self.n, len(self.support)
-        ally = self.edge_kind == KIND_CODES["ally"]
-        weights = sp.csr_matrix((self.salience[ally], (self.src[ally], self.dst[ally])), shape=(n, n))
-        totals = np.asarray(weights.sum(axis=1)).ravel()
-        self.has_allies = totals > 0
-        influence = (sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights).tocsr()
+        influence = self._ally_influence().tocsr()
         influence.sort_indices()
         self.influence = influence
         # One term per held pair (k, l) of a state with allies and per ally a of k, a != l.
