@@ -656,6 +656,31 @@ def descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
+def pool_workers(pid: int) -> list[psutil.Process]:
+    """The pool's workers among ``pid``'s descendants: forked by the sweep itself, or by its fork
+    server (which has children; the resource tracker is no worker either)."""
+    workers = []
+    for process in descendants(pid):
+        try:
+            if not process.children() and "resource_tracker" not in " ".join(process.cmdline()):
+                workers.append(process)
+        except psutil.Error:  # gone meanwhile
+            pass
+    return workers
+
+
+# ``trustsim`` run with another thread alive, as a caller's program may run it: the pool cannot fork
+# from a threaded process, so it starts its workers from a fork server (executors.start_method)
+THREADED = (
+    "import sys, threading; threading.Thread(target=threading.Event().wait, daemon=True).start(); "
+    "sys.argv[0] = 'trustsim'; from trustsim.cli import main; main()"
+)
+START_COMMANDS = {
+    "fork": lambda *args: command(*args),
+    "forkserver": lambda *args: [sys.executable, "-c", THREADED, *(str(arg) for arg in args)],
+}
+
+
 def test_a_killed_pool_worker_is_one_line_and_the_folder_resumes(tmp_path, medium):
     config = write_sweep(tmp_path, MEDIUM)
     out = tmp_path / "out"
@@ -667,8 +692,8 @@ def test_a_killed_pool_worker_is_one_line_and_the_folder_resumes(tmp_path, mediu
         env=cli_env(),
     )
     wait_for(lambda: journaled(out) >= 1, 120, sweep, "a first chunk")
-    workers = [p for p in descendants(sweep.pid) if p.ppid() != sweep.pid]  # forked by the fork server
-    assert workers, [p.cmdline() for p in descendants(sweep.pid)]
+    workers = pool_workers(sweep.pid)
+    assert len(workers) == 2, [p.cmdline() for p in descendants(sweep.pid)]
     workers[0].kill()
     _, stderr = sweep.communicate(timeout=120)
     if sweep.returncode == 0:
@@ -684,17 +709,20 @@ def test_a_killed_pool_worker_is_one_line_and_the_folder_resumes(tmp_path, mediu
 # -- 15. workers exit when the parent dies ----------------------------------------------------------
 
 
-def test_killing_only_the_sweep_process_ends_its_workers_and_fork_server(tmp_path):
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_killing_only_the_sweep_process_ends_its_workers_and_fork_server(tmp_path, start):
     config = write_sweep(tmp_path, BIG)
     out = tmp_path / "out"
     sweep = subprocess.Popen(
-        command("sweep", config, "--out", out, "--workers", 2),
+        START_COMMANDS[start]("sweep", config, "--out", out, "--workers", 2),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=cli_env(),
     )
-    wait_for(lambda: len(descendants(sweep.pid)) >= 3, 60, sweep, "the fork server and 2 workers")
+    wait_for(lambda: len(pool_workers(sweep.pid)) == 2, 120, sweep, "2 workers")
     children = descendants(sweep.pid)
+    # forked by the sweep itself, or by a fork server the sweep started
+    assert {p.ppid() == sweep.pid for p in pool_workers(sweep.pid)} == {start == "fork"}
     sweep.send_signal(signal.SIGKILL)  # the parent alone: not its process group
     sweep.wait()
     _, alive = psutil.wait_procs(children, timeout=15)

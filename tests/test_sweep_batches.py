@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,52 @@ def test_two_workers_and_dask_write_the_same_files_as_one_run_at_a_time(tmp_path
     done = subprocess.run([*command, *backend], capture_output=True, text=True, env=cli_env(), timeout=300)
     assert done.returncode == 0, done.stderr
     assert "10 runs ok, 0 failed" in done.stdout
+    assert_same_files(out, one_by_one)
+
+
+def test_a_pool_forks_only_from_one_thread_on_linux(monkeypatch):
+    from trustsim.execution import executors
+
+    monkeypatch.setattr(executors.sys, "platform", "linux")
+    monkeypatch.setattr(executors.threading, "active_count", lambda: 1)
+    assert executors.start_method() == "fork"
+    monkeypatch.setattr(executors.threading, "active_count", lambda: 2)  # a caller's thread
+    assert executors.start_method() == "forkserver"
+    monkeypatch.setattr(executors.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(executors.sys, "platform", "darwin")  # fork is unsafe on macOS
+    assert executors.start_method() == "forkserver"
+
+
+def test_forked_workers_start_at_once_with_one_blas_thread():
+    """A fork pool from a one-thread process (as the command line is): its workers are the sweep's own
+    children, forked when the pool is made, and run BLAS on one thread."""
+    from trustsim.execution import executors
+
+    script = (
+        "import numpy, psutil, threadpoolctl; from trustsim.execution.executors import ProcessPool\n"
+        "pool = ProcessPool(2)\n"
+        "info = pool.pool.submit(threadpoolctl.threadpool_info).result()\n"
+        "blas = sorted({d['num_threads'] for d in info if d['user_api'] == 'blas'})\n"
+        "print(pool.method, len(psutil.Process().children()), blas)\n"
+        "pool.close()"
+    )
+    env = {k: v for k, v in cli_env().items() if k not in executors.BLAS_THREAD_VARS}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split(maxsplit=2) == ["fork", "2", "[1]\n"], done.stdout
+
+
+def test_workers_from_a_fork_server_write_the_same_files(tmp_path, one_by_one, monkeypatch):
+    """The start a pool falls back to beside other threads (a caller's, say): the same files."""
+    from trustsim.execution import executors
+
+    monkeypatch.setattr(executors, "start_method", lambda: "forkserver")
+    spec, base = load_sweep(write_sweep(tmp_path, EUROPE))
+    out = tmp_path / "out"
+    outcome = run_sweep(spec, base, "forkserver", out, workers=2)
+    assert (outcome.completed, outcome.failed) == (10, 0)
     assert_same_files(out, one_by_one)
 
 

@@ -100,24 +100,35 @@ def sweep(
     out_dir = out or default_out_dir(spec.name)
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"{out_dir}: exists and is not a folder")
-    with progress_bar(
+    # The bar (and its refresh thread) starts once the workers are up: see executors.start_method.
+    bar = progress_bar(
         f"[bold]{spec.name}[/]", TextColumn("{task.fields[failed]} failed"), TextColumn("{task.fields[rate]}")
-    ) as bar:
-        task = bar.add_task("runs", total=len(runs), failed=0, rate="")
-        started = time.perf_counter()
+    )
+    task = bar.add_task("runs", total=len(runs), failed=0, rate="")
+    started = time.perf_counter()
 
-        def advance(finished: int, failed: int, skipped: int) -> None:
-            rate = finished / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=skipped + finished, failed=failed, rate=f"{rate:.1f} runs/s")
+    def advance(finished: int, failed: int, skipped: int) -> None:
+        rate = finished / max(time.perf_counter() - started, 1e-9)
+        bar.update(task, completed=skipped + finished, failed=failed, rate=f"{rate:.1f} runs/s")
 
-        try:
-            result = run_sweep(
-                spec, base, str(config), out_dir, workers, dask, advance, allow_code_change=allow_code_change
-            )
-        except ConfigError as exc:
-            fail(str(exc))
-        except (RuntimeError, OSError) as exc:
-            fail(f"{config}: {exc}")
+    try:
+        result = run_sweep(
+            spec,
+            base,
+            str(config),
+            out_dir,
+            workers,
+            dask,
+            advance,
+            allow_code_change=allow_code_change,
+            started=bar.start,
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    except (RuntimeError, OSError) as exc:
+        fail(f"{config}: {exc}")
+    finally:
+        bar.stop()
     console.print(
         f"{spec.name}: {result.completed} runs ok, {result.failed} failed"
         f"{f', {result.skipped} already done' if result.skipped else ''} "

@@ -9,8 +9,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from multiprocessing import forkserver
@@ -84,26 +86,65 @@ def watch_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="trustsim-parent-watch", daemon=True).start()
 
 
-def _start_worker(parent: int) -> None:
-    """Pool worker initializer: exit when the sweep process dies."""
+def _start_worker(parent: int, one_blas_thread: bool = False) -> None:
+    """Pool worker initializer: exit when the sweep process dies; and, in a worker forked from the
+    sweep (whose BLAS library was loaded before any setting could reach it), one BLAS thread."""
     watch_parent(parent)
+    if one_blas_thread:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+
+
+def start_method() -> str:
+    """How the process pool starts its workers: ``fork`` on Linux while this process runs one
+    thread, else ``forkserver``.
+
+    A forked worker starts with the sweep's modules already imported (about 10 ms), where a fork
+    server first imports trustsim, Mesa, pandas, SciPy and numba afresh (about 2.7 s on the 2-core
+    machine of docs/performance.md, before the first run can start). Forking is safe only while no
+    other thread could hold a lock the child would inherit, so the pool forks all its workers at
+    once when it is made (``ProcessPool``) and the sweep makes it before its progress bar's thread
+    starts; with any other thread alive (a caller's, a test runner's), or where fork is unsafe
+    (macOS) or missing (Windows), the fork server is used, as before.
+    """
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "forkserver"
 
 
 class ProcessPool:
-    """A pool of worker processes on this machine (forkserver: safe beside the progress thread)."""
+    """A pool of worker processes on this machine, started by ``start_method()`` (or ``method``)."""
 
     name = "the process pool"
     local = True
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, method: str | None = None) -> None:
         self.workers = workers
+        self.method = method or start_method()
+        # The workers are the parallelism: one BLAS thread each unless the user chose (OpenBLAS
+        # threads busy-wait when the cores are oversubscribed; a run at N = 100 took 5-8x longer
+        # with 2 threads on 2 cores). Dask's nanny sets the same for its workers.
+        added = {name: "1" for name in BLAS_THREAD_VARS if name not in os.environ}
+        if self.method == "fork":
+            self.pool = futures.ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_start_worker,
+                initargs=(os.getpid(), not any(name in os.environ for name in BLAS_THREAD_VARS)),
+            )
+            # A fork pool forks every worker at its first task, before its own manager thread: now,
+            # while this process still runs one Python thread. The threads Python 3.12 warns of
+            # here are native pools (OpenBLAS's, idle), which their libraries re-create in a forked
+            # child (pthread_atfork), as with every multiprocessing fork on Linux (Python <= 3.13's
+            # default, mesa.batch_run's).
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+                self.pool.submit(os.getpid).result()
+            return
         context = multiprocessing.get_context("forkserver")
         # the fork server imports the model once; each worker forked from it starts ready to run
         context.set_forkserver_preload(["trustsim.execution.sweep"])
-        # and with one BLAS thread (unless the user chose): the workers are the parallelism, and
-        # OpenBLAS threads busy-wait when the cores are oversubscribed (a run at N = 100 took 5-8x
-        # longer with 2 threads on 2 cores). Dask's nanny sets the same for its workers.
-        added = {name: "1" for name in BLAS_THREAD_VARS if name not in os.environ}
         saved = {name: os.environ.get(name) for name in ("PYTHONSAFEPATH", "PYTHONPATH")}
         os.environ.update(added)
         os.environ.update(pinned_environment())

@@ -82,8 +82,11 @@ def run_sweep(
     dask: str | None = None,
     progress: Callable[[int, int, int], None] | None = None,
     allow_code_change: bool = False,
+    started: Callable[[], None] | None = None,
 ) -> SweepOutcome:
-    """Run every run of the sweep not yet in ``out``'s journal; merge the results."""
+    """Run every run of the sweep not yet in ``out``'s journal; merge the results. ``progress`` is
+    told (finished, failed, skipped) as runs come in; ``started()`` is called once the workers are
+    up and the folder is open, before the first run (to start a progress display)."""
     points, runs = plan(sweep)
     check_design(sweep, base, points, source)
     code = code_version()
@@ -109,19 +112,20 @@ def run_sweep(
         "wall_time_seconds": 0.0,
     }
     store = SweepStore(out, parameters=list(points.columns), dyads=sweep.dyads)
+    # The workers start before the folder is opened, so that a forked worker holds none of its
+    # files (its lock above all), and before ``started`` lets the caller start threads of its own
+    # (a progress bar's): a pool forks only while this process runs one thread (start_method).
+    executor = make_executor(workers, dask)
     try:
-        store.open(manifest, points, len(runs), allow_code_change)
         try:
-            executor = make_executor(workers, dask)
-        except BaseException:
-            store.discard()
-            raise
-        try:
+            store.open(manifest, points, len(runs), allow_code_change)
+            if started is not None:
+                started()
             return _run(sweep, store, manifest, points, runs, executor, source, progress)
         finally:
-            executor.close()
+            store.close()
     finally:
-        store.close()
+        executor.close()
 
 
 def _run(
