@@ -1,8 +1,10 @@
 """Runs one after another against the same runs as one batch, and both against an empty Mesa step.
 
-For each small explicit scenario (dyad, europe; a batch takes explicit scenarios), times ``--runs`` runs
-of ``--steps`` steps with model measures recorded, as a sweep records them: one ``simulate`` after
-another, and one ``simulate_batch`` of all of them (each run in it bit-identical to its ``simulate``).
+For each small scenario (dyad, europe, and the quickstart's generated 40-state small world with its
+announced step, where each run of a batch holds its own seed's network), times ``--runs`` runs of
+``--steps`` steps with model measures recorded, as a sweep records them: one ``simulate`` after
+another, and ``simulate_batch`` of all of them, in batches of at most 1,024 states as a sweep makes
+them (``MAX_BATCH_STATES``; each run in a batch bit-identical to its ``simulate``).
 Beside them, in the same process, the anchor of issue 11: an empty Mesa 3.5 model with as many no-op
 agents as the scenario has states and 3 model reporters, stepped as many times. Prints the cost per
 run-step of each and the ratios. Best of ``--rounds`` alternating rounds.
@@ -20,9 +22,11 @@ import time
 
 import mesa
 
+QUICKSTART_STEP = "[{step: 10, actor: S000, action: open_dialogue, declared: true, duration: 15}]"
 SCENARIOS = {
     "dyad": ("dyad", []),
     "europe": ("europe", []),
+    "quickstart (40 states)": ("random_network", ["network.n=40", f"interventions={QUICKSTART_STEP}"]),
 }
 RECORD = ["record.model=true", "record.dyads=false", "record.attribution=false", "interventions=[]"]
 
@@ -49,6 +53,7 @@ class Empty(mesa.Model):
 
 def main(argv: list[str] | None = None) -> int:
     from trustsim.config.loading import load_scenario
+    from trustsim.execution.plan import MAX_BATCH_STATES
     from trustsim.execution.run import simulate, simulate_batch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -62,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         "µs per run-step; speed-up, batch / empty"
     )
     for label, (name, sets) in SCENARIOS.items():
-        config = load_scenario(name, [*sets, *RECORD, f"steps={args.steps}"])
-        agents = len(config.states)
+        config = load_scenario(name, [*RECORD, *sets, f"steps={args.steps}"])
+        agents = len(config.states) or config.network.n
         seeds = list(range(args.runs))
+        size = max(1, MAX_BATCH_STATES // agents)
+        groups = [seeds[i : i + size] for i in range(0, len(seeds), size)]
         simulate_batch(config, seeds[:2])  # warm-up: imports, compiled kernels
         single, batch, empty = [], [], []
         for _ in range(args.rounds):
@@ -73,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 simulate(config.model_copy(update={"seed": seed}))
             single.append(time.perf_counter() - started)
             started = time.perf_counter()
-            simulate_batch(config, seeds)
+            for group in groups:
+                simulate_batch(config, group)
             batch.append(time.perf_counter() - started)
             started = time.perf_counter()
             for seed in seeds:

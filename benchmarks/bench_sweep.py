@@ -23,8 +23,8 @@ CPU-bound processes against one alone. It is about 100% on an idle 2-core machin
 parallel efficiency any tool could show at that moment.
 
 Batches (``--batches``): the small scenarios a sweep steps in batches (a design point's replications
-in one batched model): the dyad and europe (explicit networks, batched), and the quickstart sweep's
-scenario (a generated network of 40 states: each seed has its own graph, so its runs go one by one).
+in one batched model): the dyad and europe (explicit networks), and the quickstart sweep's scenario
+(a generated small-world network of 40 states: each run of a batch holds its own seed's network).
 ``mesa.batch_run`` and ``trustsim sweep`` at 2 workers, interleaved, each in a fresh process, with the
 throughput ratio (issue 11's goal: at least 10x), each on R and 2R replications: end to end at 2R,
 and marginal, the runs 2R adds over R (what a tool pays once left out; ``batches_table``). Beside
@@ -63,13 +63,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from trustsim.config.loading import CONFIG_DIR, read_yaml
 from trustsim.config.sweep import Sweep, scenario_with
+from trustsim.execution.run import batchable
 from trustsim.model.model import TrustModel
 
 MASTER_SEED = 2024
@@ -164,36 +164,48 @@ def sweep_spec(workload: str, replications: int) -> Sweep:
     )
 
 
+# The sampler of PeakMemory, a process of its own: with a sampling thread in this process, the
+# sweep's pool could not fork its workers (executors.start_method) and the benchmark would time
+# what a user's sweep does not do.
+SAMPLER = """
+import contextlib, select, sys, psutil
+root, me, peak = psutil.Process(int(sys.argv[1])), psutil.Process().pid, 0
+while True:
+    done = select.select([sys.stdin], [], [], 1.0)[0]
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        if proc.pid != me:  # proportional set size: pages shared between processes counted once
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_full_info().pss
+    peak = max(peak, total)
+    if done:
+        break
+print(peak)
+"""
+
+
 class PeakMemory:
     """Peak memory of this process's whole tree (PSS summed over processes), sampled every second
-    (reading a process's PSS costs about 8 ms: more often would steal the workers' CPU)."""
+    by a process of its own (reading a process's PSS costs about 8 ms: more often would steal the
+    workers' CPU)."""
 
     def __init__(self) -> None:
-        import psutil
-
-        self.process = psutil.Process()
         self.tree_peak = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        import psutil
-
-        while not self.stop.wait(1.0):
-            total = 0
-            for proc in [self.process, *self.process.children(recursive=True)]:
-                # proportional set size: pages shared between processes counted once
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_full_info().pss
-            self.tree_peak = max(self.tree_peak, total)
+        self.sampler: subprocess.Popen | None = None
 
     def __enter__(self) -> PeakMemory:
-        self.thread.start()
+        self.sampler = subprocess.Popen(
+            [sys.executable, "-c", SAMPLER, str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
+        assert self.sampler is not None
+        out, _ = self.sampler.communicate("")  # closes its stdin: one last sample, then the peak
+        self.tree_peak = int(out.strip() or 0)
 
 
 def spin(loops: int = 5_000_000) -> float:
@@ -439,7 +451,7 @@ def batches_table(records: list[dict[str, Any]]) -> str:
         sweep_marginal_us = (sweep["wall_seconds"] - sweep_small["wall_seconds"]) * 2 / added * 1e6
         end_to_end_us = sweep["wall_seconds"] * 2 / (large * sweep["steps"]) * 1e6
         in_runs = sweep["in_workers_seconds"] / (large * sweep["steps"]) * 1e6
-        batched = "no" if base_data(workload).get("network") else "yes"
+        batched = "yes" if batchable(scenario_with(base_data(workload), {}, workload)) else "no"
         lines.append(
             f"| {workload} | {large} x {sweep['steps']} | {batched} | {anchor['runs_per_second']:.1f} "
             f"| {sweep['runs_per_second']:.1f} | {sweep['runs_per_second'] / anchor['runs_per_second']:.1f}x "

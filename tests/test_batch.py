@@ -64,8 +64,42 @@ def test_each_copy_of_a_batch_collects_the_measures_of_its_run_alone():
 def test_a_batch_refuses_what_it_would_pool_or_cannot_share():
     with pytest.raises(ValueError, match="record"):
         TrustModel(load_scenario("europe"), copies=[1, 2])
-    with pytest.raises(ValueError, match="generated network"):
-        TrustModel(load_scenario("random_network", QUIET), copies=[1, 2])
+    with pytest.raises(ValueError, match="erdos_renyi networks have a number of relations"):
+        TrustModel(load_scenario("random_network", ["network.generator=erdos_renyi", *QUIET]), copies=[1, 2])
+
+
+# A generated network, as the quickstart sweep's: each seed draws its own graph, blocs, capabilities,
+# policies (a mix) and motives, and an initiator whose neighbours differ per seed.
+GENERATED = [
+    "network.n=30",
+    "network.greedy_share=0.3",
+    "network.blocs=3",
+    "interventions=[{step: 4, actor: S000, action: open_dialogue, declared: true, duration: 8}]",
+    *MEASURED,
+]
+
+
+@pytest.mark.parametrize("generator", ["watts_strogatz", "barabasi_albert"])
+def test_a_batch_of_generated_networks_is_each_seeds_run_alone(generator):
+    """Each copy builds its world from its own stream, as its run alone does: its network, its
+    measures (blocs, degrees, hops from the initiator: its own) and its summary, bit for bit."""
+    from trustsim.execution.run import simulate, simulate_batch
+
+    config = load_scenario("random_network", ["steps=30", f"network.generator={generator}", *GENERATED])
+    seeds = [5, 6, 7]
+    batch = simulate_batch(config, seeds)
+    for result, seed in zip(batch, seeds, strict=True):
+        alone = simulate(config.model_copy(update={"seed": seed}))
+        pd.testing.assert_frame_equal(result.model, alone.model, check_exact=True)
+        assert result.summary == alone.summary and result.network == alone.network
+        assert result.initial.keys() == alone.initial.keys()
+        assert all(
+            a == b or (np.isnan(a) and np.isnan(b))
+            for a, b in zip(result.initial.values(), alone.initial.values(), strict=True)
+        )
+    networks = [result.network for result in batch]
+    assert networks[0]["edges"] != networks[1]["edges"] and networks[0]["blocs"] != networks[1]["blocs"]
+    assert networks[0]["hops"] != networks[1]["hops"]
 
 
 def test_simulate_batch_gives_each_seeds_simulate_with_its_stop():

@@ -166,12 +166,16 @@ def test_a_resumed_sweep_may_change_its_batch_size(tmp_path, one_by_one, monkeyp
     assert_same_files(out, one_by_one)
 
 
-def test_runs_that_cannot_batch_go_one_by_one_with_the_same_results(tmp_path, monkeypatch):
-    """A generated network differs per seed: its runs go alone, and batching changes nothing."""
+@pytest.mark.parametrize(("generator", "batched"), [("watts_strogatz", [3, 3]), ("erdos_renyi", [])])
+def test_generated_networks_batch_when_their_size_is_fixed_with_the_same_results(
+    tmp_path, monkeypatch, generator, batched
+):
+    """Each seed draws its own network: a batch holds each seed's (a small-world network has as many
+    relations whatever the seed); an Erdos-Renyi network's runs go alone. The files are the same."""
     sizes = counting_batches(monkeypatch)
     data = sweep_data(
         base=str(CONFIG_DIR / "random_network.yaml"),
-        set={"network.n": 12},
+        set={"network.n": 12, "network.generator": generator},
         steps=8,
         design={"kind": "grid", "parameters": {"trust.congeal_rate": [0.01, 0.1]}},
         replications=3,
@@ -182,7 +186,7 @@ def test_runs_that_cannot_batch_go_one_by_one_with_the_same_results(tmp_path, mo
         config = write_sweep(tmp_path, {**data, "batch_size": batch_size}, f"{batch_size}.yaml")
         assert invoke("sweep", config, "--out", out, "--workers", 1).exit_code == 0
         outs.append(out)
-    assert sizes == []  # never batched
+    assert sorted(sizes) == batched
     assert_same_files(outs[1], outs[0])
 
 

@@ -179,6 +179,22 @@ def row_means(values: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def masked_row_means(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean of each row's entries where ``mask``, summed left to right (NaN where none): the mean
+    ``row_means`` gives of those entries, for rows that each select their own."""
+    rows, columns = values.shape
+    means = np.empty(rows)
+    for i in range(rows):
+        total, count = 0.0, 0
+        for j in range(columns):
+            if mask[i, j]:
+                total += values[i, j]
+                count += 1
+        means[i] = _mean(total, count)
+    return means
+
+
+@njit(cache=True, nogil=True)
 def perceive(
     actions: np.ndarray,
     declared: np.ndarray,
@@ -347,8 +363,7 @@ def edge_measures(
     security: np.ndarray,
     hot: np.ndarray,
     hardness: np.ndarray,
-    within: np.ndarray,
-    across: np.ndarray,
+    same_bloc: np.ndarray,
     source: np.ndarray,
     out_degree: np.ndarray,
     gap: np.ndarray,
@@ -360,11 +375,12 @@ def edge_measures(
     that order: the vocabulary's measures of edges) in one pass each,
     every mean summed in edge order (as ``row_means``): a copy's numbers are its run's alone.
     ``kind`` holds the catalog's kind codes; edge e < half and e + half are one
-    relation's two directions; ``source`` and ``out_degree`` are per copy (local state ids).
-    Written into ``values`` (copies x measures)."""
+    relation's two directions; ``same_bloc`` (whether an edge joins states of one bloc), ``source``
+    (the actor, by its copy's state ids) and ``out_degree`` are per copy, as each copy's network
+    may be its own (a generated network per seed). Written into ``values`` (copies x measures)."""
     copies, size = trust.shape
     half = size // 2
-    states = len(out_degree)
+    states = out_degree.shape[1]
     per_state = np.empty(states)
     for b in range(copies):
         total, low = 0.0, np.inf
@@ -383,17 +399,20 @@ def edge_measures(
             a = actions[b, e]
             gaps += gap[a]
             rights += right[a]
-            per_state[source[e]] += security[b, e]
-        inside = 0.0
-        for e in within:
-            inside += trust[b, e]
-        outside = 0.0
-        for e in across:
-            outside += trust[b, e]
+            per_state[source[b, e]] += security[b, e]
+        inside = outside = 0.0
+        within = 0
+        for e in range(size):  # in edge order, apart from the sum above: the same sums as before
+            if same_bloc[b, e]:
+                inside += trust[b, e]
+                within += 1
+        for e in range(size):
+            if not same_bloc[b, e]:
+                outside += trust[b, e]
         national, related = 0.0, 0
         for s in range(states):
-            if out_degree[s] > 0:
-                national += per_state[s] / out_degree[s]
+            if out_degree[b, s] > 0:
+                national += per_state[s] / out_degree[b, s]
                 related += 1
         mutual, crises = 0.0, 0
         for e in range(half):
@@ -401,8 +420,8 @@ def edge_measures(
             crises += hot[b, e] or hot[b, e + half]
         values[b, 0] = _mean(total, size)
         values[b, 1] = low
-        values[b, 2] = _mean(inside, len(within))
-        values[b, 3] = _mean(outside, len(across))
+        values[b, 2] = _mean(inside, within)
+        values[b, 3] = _mean(outside, size - within)
         values[b, 4] = constructive / size
         values[b, 5] = neutral / size
         values[b, 6] = escalatory / size

@@ -58,13 +58,21 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         # state deals with or sees its friends deal with (``support``), as 1-D arrays in the sorted
         # order of row * n + column; never an n x n matrix (Structure._build_support).
         self.local = config.propagation.views == "local"
-        world = build_world(config, self.rng, matrix=not self.local)
-        self.copies, self.copy_size = 1, len(world.states)
         self._streams: Sequence[np.random.Generator] | None = None  # a batch's, one per copy
-        if copies is not None:
-            self._streams = self._copy_streams(config, copies)
-            self.copies = len(copies)
-            world = replicate(world, self.copies)
+        if copies is None:
+            world = build_world(config, self.rng, matrix=not self.local)
+            self.copies, self.copy_size = 1, len(world.states)
+        else:
+            # Each copy's world as its run alone builds it: a generated network from the copy's own
+            # stream (which goes on to draw its steps), an explicit one once for all.
+            streams = self._copy_streams(config, copies)
+            if config.network is None:
+                worlds = [build_world(config, self.rng)] * len(streams)
+            else:
+                worlds = [build_world(config, stream) for stream in streams]
+            self._streams = self._draw_list(streams)
+            self.copies, self.copy_size = len(copies), len(worlds[0].states)
+            world = replicate(worlds)
         self.n = len(world.states)
         self.grid = Network(world.graph, capacity=1, random=self.random, layout=None)
         self._initial_at = world.initial
@@ -86,6 +94,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         self.capability = np.array([state.capability for state in self.states])
         self.bloc_ids = np.unique([s.bloc for s in self.states], return_inverse=True)[1]
         self._build_edges(world.graph)
+        self._build_copy_layout()
         # Trust as it starts, and as it stands: the n x n matrix, or the held pairs' local views.
         self.initial_trust = (
             world.initial(self.support_rows, self.support_cols) if self.local else world.trust
@@ -154,8 +163,9 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
             self.hops = self._hops_from(self.grid.G, self.initiator)
 
     def _initiator_hops(self, graph: nx.Graph) -> tuple[int | None, np.ndarray]:
-        """The initiator (actor of the first scheduled action, enabled or not) and every state's
-        network distance from it, for charting propagation one, two and three hops away."""
+        """The initiator (actor of the first scheduled action, enabled or not; its state id in a
+        run, and in each copy of a batch) and every state's network distance from it (from its
+        copy's initiator), for charting propagation one, two and three hops away."""
         first = next((item for item in self.config.interventions if item.action is not None), None)
         if first is None:
             return None, np.full(self.n, -1)
@@ -163,10 +173,11 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         return initiator, self._hops_from(graph, initiator)
 
     def _hops_from(self, graph: nx.Graph, initiator: int) -> np.ndarray:
-        """Every state's network distance from ``initiator`` (-1: not reachable)."""
+        """Every state's network distance from ``initiator`` in its copy (-1: not reachable)."""
         hops = np.full(self.n, -1)
-        for node, distance in nx.single_source_shortest_path_length(graph, initiator).items():
-            hops[node] = distance
+        for offset in range(0, self.n, self.copy_size):
+            for node, distance in nx.single_source_shortest_path_length(graph, offset + initiator).items():
+                hops[node] = distance
         return hops
 
     def _schedule_interventions(self) -> dict[int, list]:

@@ -61,10 +61,10 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     the measures: a single run's reporters and every copy of a batch read the same arithmetic, so a
     copy's measures equal its run's alone, bit for bit (tests/test_batch.py).
 
-    The structure each copy shares (blocs, degrees, the initiator and hops) is read from the first
-    copy's view: the model itself for a single run, its ``CopyView`` in a batch.
+    Each copy's structure (blocs, degrees, hops from the initiator) is its own: a batch of a
+    generated network holds each seed's network (``Structure._build_copy_layout``).
     """
-    copies, view = model.copies, model.collectors[0][1]
+    copies, layout = model.copies, model.copy_layout
     last = model.last or _before_first_step(model)
     nan = np.full(copies, np.nan)
 
@@ -89,10 +89,9 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
         rows(last.security),
         rows(model.escalation > model.config.outcomes.crisis_threshold),
         rows(np.take(model.hardness.ravel(), model.flat_src_dst)),
-        view.within_bloc,
-        view.across_bloc,
-        view.src,  # each copy's edges, by its own state ids
-        view.out_degree,
+        layout.same_bloc,
+        layout.src,  # each copy's edges, by its own state ids
+        layout.out_degree,
         model.catalog.self_other_gap,
         model.catalog.right,
         float(model.config.trust.congealed_level),
@@ -105,14 +104,16 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     values["shared_threat"] = np.full(copies, last.threat)
     # Mean trust in the initiator of the scenario's first scheduled step, held by the states one,
     # two and three relations away from it (NaN without an initiator or such states).
-    offsets = np.arange(copies)[:, None] * model.copy_size
-    for hops in (1, 2, 3):
-        observers = np.flatnonzero(view.hops == hops) if view.initiator is not None else ()
-        if not len(observers):
-            value = nan
+    hops = rows(model.hops)
+    if model.initiator is not None:
+        states = layout.states  # per copy, its states (rows) and its initiator (one column)
+        in_initiator = model.trust_of(states, states[:, 0:1] + model.initiator)
+    for distance in (1, 2, 3):
+        name = f"trust_in_initiator_{distance}hop{'s' if distance > 1 else ''}"
+        if model.initiator is None:
+            values[name] = nan
         else:
-            value = row_means(model.trust_of(offsets + observers, offsets[:, 0:1] + view.initiator))
-        values[f"trust_in_initiator_{hops}hop{'s' if hops > 1 else ''}"] = value
+            values[name] = kernels.masked_row_means(in_initiator, hops == distance)
     if model.last is None:  # step 0: no step taken, nothing chosen or paid
         values.update({name: nan for name in STEP_MEASURES})
     return {name: values[name] for name in MEASURE_NAMES}
@@ -326,9 +327,9 @@ class CopyView:
 
         self.within_bloc, self.across_bloc = inside(model.within_bloc), inside(model.across_bloc)
         self.out_degree = model.out_degree[self._states]
-        self.initiator, self.hops = model.initiator, model.hops[:n]  # every copy has copy 0's
+        self.initiator, self.hops = model.initiator, model.hops[self._states]
         self.initial_trust = model.initial_trust[self._states, self._states]
-        self.codes, self.states = model.codes[:n], model.states[:n]
+        self.codes, self.states = model.codes[self._states], model.states[self._states]
         self.edge_kind = model.edge_kind[first:last]
         self.first_half = np.arange(self.n_edges) < self.n_edges // 2
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)  # filled by the model

@@ -6,6 +6,7 @@ the step (``trustsim.model.model``) only reads them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import networkx as nx
 import numba
@@ -16,6 +17,18 @@ from trustsim.config.schema import Scenario
 from trustsim.model.world import KIND_CODES
 
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
+# Generators whose networks have as many relations whatever the seed (a batch's copies must)
+FIXED_SIZE_GENERATORS = ("complete", "watts_strogatz", "barabasi_albert")
+
+
+@dataclass(frozen=True)
+class CopyLayout:
+    """Each copy's structure, one row per copy (``Structure._build_copy_layout``)."""
+
+    states: np.ndarray  # its states' ids in the model
+    src: np.ndarray  # each of its edges' actor, by the copy's own state ids
+    same_bloc: np.ndarray  # whether each of its edges joins two states of one bloc
+    out_degree: np.ndarray  # each of its states' partners
 
 
 class Structure:
@@ -37,6 +50,8 @@ class Structure:
             # A batch lists each copy's edges together, in the order a run of its own has them
             # (its forward directions, then their reverses), so each copy draws into one block.
             per_copy = half // self.copies
+            if half % self.copies or np.any(pairs[:, 0] // self.copy_size != np.arange(half) // per_copy):
+                raise ValueError("copies: the copies' networks must have as many relations each")
             forward = np.arange(half).reshape(self.copies, per_copy)
             order = np.concatenate([forward, forward + half], axis=1).ravel()
             position = np.empty_like(order)
@@ -284,10 +299,15 @@ class Structure:
 
     @staticmethod
     def batch_refusal(config: Scenario) -> str | None:
-        """Why runs of ``config`` cannot step together as copies of one model, or None if they can:
-        a generated network differs per seed, and a batch records no dyad rows or attribution."""
-        if config.network is not None:
-            return "a generated network differs per seed; batch explicit scenarios only"
+        """Why runs of ``config`` cannot step together as copies of one model, or None if they can.
+        A batch's copies may differ in their network (each seed draws its own generated network)
+        but not in its number of relations (a batch's arrays hold as many edges per copy), and a
+        batch records no dyad rows or attribution."""
+        if config.network is not None and config.network.generator not in FIXED_SIZE_GENERATORS:
+            return (
+                f"{config.network.generator} networks have a number of relations of their own per seed; "
+                f"batch explicit scenarios or the generators {', '.join(FIXED_SIZE_GENERATORS)}"
+            )
         if config.record.dyads or config.record.attribution:
             return "set record.dyads and record.attribution to false"
         if config.propagation.views == "local":
@@ -295,21 +315,42 @@ class Structure:
         return None
 
     @staticmethod
-    def _copy_streams(config: Scenario, seeds: Sequence) -> Sequence[np.random.Generator]:
-        """Each copy's random stream, at the point where its run alone would start stepping: an
+    def _copy_streams(config: Scenario, seeds: Sequence) -> list[np.random.Generator]:
+        """Each copy's random stream, at the point where its run alone would build its world: an
         integer seed s as ``TrustModel(config)`` with ``seed: s``; any other seed (a SeedSequence)
         as ``TrustModel(config, rng=np.random.default_rng(seed))``, from which Mesa's Model first
         draws one integer (for its ``random``)."""
         refusal = Structure.batch_refusal(config)
         if refusal is not None:
             raise ValueError(f"copies: {refusal}")
-        streams = numba.typed.List()  # for kernels.draw_streams, which draws from all at once
+        streams = []
         for seed in seeds:
             stream = np.random.default_rng(seed)
             if not isinstance(seed, int | np.integer):
                 stream.integers(np.iinfo(np.int32).max)
             streams.append(stream)
         return streams
+
+    @staticmethod
+    def _draw_list(streams: list[np.random.Generator]) -> Sequence[np.random.Generator]:
+        """The streams as the list ``kernels.draw_streams`` draws from, all at once."""
+        typed = numba.typed.List()
+        for stream in streams:
+            typed.append(stream)
+        return typed
+
+    def _build_copy_layout(self) -> None:
+        """Per copy, the structure its measures read (``records.measures``), one row per copy: its
+        states, its edges' actors by its own state ids, whether each edge joins one bloc, and each
+        state's number of partners. A copy's network may be its own (a generated network per seed)."""
+        n, copies = self.copy_size, self.copies
+        states = np.arange(self.n).reshape(copies, n)
+        self.copy_layout = CopyLayout(
+            states=states,
+            src=self.src.reshape(copies, -1) - states[:, :1],
+            same_bloc=self.same_bloc.reshape(copies, -1),
+            out_degree=self.out_degree.reshape(copies, n),
+        )
 
     def _edges_by_copy(self) -> np.ndarray:
         """Per copy (row), its edge ids, in the order a run of its own numbers them (``_build_edges``

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -97,18 +97,22 @@ def build_world(scenario: Scenario, rng: np.random.Generator, matrix: bool = Tru
     return World(states=states, graph=graph, initial=initial, trust=trust)
 
 
-def replicate(world: World, copies: int) -> World:
-    """``copies`` disjoint copies of ``world`` as one world: copy b's states are nodes b*n ... b*n+n-1,
-    its relations the same as the original's among them, its initial trust the original's (between
-    copies: 1, never read, and never congealing). One model on it steps ``copies`` runs of the same
-    structure at once (``TrustModel(config, copies=seeds)``)."""
-    n = len(world.states)
-    graph = nx.disjoint_union_all([world.graph] * copies)
+def replicate(worlds: Sequence[World]) -> World:
+    """Disjoint copies of the ``worlds`` (one per run of a batch, all with as many states) as one
+    world: copy b's states are nodes b*n ... b*n+n-1, its relations those of ``worlds[b]`` among
+    them, its initial trust that world's (between copies: 1, never read, and never congealing). One
+    model on it steps the runs at once (``TrustModel(config, copies=seeds)``): copies of one
+    explicit scenario, or each seed's own generated network."""
+    n, copies = len(worlds[0].states), len(worlds)
+    graph = nx.Graph()  # nx.disjoint_union_all's graph, built without relabelling copies of each
+    graph.add_nodes_from(range(n * copies))
+    for b, world in enumerate(worlds):
+        graph.add_edges_from((u + b * n, v + b * n, data) for u, v, data in world.graph.edges(data=True))
     trust = np.ones((n * copies, n * copies))
-    for b in range(copies):
+    for b, world in enumerate(worlds):
         trust[b * n : (b + 1) * n, b * n : (b + 1) * n] = world.trust
     return World(
-        states=list(world.states) * copies,
+        states=[state for world in worlds for state in world.states],
         graph=graph,
         initial=lambda rows, cols: trust[rows, cols],
         trust=trust,
