@@ -106,8 +106,12 @@ def measures(model: mesa.Model) -> dict[str, np.ndarray]:
     # two and three relations away from it (NaN without an initiator or such states).
     hops = rows(model.hops)
     if model.initiator is not None:
-        states = layout.states  # per copy, its states (rows) and its initiator (one column)
-        in_initiator = model.trust_of(states, states[:, 0:1] + model.initiator)
+        # per copy, the trust in its initiator of its states 1 to 3 hops away (the others unread)
+        near = (hops >= 1) & (hops <= 3)
+        states = layout.states
+        in_initiator = np.zeros(states.shape)
+        copy_of = np.nonzero(near)[0]
+        in_initiator[near] = model.trust_of(states[near], copy_of * model.copy_size + model.initiator)
     for distance in (1, 2, 3):
         name = f"trust_in_initiator_{distance}hop{'s' if distance > 1 else ''}"
         if model.initiator is None:
@@ -321,11 +325,6 @@ class CopyView:
         self.src = model.src[first:last] - self._offset
         self.dst = model.dst[first:last] - self._offset
         self.flat_src_dst = self.src * n + self.dst
-
-        def inside(edges: np.ndarray) -> np.ndarray:
-            return edges[(edges >= first) & (edges < last)] - first
-
-        self.within_bloc, self.across_bloc = inside(model.within_bloc), inside(model.across_bloc)
         self.out_degree = model.out_degree[self._states]
         self.initiator, self.hops = model.initiator, model.hops[self._states]
         self.initial_trust = model.initial_trust[self._states, self._states]
