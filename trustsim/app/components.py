@@ -11,9 +11,9 @@ from html import escape
 from typing import cast
 
 import solara
-from mesa.visualization.utils import force_update, update_counter
+from mesa.visualization.utils import force_update
 
-from trustsim.app.charts import PNG, CounterfactualCharts, LiveCharts, difference, measure
+from trustsim.app.charts import CounterfactualCharts, LiveCharts, difference, measure
 from trustsim.app.controls import (
     SLIDER_FIELDS,
     Settings,
@@ -33,33 +33,29 @@ from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
 
 
 @solara.component
-def NetworkView(model: VizModel):
+def NetworkView(model: VizModel, tick: int = 0):
     """The relations network, redrawn after every step, with the node-colour toggle."""
-    update_counter.get()
     colour_by, set_colour_by = solara.use_state("bloc")
     modes = list(COLOUR_MODES if model.initiator is not None else COLOUR_MODES[:2])
     mode = colour_by if colour_by in modes else "bloc"
-    svg = solara.use_memo(lambda: network_svg(model, mode), [model, update_counter.value, mode])
+    svg = solara.use_memo(lambda: network_svg(model, mode), [model, tick, mode])
     with solara.Column(gap="4px", classes=["trustsim-fill", "trustsim-network"]):
         solara.ToggleButtonsSingle(value=mode, values=modes, on_value=set_colour_by, dense=True)
         solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["trustsim-svg", "trustsim-network-svg"])
 
 
 @solara.component
-def ChartsView(model: VizModel):
-    """The live charts, drawn with Matplotlib once per step."""
-    update_counter.get()
-    drawn = [model, update_counter.value]
-    charts = solara.use_memo(LiveCharts, [model])
-    figure = charts.update(model)
+def ChartsView(model: VizModel, tick: int = 0):
+    """The live charts, drawn with Matplotlib once per step (only their data, ``LiveCharts.png``)."""
+    charts = solara.use_memo(lambda: LiveCharts(model.config.steps), [model])
+    image = solara.use_memo(lambda: charts.png(model), [model, tick])
     with solara.Column(classes=["trustsim-fill", "trustsim-charts"]):
-        solara.FigureMatplotlib(figure, dependencies=drawn, **PNG)
+        solara.Image(image, format="png")
 
 
 @solara.component
-def StatusView(model: VizModel):
+def StatusView(model: VizModel, tick: int = 0):
     """Where the run is: the step counter and the last step in numbers."""
-    update_counter.get()
     with solara.Column(gap="0px", classes=["trustsim-status"]):
         solara.Text(f"Step {model.steps} of {model.config.steps}", classes=["trustsim-step"],
                     style={"font-size": "1.2em", "font-weight": "500"})  # fmt: skip
@@ -106,9 +102,8 @@ ALL_PARTNERS = "all partners"
 
 
 @solara.component
-def InterventionPanel(model: VizModel):
+def InterventionPanel(model: VizModel, tick: int = 0):
     """Schedule a step (state, action, target) in the running model and follow it."""
-    update_counter.get()
     defaults = Intervention.model_fields
     actor, set_actor = solara.use_state(model.codes[0])
     action, set_action = solara.use_state(_action_label(model, model.config.repertoire.constructive))
@@ -196,10 +191,11 @@ def ScenarioPicker(choice: str, on_choice):
 
 
 @solara.component
-def CounterfactualView(model: VizModel):
+def CounterfactualView(model: VizModel, tick: int = 0):
     """The run beside the same run without its interventions, on common random numbers."""
-    update_counter.get()
-    charts = solara.use_memo(CounterfactualCharts, [model])
+    charts = solara.use_memo(lambda: CounterfactualCharts(model.config.steps), [model])
+    following = model.without is not None
+    image = solara.use_memo(lambda: charts.png(model) if following else None, [model, tick, following])
     with solara.Column(gap="2px", classes=["trustsim-fill", "trustsim-counterfactual"]):
         solara.Text("With and without the interventions", style={"font-size": "1.1em", "font-weight": "500"})
         if model.without is None:
@@ -225,7 +221,7 @@ def CounterfactualView(model: VizModel):
                 if near == near:  # not NaN: the initiator has partners
                     parts.append(f"trust in {code} one relation away <b>{near:+.3f}</b>")
             _html(" · ".join(parts), size="0.85em")
-        solara.FigureMatplotlib(charts.update(model), dependencies=[model, update_counter.value], **PNG)
+        solara.Image(image, format="png")
 
 
 @solara.component

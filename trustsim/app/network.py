@@ -8,6 +8,8 @@ edge half, arrow and node carries a hover tooltip (an SVG ``<title>``) that a ra
 from __future__ import annotations
 
 import math
+import weakref
+from dataclasses import dataclass
 from html import escape
 
 import numpy as np
@@ -25,15 +27,23 @@ BLOC_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"
 FONT = "font-family='Roboto, Helvetica, Arial, sans-serif'"
 
 
-def trust_colours(values: np.ndarray) -> list[str]:
-    """Hex colours of trust values on the red (0) - grey (0.5) - blue (1) scale."""
-    t = np.clip(np.nan_to_num(np.asarray(values, dtype=float), nan=0.5), 0.0, 1.0)
+def _scale_colours(t: np.ndarray) -> list[str]:
     low = t < 0.5
     share = np.where(low, t / 0.5, (t - 0.5) / 0.5)[:, None]
     a = np.where(low[:, None], TRUST_STOPS[0][1], TRUST_STOPS[1][1])
     b = np.where(low[:, None], TRUST_STOPS[1][1], TRUST_STOPS[2][1])
     rgb = np.rint(a + share * (b - a)).astype(int)
     return [f"#{r:02x}{g:02x}{b_:02x}" for r, g, b_ in rgb]
+
+
+LEVELS = 1024  # trust is coloured to the nearest 1/1024: within one unit of each channel
+_COLOURS = np.array(_scale_colours(np.linspace(0.0, 1.0, LEVELS + 1)))
+
+
+def trust_colours(values: np.ndarray) -> list[str]:
+    """Hex colours of trust values on the red (0) - grey (0.5) - blue (1) scale."""
+    t = np.clip(np.nan_to_num(np.asarray(values, dtype=float), nan=0.5), 0.0, 1.0)
+    return _COLOURS[np.rint(t * LEVELS).astype(np.int64)].tolist()
 
 
 def _gradient(ident: str) -> str:
@@ -43,6 +53,60 @@ def _gradient(ident: str) -> str:
     return f"<linearGradient id='{ident}'>{stops}</linearGradient>"
 
 
+WIDTH, HEIGHT = 560, 470  # the drawing's own units (the page scales it)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where a model's network is drawn, the same on every step (the layout is fixed): worked out
+    and written once per model, so that a step writes only what it changes (colours, widths,
+    arrows, tooltips). The markup is most of what a step costs the page at 200 states."""
+
+    scale: float  # of strokes and nodes, smaller for more states
+    pos: np.ndarray  # node centres, n x 2
+    start: np.ndarray  # each directed edge's end at its actor
+    mid: np.ndarray  # and the middle of its relation
+    halves: list[str]  # each edge's half as path data, in whole units
+    arrows: list[str]  # each edge's arrowhead as polygon points
+    pairs: np.ndarray  # one edge of each relation (src < dst)
+
+
+_GEOMETRIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def geometry(model: VizModel) -> Geometry:
+    """The model's ``Geometry``, computed on its first drawing."""
+    if model not in _GEOMETRIES:
+        n = model.n
+        scale = max(0.35, min(1.0, math.sqrt(16 / n)))
+        pad_x, pad_top, pad_bottom = 50, 44, 16
+        pos = np.empty((n, 2))
+        pos[:, 0] = pad_x + (model.layout[:, 0] + 1) / 2 * (WIDTH - 2 * pad_x)
+        pos[:, 1] = pad_top + (1 - (model.layout[:, 1] + 1) / 2) * (HEIGHT - pad_top - pad_bottom)
+        src, dst = model.src, model.dst
+        start, mid = pos[src], (pos[src] + pos[dst]) / 2
+        direction = pos[dst] - pos[src]
+        direction /= np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-9)
+        normal = direction[:, ::-1] * np.array([-1.0, 1.0])
+        size = 4.0 + 6.0 * scale
+        centre = start + 0.55 * (mid - start)
+        corners = (
+            centre + direction * size,
+            centre - direction * size * 0.35 + normal * size * 0.6,
+            centre - direction * size * 0.35 - normal * size * 0.6,
+        )
+        _GEOMETRIES[model] = Geometry(
+            scale,
+            pos,
+            start,
+            mid,
+            [f"M{x1:.0f} {y1:.0f}L{x2:.0f} {y2:.0f}" for (x1, y1), (x2, y2) in zip(start, mid, strict=True)],
+            [" ".join(f"{c[i, 0]:.1f},{c[i, 1]:.1f}" for c in corners) for i in range(len(src))],
+            np.flatnonzero(src < dst),
+        )
+    return _GEOMETRIES[model]
+
+
 def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
     """The relations network: each relation drawn as two halves, the half at a state's end coloured
     and weighted by that state's trust in the other; the last step's constructive and escalatory
@@ -50,20 +114,17 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
     ``trust.congealed_level``) dotted black; nodes sized by posture and coloured by bloc, by the
     trust they receive or by their trust in the initiator (ringed in gold)."""
     n = model.n
-    width, height = 560, 470
-    scale = max(0.35, min(1.0, math.sqrt(16 / n)))
-    pad_x, pad_top, pad_bottom = 50, 44, 16
-    pos = np.empty((n, 2))
-    pos[:, 0] = pad_x + (model.layout[:, 0] + 1) / 2 * (width - 2 * pad_x)
-    pos[:, 1] = pad_top + (1 - (model.layout[:, 1] + 1) / 2) * (height - pad_top - pad_bottom)
+    width, height = WIDTH, HEIGHT
+    shape = geometry(model)
+    scale, pos, start, mid = shape.scale, shape.pos, shape.start, shape.mid
     src, dst = model.src, model.dst
-    start, mid = pos[src], (pos[src] + pos[dst]) / 2
     trust = model.trust_at(model.flat_src_dst)
     hardness = np.take(model.hardness.ravel(), model.flat_src_dst)
     congealed = hardness >= model.config.trust.congealed_level
     codes = [escape(code) for code in model.codes]
     kinds = model.catalog.kind[model.last.actions] if model.last is not None else np.zeros(len(src), int)
-    names = [escape(model.catalog.names[a]) for a in model.last.actions] if model.last is not None else None
+    escaped = [escape(name) for name in model.catalog.names]
+    names = [escaped[a] for a in model.last.actions] if model.last is not None else None
 
     if colour_by == "trust in initiator" and model.initiator is not None:
         fill = trust_colours(model.trust_of(np.arange(n), model.initiator))
@@ -84,17 +145,24 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
     ]
     edge_width = (0.8 + 5.0 * trust) * scale
     colours = trust_colours(trust)
-    for i in range(len(src)):
-        tip = f"{codes[src[i]]} → {codes[dst[i]]}: trust {trust[i]:.2f}"
+
+    def tip(i: int) -> str:
+        text = f"{codes[src[i]]} → {codes[dst[i]]}: trust {trust[i]:.2f}"
         if congealed[i]:
-            tip += f"; congealed (hardness {hardness[i]:.2f})"
+            text += f"; congealed (hardness {hardness[i]:.2f})"
         if names is not None:
-            tip += f"; last step: {names[i]} ({KIND_NAMES[int(kinds[i])]})"
-        (x1, y1), (x2, y2) = start[i], mid[i]
-        out.append(
-            f"<line x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' y2='{y2:.1f}' stroke='{colours[i]}' "
-            f"stroke-width='{edge_width[i]:.2f}' stroke-linecap='round'><title>{tip}</title></line>"
-        )
+            text += f"; last step: {names[i]} ({KIND_NAMES[int(kinds[i])]})"
+        return text
+
+    def half(i: int) -> str:
+        return f"<path d='{shape.halves[i]}' stroke='{colours[i]}' stroke-width='{edge_width[i]:.1f}'/>"
+
+    # A relation's two halves share one tooltip with both directions: half the elements of one each.
+    out.append("<g class='relations' stroke-linecap='round'>")
+    for i in shape.pairs:
+        j = model.rev[i]
+        out.append(f"<g><title>{tip(i)}\n{tip(j)}</title>{half(i)}{half(j)}</g>")
+    out.append("</g>")
     for i in np.flatnonzero(congealed):
         (x1, y1), (x2, y2) = start[i], mid[i]
         out.append(
@@ -102,24 +170,13 @@ def network_svg(model: VizModel, colour_by: str = "bloc") -> str:
             "stroke-width='1.4' stroke-dasharray='3 3' pointer-events='none'/>"
         )
     if names is not None:
-        direction = pos[dst] - pos[src]
-        direction /= np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-9)
-        normal = direction[:, ::-1] * np.array([-1.0, 1.0])
-        size = 4.0 + 6.0 * scale
-        centre = start + 0.55 * (mid - start)
-        corners = (
-            centre + direction * size,
-            centre - direction * size * 0.35 + normal * size * 0.6,
-            centre - direction * size * 0.35 - normal * size * 0.6,
-        )
+        # The arrows let the pointer through to their relation, whose tooltip names the step.
+        out.append("<g class='steps' stroke='white' stroke-width='0.6' pointer-events='none'>")
         for code, colour in ((CONSTRUCTIVE, CONSTRUCTIVE_COLOUR), (ESCALATORY, ESCALATORY_COLOUR)):
-            for i in np.flatnonzero(kinds == code):
-                points = " ".join(f"{c[i, 0]:.1f},{c[i, 1]:.1f}" for c in corners)
-                out.append(
-                    f"<polygon points='{points}' fill='{colour}' stroke='white' stroke-width='0.6'>"
-                    f"<title>{codes[src[i]]} → {codes[dst[i]]}: {names[i]} ({KIND_NAMES[code]})</title>"
-                    "</polygon>"
-                )
+            out.append(f"<g fill='{colour}'>")
+            out.extend(f"<polygon points='{shape.arrows[i]}'/>" for i in np.flatnonzero(kinds == code))
+            out.append("</g>")
+        out.append("</g>")
 
     received = model.trust_received()
     if model.initiator is not None:

@@ -81,8 +81,12 @@ class VizModel(TrustModel):
         return without
 
     def trust_received(self) -> np.ndarray:
-        """Mean trust each state's partners place in it: ``State.trust_received`` of every state."""
-        return np.array([state.trust_received for state in self.states])
+        """Mean trust each state's partners place in it: ``State.trust_received`` of every state,
+        over the edges at once (each partner i's trust in j is edge i -> j's)."""
+        edges = np.bincount(self.dst, minlength=self.n)
+        total = np.bincount(self.dst, weights=self.trust_at(self.flat_src_dst), minlength=self.n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(edges > 0, total / np.maximum(edges, 1), np.nan)
 
     def partners(self, code: str) -> list[str]:
         return [self.codes[j] for j in self.neighbours(self.codes.index(code))]
