@@ -339,6 +339,28 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
             + ": deep in mistrust the `logit` dyad escalates nearly every step whatever the partner does,"
             " so there is little variation for a partner's lag to explain."
         )
+    weaker = [fit for fit in fits if fit.inertia[0] < fit.reciprocity[0]]
+    if weaker:
+        lines.append(
+            "- **Inertia is weaker than reciprocity** in "
+            + ", ".join(
+                f"`{fit.scenario}` (inertia {fit.inertia[0]:+.3f}, reciprocity {fit.reciprocity[0]:+.3f})"
+                for fit in weaker
+            )
+            + (
+                ". Its interval is above zero, as the event data have it, but they find"
+                if all(fit.inertia[1] > 0 for fit in weaker)
+                else ". The event data find"
+            )
+            + " a state's own last month to predict its next more than the partner's does (Ward"
+            " 1982's memory beside reaction; the bureaucratic inertia of Goldstein & Freeman 1990)."
+            " The model's states keep"
+            " no policy of their own from month to month: a `logit` state chooses afresh each step from"
+            " its trust and the partner's last move (Section 7.3a of docs/ODD.md) and, within a kind,"
+            " draws one of the catalog's steps at random, so its scored series persists hardly beyond"
+            " what the partner's answers carry back. Standard operating procedures and the cost of"
+            " changing course (Allison 1971) are not modelled."
+        )
     windows = [(r, w) for r in results for w in r.logit_windows]
     falling = [w for _, w in windows if w.window.direction != "up"]
     rising = [(r, w) for r, w in windows if w.window.direction == "up"]
