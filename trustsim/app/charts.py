@@ -261,10 +261,8 @@ class CounterfactualCharts(BlittedFigure):
             line.set_data(steps, change)
             spread.extend(change[np.isfinite(change)])
         top = max(0.02, float(np.max(np.abs(spread))) * 1.15 if spread else 0.02)
-        if self.steps is not None:  # the next of 0.02, 0.05, 0.1, 0.2, 0.5, ...: rarely redrawn
-            top = next(
-                t for t in (m * 10.0**e for e in range(-2, 3) for m in (2, 5, 10)) if t >= top * (1 - 1e-9)
-            )
+        if self.steps is not None:  # the next of DIFFERENCE_LIMITS: rarely redrawn
+            top = next((t for t in DIFFERENCE_LIMITS if t >= top * (1 - 1e-9)), top)
         self.difference.set_ylim(-top, top)
         return self.figure
 

@@ -63,8 +63,8 @@ def GridView(components, model: VizModel):
 
     The one subscriber to Mesa's ``update_counter`` among them: it hands the count to each of
     our components as ``tick``, so that a step redraws them all in one render of the page. Each
-    subscriber renders the page once more (Solara renders per listener), and at 200 states a
-    render of the page took about 30 ms of the Step (docs/app.md, "Responsiveness")."""
+    subscriber renders the page once more (Solara renders per listener), and a render of the page
+    walks all of it, sidebar included (docs/app.md, "Responsiveness")."""
     tick = update_counter.get()
     layout, set_layout = solara.use_state([dict(cell) for cell in GRID_LAYOUT])
     items = [

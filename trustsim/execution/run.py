@@ -153,7 +153,8 @@ def simulate_batch(
     model = TrustModel(config, copies=seeds)
     initial = initial_measures(model)
     stopped: list[int | None] = [None] * len(seeds)
-    if until is None:  # nothing reads the collectors before the end
+    deferred = until is None and config.record.model  # nothing reads the collectors before the end
+    if deferred:
         model.deferred_collection()
     for _ in range(config.steps):
         model.step()
@@ -163,31 +164,29 @@ def simulate_batch(
                     stopped[b] = model.steps
             if all(stop is not None for stop in stopped):
                 break
-    results = []
-    if until is None and config.record.model:
+    wall = (time.perf_counter() - started) / len(seeds)
+    # Per copy, its steps table and the same columns as arrays (summarized before any frame).
+    tables: list[tuple[pd.DataFrame, dict[str, np.ndarray]]] = []
+    if deferred:
         # One frame for the whole batch, each copy's rows a slice of it: a frame per copy cost as
         # much as a tenth of a small batch. The same values and dtypes as the copy's collector.
-        stacked = model.deferred_columns()
-        steps = model.steps
+        stacked, steps = model.deferred_columns(), model.steps
         whole = pd.DataFrame({name: values.reshape(-1) for name, values in stacked.items()})
         index = pd.RangeIndex(1, steps + 1, name="step")
-        wall = (time.perf_counter() - started) / len(seeds)
-        for b, ((_, view), start) in enumerate(zip(model.collectors, initial, strict=True)):
+        for b in range(len(seeds)):
             frame = whole.iloc[b * steps : (b + 1) * steps].set_axis(index, axis=0)
-            columns = {name: values[b] for name, values in stacked.items()}
-            network = describe_network(view)
-            results.append(RunResult(frame, None, None, summarize(columns, view), wall, network, start))
-        return results
-    model.collect_deferred()
-    wall = (time.perf_counter() - started) / len(seeds)
-    for (collector, view), stop, start in zip(model.collectors, stopped, initial, strict=True):
-        # the columns as arrays, summarized before the frame is built (each copy's DataFrame as its
-        # collector's get_model_vars_dataframe would give it, cut at its stop)
-        columns = {name: np.asarray(values[:stop]) for name, values in collector.model_vars.items()}
-        frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(columns["mean_trust"]) + 1, name="step"))
-        network = describe_network(view)
-        results.append(RunResult(frame, None, None, summarize(columns, view), wall, network, start))
-    return results
+            tables.append((frame, {name: values[b] for name, values in stacked.items()}))
+    else:
+        for (collector, _), stop in zip(model.collectors, stopped, strict=True):
+            # each copy's DataFrame as its collector's get_model_vars_dataframe would give it, cut
+            # at its stop
+            columns = {name: np.asarray(values[:stop]) for name, values in collector.model_vars.items()}
+            index = pd.RangeIndex(1, len(columns["mean_trust"]) + 1, name="step")
+            tables.append((pd.DataFrame(columns, index=index), columns))
+    return [
+        RunResult(frame, None, None, summarize(columns, view), wall, describe_network(view), start)
+        for (frame, columns), (_, view), start in zip(tables, model.collectors, initial, strict=True)
+    ]
 
 
 def describe_network(model: TrustModel) -> dict[str, Any]:

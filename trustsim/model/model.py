@@ -139,7 +139,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         self.measures: dict[str, np.ndarray] = {}  # the last step's (records.measures), per copy
         # A batch whose caller reads the copies' collectors only after the run
         # (``deferred_collection``) keeps each step's measures here and hands them out at the end.
-        self._deferred: list[tuple[float, dict[str, np.ndarray]]] | None = None
+        self._deferred: list[dict[str, np.ndarray]] | None = None
         self._build_buffers()
 
     # -- random numbers and interventions -------------------------------------------------------
@@ -342,23 +342,20 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
             if self.copies == 1:
                 self.datacollector.collect(self)  # its reporters read self.measures
             elif self._deferred is not None:
-                self._deferred.append((self.time, self.measures))
+                self._deferred.append(self.measures)
             else:  # into each copy's collector, as its collect() would (18 x copies calls fewer)
-                self._collect_copies([(self.time, self.measures)])
+                columns = {name: values.tolist() for name, values in self.measures.items()}
+                for b, (collector, _) in enumerate(self.collectors):
+                    collector._collection_steps.append(self.time)
+                    for name, values in columns.items():
+                        collector.model_vars[name].append(values[b])
 
     def deferred_collection(self) -> None:
-        """From now on, a batch keeps its steps' measures to itself until ``collect_deferred``:
-        appending each measure of each copy every step was a tenth of a small batch's time. For a
-        caller that reads no copy's collector while the batch runs."""
+        """From now on, a batch keeps its steps' measures to itself (``deferred_columns``) instead of
+        appending each measure of each copy to the copy's collector every step. For a caller that
+        reads no copy's collector while the batch runs (``simulate_batch`` without a stop)."""
         if self.copies > 1 and self._deferred is None:
             self._deferred = []
-
-    def collect_deferred(self) -> None:
-        """Every step kept since ``deferred_collection`` into the copies' collectors, as each step
-        would have put them there."""
-        if self._deferred:
-            self._collect_copies(self._deferred)
-        self._deferred = None
 
     def deferred_columns(self) -> dict[str, np.ndarray]:
         """The steps kept since ``deferred_collection``, per measure as a copies x steps array, in
@@ -367,17 +364,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         names = list(self.collectors[0][0].model_vars)
         if not steps:
             return {name: np.empty((self.copies, 0)) for name in names}
-        return {name: np.stack([measures[name] for _, measures in steps], axis=1) for name in names}
-
-    def _collect_copies(self, steps: list[tuple[float, dict[str, np.ndarray]]]) -> None:
-        times = [time for time, _ in steps]
-        columns = {  # name -> copies x steps, as Python numbers (what collect() would append)
-            name: np.stack([measures[name] for _, measures in steps], axis=1).tolist() for name in steps[0][1]
-        }
-        for b, (collector, _) in enumerate(self.collectors):
-            collector._collection_steps.extend(times)
-            for name, values in columns.items():
-                collector.model_vars[name].extend(values[b])
+        return {name: np.stack([measures[name] for measures in steps], axis=1) for name in names}
 
     def _perceive(self, actions, declared, draw, noise):
         """How each target reads the step toward it: noticed or not, other-view, noise and fog.
