@@ -109,14 +109,17 @@ def steps_table(measures: list[str], run_ids: list[int], frames: list[pd.DataFra
     """The steps tables of runs as one: ``run_id``, ``step`` and the kept measures, each run's rows
     in step order, the runs in the given order; the same columns, values and dtypes as each run's
     table stacked. A batch hands its steps to the sweep so, in one table rather than one per run:
-    building, pickling and unpickling 64 small frames had cost about a third of a europe task."""
+    building, pickling and unpickling 64 small frames had cost about a third of a europe task.
+    The frames are stacked by one ``pd.concat`` (a column at a time from 64 frames took five times
+    as long)."""
     lengths = [len(frame) for frame in frames]
+    whole = pd.concat(frames)
     columns: dict[str, Any] = {
         "run_id": np.repeat(np.asarray(run_ids, dtype=np.int64), lengths),
-        "step": np.concatenate([frame.index.to_numpy() for frame in frames]),
+        "step": whole.index.to_numpy(),
     }
     for name in measures:
-        columns[name] = np.concatenate([frame[name].to_numpy() for frame in frames])
+        columns[name] = whole[name].to_numpy()
     return pd.DataFrame(columns)
 
 

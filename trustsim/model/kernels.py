@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.typed import List
 
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
 
@@ -467,6 +468,29 @@ def remember(
 
 
 # -- random numbers of a batch -------------------------------------------------------------------
+
+
+def stream_list(streams: list[np.random.Generator]) -> List:
+    """The copies' generators as the typed list ``draw_streams`` takes. Built by the two compiled
+    functions below, whose code (the list's own methods included) comes from numba's cache: a
+    ``numba.typed.List`` filled from Python compiles its methods afresh in every process, about
+    0.9 s before a batch's first step, in every sweep worker (tests/test_kernels.py)."""
+    typed = _list_of(streams[0])
+    for stream in streams[1:]:
+        _append(typed, stream)
+    return typed
+
+
+@njit(cache=True, nogil=True)
+def _list_of(first):
+    typed = List()
+    typed.append(first)
+    return typed
+
+
+@njit(cache=True, nogil=True)
+def _append(typed, stream) -> None:
+    typed.append(stream)
 
 
 @njit(cache=True, nogil=True)

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import networkx as nx
-import numba
 import numpy as np
 import scipy.sparse as sp
 
 from trustsim.config.schema import Scenario
+from trustsim.model import kernels
 from trustsim.model.world import KIND_CODES
 
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
@@ -237,21 +237,22 @@ class Structure:
         self.pool_weight = weight[self.pool_renormalised]
         self.pool_unweighted = np.flatnonzero(vanishing)
 
+    def _block_view(self, matrix: np.ndarray) -> np.ndarray:
+        """The diagonal blocks of a batch's (copies x states)² matrix (C-contiguous), as a
+        (copies, states, states) view of it: block b starts b (rows + 1) states on."""
+        n, (_, stride) = self.copy_size, matrix.strides
+        return np.lib.stride_tricks.as_strided(
+            matrix, shape=(self.copies, n, n), strides=((n * self.n + n) * stride, self.n * stride, stride)
+        )
+
     def _blocks(self, matrix: np.ndarray) -> np.ndarray:
         """The diagonal blocks of a batch's (copies x states)² matrix, as (copies, states, states)."""
-        n = self.copy_size
-        return np.ascontiguousarray(
-            matrix.reshape(self.copies, n, self.copies, n).diagonal(axis1=0, axis2=2).transpose(2, 0, 1)
-        )
+        return np.ascontiguousarray(self._block_view(matrix))
 
     def _pool_blocks(self, trust: np.ndarray, out: np.ndarray) -> np.ndarray:
         """influence @ trust on the diagonal blocks only, into ``out`` (what lies between copies is
         never read): each copy's product is the product its run alone computes."""
-        n = self.copy_size
-        pooled = np.matmul(self.influence_blocks, self._blocks(trust))
-        view = out.reshape(self.copies, n, self.copies, n)
-        for b in range(self.copies):
-            view[b, :, b, :] = pooled[b]
+        self._block_view(out)[...] = np.matmul(self.influence_blocks, self._blocks(trust))
         return out
 
     def _build_buffers(self) -> None:
@@ -334,10 +335,7 @@ class Structure:
     @staticmethod
     def _draw_list(streams: list[np.random.Generator]) -> Sequence[np.random.Generator]:
         """The streams as the list ``kernels.draw_streams`` draws from, all at once."""
-        typed = numba.typed.List()
-        for stream in streams:
-            typed.append(stream)
-        return typed
+        return kernels.stream_list(streams)
 
     def _build_copy_layout(self) -> None:
         """Per copy, the structure its measures read (``records.measures``), one row per copy: its
