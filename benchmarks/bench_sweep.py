@@ -444,20 +444,23 @@ def batches_table(records: list[dict[str, Any]]) -> str:
         )
         added = (large - small) * sweep["steps"]  # run-steps the larger case adds
 
-        # runs per second of the added runs, the sweep's over batch_run's
-        marginal_ratio = (anchor["wall_seconds"] - anchor_small["wall_seconds"]) / max(
-            sweep["wall_seconds"] - sweep_small["wall_seconds"], 1e-9
-        )
-        sweep_marginal_us = (sweep["wall_seconds"] - sweep_small["wall_seconds"]) * 2 / added * 1e6
+        # runs per second of the added runs, the sweep's over batch_run's; none when the 2R case
+        # took no longer than the R case (the machine's noise was larger than the added runs)
+        extra = sweep["wall_seconds"] - sweep_small["wall_seconds"]
+        sweep_marginal_us = extra * 2 / added * 1e6
+        marginal = ["noise"] * 3
+        if extra > 0:
+            ratio = (anchor["wall_seconds"] - anchor_small["wall_seconds"]) / extra
+            per_empty = sweep_marginal_us / empty["us_per_step"]
+            marginal = [f"{ratio:.1f}x", f"{sweep_marginal_us:.0f}", f"{per_empty:.1f}"]
         end_to_end_us = sweep["wall_seconds"] * 2 / (large * sweep["steps"]) * 1e6
         in_runs = sweep["in_workers_seconds"] / (large * sweep["steps"]) * 1e6
         batched = "yes" if batchable(scenario_with(base_data(workload), {}, workload)) else "no"
         lines.append(
             f"| {workload} | {large} x {sweep['steps']} | {batched} | {anchor['runs_per_second']:.1f} "
             f"| {sweep['runs_per_second']:.1f} | {sweep['runs_per_second'] / anchor['runs_per_second']:.1f}x "
-            f"| {marginal_ratio:.1f}x | {end_to_end_us:.0f} "
-            f"| {sweep_marginal_us:.0f} | {in_runs:.0f} | {empty['us_per_step']:.1f} "
-            f"| {sweep_marginal_us / empty['us_per_step']:.1f} |"
+            f"| {marginal[0]} | {end_to_end_us:.0f} | {marginal[1]} | {in_runs:.0f} "
+            f"| {empty['us_per_step']:.1f} | {marginal[2]} |"
         )
     sums: dict[tuple[str, int], set[float]] = {}
     for r in records:
