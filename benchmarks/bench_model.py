@@ -15,7 +15,7 @@ machine, wall time is inflated by other processes while the main thread's CPU ti
 Aims for 1,000 steps on a 2-core machine (issue 11): N = 100 complete under 1 s, N = 500 sparse
 under 1.5 s (scaled linearly when ``--steps`` is not 1,000; judged on the median). Before the
 cases, one small warm-up run loads the compiled kernels (numba's cache and its first-call set-up,
-about 0.4 s once per process), which the first case would otherwise count as steps.
+once per process), which the first case would otherwise count as steps.
 
 Usage::
 

@@ -195,8 +195,8 @@ def test_draw_streams_draws_what_each_stream_would_and_advances_it():
 
 
 def test_a_batch_s_stream_list_is_built_without_compiling_in_a_new_process():
-    """A ``numba.typed.List`` filled from Python compiles its methods in every process (about 0.9 s
-    before a batch's first step, in every sweep worker); ``stream_list`` loads them from the cache.
+    """A ``numba.typed.List`` filled from Python compiles its methods in every process (before a
+    batch's first step, in every sweep worker); ``stream_list`` loads them from the cache.
     Once the cache holds them (the first call here), a fresh process compiles nothing."""
     import subprocess
     import sys

@@ -148,8 +148,8 @@ def _run(
         replace(make_task(sweep, base, group, params), code=code, parent=parent)
         for group in batches(todo, size)
     )
-    # object columns: a row of an all-numeric frame would be float64, rounding 64-bit seeds; a
-    # dict per run (a frame's .loc per result cost ~50 us, 25 ms in a europe sweep's 512 runs)
+    # object columns: a row of an all-numeric frame would be float64, rounding 64-bit seeds; one
+    # dict per run, since a frame's .loc per result is slow
     lookup = todo.set_index("run_id").astype(object).to_dict("index")
     started = time.perf_counter()
     chunk_size = max(8, 4 * executor.workers)

@@ -473,8 +473,8 @@ def remember(
 def stream_list(streams: list[np.random.Generator]) -> List:
     """The copies' generators as the typed list ``draw_streams`` takes. Built by the two compiled
     functions below, whose code (the list's own methods included) comes from numba's cache: a
-    ``numba.typed.List`` filled from Python compiles its methods afresh in every process, about
-    0.9 s before a batch's first step, in every sweep worker (tests/test_kernels.py)."""
+    ``numba.typed.List`` filled from Python compiles its methods afresh in every process, before a
+    batch's first step, in every sweep worker (tests/test_kernels.py)."""
     typed = _list_of(streams[0])
     for stream in streams[1:]:
         _append(typed, stream)

@@ -70,7 +70,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
                 worlds = [build_world(config, self.rng)] * len(streams)
             else:
                 worlds = [build_world(config, stream) for stream in streams]
-            self._streams = self._draw_list(streams)
+            self._streams = kernels.stream_list(streams)
             self.copies, self.copy_size = len(copies), len(worlds[0].states)
             world = replicate(worlds)
         self.n = len(world.states)

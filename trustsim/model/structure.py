@@ -13,7 +13,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from trustsim.config.schema import Scenario
-from trustsim.model import kernels
 from trustsim.model.world import KIND_CODES
 
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
@@ -239,7 +238,7 @@ class Structure:
 
     def _block_view(self, matrix: np.ndarray) -> np.ndarray:
         """The diagonal blocks of a batch's (copies x states)² matrix (C-contiguous), as a
-        (copies, states, states) view of it: block b starts b (rows + 1) states on."""
+        (copies, states, states) view of it, writable: block b is rows and columns b n to (b + 1) n."""
         n, (_, stride) = self.copy_size, matrix.strides
         return np.lib.stride_tricks.as_strided(
             matrix, shape=(self.copies, n, n), strides=((n * self.n + n) * stride, self.n * stride, stride)
@@ -331,11 +330,6 @@ class Structure:
                 stream.integers(np.iinfo(np.int32).max)
             streams.append(stream)
         return streams
-
-    @staticmethod
-    def _draw_list(streams: list[np.random.Generator]) -> Sequence[np.random.Generator]:
-        """The streams as the list ``kernels.draw_streams`` draws from, all at once."""
-        return kernels.stream_list(streams)
 
     def _build_copy_layout(self) -> None:
         """Per copy, the structure its measures read (``records.measures``), one row per copy: its
