@@ -218,3 +218,112 @@ def test_a_batch_s_stream_list_is_built_without_compiling_in_a_new_process():
     ours, typed = map(int, done.stdout.split())
     assert typed > 0  # the probe sees compilations: the list filled from Python compiles
     assert ours == 0
+
+
+def test_the_logit_expectations_are_the_array_expressions(inputs):
+    """``Logit.expectations`` (one compiled pass) against the textbook expressions: y = T + w (level
+    - T) by the partner's last perceived move, and resolve's provocation where that move was
+    escalatory and the actor seeks security."""
+    from trustsim.config.schema import LogitParams
+    from trustsim.model.policies import NONE, POLICIES, Dyads
+
+    rng = np.random.default_rng(5)
+    trust, n = inputs["trust"], SIZE
+    other_last = rng.choice(np.array([NONE, -1, 0, 1], dtype=np.int8), n)
+    value = rng.uniform(-1, 1, n)
+    seeker = rng.random(n) < 0.7
+    params = LogitParams(rationality=3.0, resolve=1.5, responsiveness=0.25, responsiveness_to_conflict=0.55)
+    view = Dyads(
+        edges=np.arange(n),
+        trust=trust,
+        other_last=other_last,
+        other_before=other_last,
+        other_last_value=value,
+        own_last=other_last,
+        draw=rng.random(n),
+        reward=np.full(n, 3.0),
+        bonus=np.zeros(3),
+        payoffs=(5.0, 3.0, 1.0, 0.0),
+        catalog=None,
+        repertoire={},
+        security_seeker=seeker,
+    )
+    expected, provocation = POLICIES["logit"](params).expectations(view)
+    level = np.select([other_last == 1, other_last == 0], [1.0, 0.5], 0.0)
+    weight = np.select([other_last == -1, other_last >= 0], [0.55, 0.25], 0.0)
+    np.testing.assert_array_equal(expected, trust + weight * (level - trust))
+    provoked = (other_last == -1) & seeker
+    np.testing.assert_array_equal(provocation, np.where(provoked, 3.0 * 1.5 * np.maximum(-value, 0.0), 0.0))
+    assert np.count_nonzero(provocation) > 300
+
+
+def test_the_decision_terms_are_the_array_expressions(inputs):
+    """``kernels.decision_terms`` (``Decisions.decision_terms``) against the textbook expressions."""
+    rng = np.random.default_rng(9)
+    n, states = SIZE, 40
+    src, greedy = rng.integers(0, states, n), rng.random(states) < 0.4
+    threat, threatened = rng.random(n), rng.random(n) * 0.5
+    commitment = rng.integers(0, 3, n)
+    T, secure, S, fear, audience, deterrence = 5.0, 2.0, 0.0, 0.8, 0.4, 1.3
+    temptation, sucker, cost, seeker = kernels.decision_terms(
+        src, greedy, threat, threatened, commitment, T, secure, S, fear, audience, deterrence
+    )
+    is_greedy = greedy[src]
+    np.testing.assert_array_equal(temptation, np.where(is_greedy, T, secure))
+    np.testing.assert_array_equal(sucker, np.where(is_greedy, S, S - fear * (threat + threatened)))
+    np.testing.assert_array_equal(cost, deterrence * threatened + (commitment > 0) * audience)
+    np.testing.assert_array_equal(seeker, ~is_greedy)
+
+
+def textbook_nearest(candidates, sizes, magnitude):
+    position = np.clip(np.searchsorted(sizes, magnitude), 1, len(sizes) - 1)
+    below, above = sizes[position - 1], sizes[position]
+    return candidates[
+        np.where(np.abs(magnitude - below) <= np.abs(above - magnitude), position - 1, position)
+    ]
+
+
+def test_grit_is_its_array_rule():
+    """``kernels.grit`` (``policies.Grit``) against GRIT's rule as array expressions (Osgood 1962:
+    reciprocation grows the step, an unanswered initiative lapses into reciprocity after
+    ``persistence`` rounds, a new one opens after ``pause``), with the nearest catalog step by size
+    (ties to the smaller, sizes met exactly)."""
+    rng = np.random.default_rng(13)
+    n = SIZE
+    other_last = rng.choice(np.array([-2, -1, 0, 1], dtype=np.int8), n)
+    value = rng.choice(np.array([-0.6, -0.3, -0.45, 0.2]), n) * rng.choice([1.0, rng.random()], n)
+    phase = rng.integers(0, 2, n).astype(np.int8)
+    count = rng.integers(0, 6, n).astype(np.int32)
+    size = np.where(rng.random(n) < 0.2, -1.0, rng.random(n))
+    neutral = rng.integers(20, 23, n)
+    constructive, constructive_sizes = np.array([3, 1, 4]), np.array([0.2, 0.4, 0.6])
+    escalatory, escalatory_sizes = np.array([9, 7, 8, 6]), np.array([0.3, 0.45, 0.6, 0.9])
+    step_size, growth, persistence, pause = 0.2, 0.15, 3, 2
+    actions, declared, new_phase, new_count, new_size = kernels.grit(
+        other_last, value, phase, count, size, neutral, step_size, growth, persistence, pause, True,
+        constructive, constructive_sizes, escalatory, escalatory_sizes,
+    )  # fmt: skip
+    answered, hostile = other_last == 1, other_last == -1
+    size = np.where(size < 0, step_size, size)
+    size = np.where(answered, np.minimum(1.0, size + growth), size)
+    phase, count = np.where(answered, 0, phase), np.where(answered, 0, count)
+    lapse = (phase == 0) & (count >= persistence)
+    phase, count = np.where(lapse, 1, phase), np.where(lapse, 0, count)
+    renew = (phase == 1) & (count >= pause)
+    phase, count, size = (
+        np.where(renew, 0, phase),
+        np.where(renew, 0, count),
+        np.where(renew, step_size, size),
+    )
+    initiative = phase == 0
+    step = textbook_nearest(constructive, constructive_sizes, size)
+    retaliation = textbook_nearest(escalatory, escalatory_sizes, np.abs(value))
+    np.testing.assert_array_equal(
+        actions, np.where(initiative, step, np.where(hostile, retaliation, neutral))
+    )
+    np.testing.assert_array_equal(declared, initiative)
+    np.testing.assert_array_equal(new_phase, phase)
+    np.testing.assert_array_equal(new_count, count + 1)
+    np.testing.assert_array_equal(new_size, size)
+    assert new_phase.dtype == np.int8 and new_count.dtype == np.int32
+    assert lapse.sum() > 100 and renew.sum() > 100 and (initiative & hostile).sum() > 100

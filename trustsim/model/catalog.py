@@ -86,12 +86,6 @@ class Catalog:
             table[kind] = candidates[order], sizes[order]
         return table
 
-    def nearest(self, kind: int, magnitude: np.ndarray) -> np.ndarray:
-        """For each wanted magnitude, the action of ``kind`` whose |other_view| is closest to it."""
-        candidates, sizes = self._by_size[kind]
-        position = np.clip(np.searchsorted(sizes, magnitude), 1, len(sizes) - 1) if len(sizes) > 1 else 0
-        if len(sizes) == 1:
-            return np.full(np.shape(magnitude), candidates[0])
-        below, above = sizes[position - 1], sizes[position]
-        pick = np.where(np.abs(magnitude - below) <= np.abs(above - magnitude), position - 1, position)
-        return candidates[pick]
+    def by_size(self, kind: int) -> tuple[np.ndarray, np.ndarray]:
+        """The actions of ``kind`` sorted by |other_view| (stable), and those sizes."""
+        return self._by_size[kind]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from trustsim.model import kernels
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
-from trustsim.model.policies import C, Dyads
+from trustsim.model.policies import C, StepDyads
 
 
 class Decisions:
@@ -35,17 +36,25 @@ class Decisions:
           no answer but its dominant move, checked by deterrence alone (Jervis 1976, ch. 3).
         """
         cfg = self.config.payoffs
-        greedy = self.greedy[self.src]
         secure = cfg.security_temptation if cfg.security_temptation is not None else (cfg.P + cfg.R) / 2
-        temptation = np.where(greedy, cfg.T, secure)
-        sucker = np.where(greedy, cfg.S, cfg.S - cfg.fear * (threat_faced + self.threatened))
-        binding = (self.commitment > 0) * self.config.trust.audience_cost
-        deterred = cfg.deterrence * self.threatened
+        temptation, sucker, escalation_cost, seeker = kernels.decision_terms(
+            self.src,
+            self.greedy,
+            threat_faced,
+            self.threatened,
+            self.commitment,
+            float(cfg.T),
+            float(secure),
+            float(cfg.S),
+            float(cfg.fear),
+            float(self.config.trust.audience_cost),
+            float(cfg.deterrence),
+        )
         return {
             "temptation": temptation,
             "sucker": sucker,
-            "escalation_cost": deterred + binding,
-            "security_seeker": ~greedy,
+            "escalation_cost": escalation_cost,
+            "security_seeker": seeker,
         }
 
     def _decide(
@@ -60,18 +69,22 @@ class Decisions:
         declared = np.zeros(self.n_edges, dtype=bool)
         cfg = self.config.payoffs
         terms = self.decision_terms(threat_faced)
+        sources = {
+            "trust": trust,
+            "other_last": self.other_last,
+            "other_before": self.other_before,
+            "other_last_value": self.other_last_value,
+            "own_last": self.own_last,
+            "draw": draw,
+            **terms,
+        }
         for name, (edges, repertoire) in self._policy_view_parts().items():
             policy = self.policy(name)
             keys = [f"{name}.{field}" for field in policy.memory]
-            view = Dyads(
-                edges=edges,
-                trust=trust[edges],
-                other_last=self.other_last[edges],
-                other_before=self.other_before[edges],
-                other_last_value=self.other_last_value[edges],
-                own_last=self.own_last[edges],
-                draw=draw[edges],
-                reward=np.full(len(edges), reward),
+            view = StepDyads(
+                edges,
+                sources,
+                reward,
                 bonus=bonus,
                 payoffs=(cfg.T, cfg.R, cfg.P, cfg.S),
                 catalog=self.catalog,
@@ -79,10 +92,6 @@ class Decisions:
                 memory={
                     field: self.memory[key][edges] for field, key in zip(policy.memory, keys, strict=True)
                 },
-                temptation=terms["temptation"][edges],
-                sucker=terms["sucker"][edges],
-                escalation_cost=terms["escalation_cost"][edges],
-                security_seeker=terms["security_seeker"][edges],
             )
             actions[edges], declared[edges] = policy.choose(view)
             for field, key in zip(policy.memory, keys, strict=True):

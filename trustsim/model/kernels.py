@@ -70,6 +70,122 @@ def logit_exponents(
     return exponent
 
 
+@njit(cache=True, nogil=True)
+def logit_expectations(
+    trust: np.ndarray,
+    other_last: np.ndarray,
+    other_value: np.ndarray,
+    seeker: np.ndarray,
+    level: np.ndarray,
+    weight: np.ndarray,
+    scale: float,
+    none: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per dyad, in one pass (``Logit.expectations``, which
+    document them): the expected cooperation y = T + weight[m] (level[m] - T), with m the partner's
+    last perceived move less ``none``; and the provocation in exponent units, scale * max(-value, 0)
+    where that move was escalatory (-1) and the actor a security seeker, else 0."""
+    n = len(trust)
+    expected, provocation = np.empty(n), np.empty(n)
+    for e in range(n):
+        m = other_last[e] - none
+        expected[e] = trust[e] + weight[m] * (level[m] - trust[e])
+        provoked = other_last[e] == -1 and seeker[e]
+        provocation[e] = scale * max(-other_value[e], 0.0) if provoked else 0.0
+    return expected, provocation
+
+
+@njit(cache=True, nogil=True)
+def decision_terms(
+    src: np.ndarray,
+    greedy: np.ndarray,
+    threat_faced: np.ndarray,
+    threatened: np.ndarray,
+    commitment: np.ndarray,
+    greedy_temptation: float,
+    secure_temptation: float,
+    sucker: float,
+    fear: float,
+    audience_cost: float,
+    deterrence: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per edge, in one pass (``Decisions.decision_terms``, which documents them): the actor's
+    temptation and sucker's payoff, the escalation cost it expects, and whether it seeks security."""
+    n = len(src)
+    temptation, own_sucker, escalation_cost = np.empty(n), np.empty(n), np.empty(n)
+    seeker = np.empty(n, dtype=np.bool_)
+    for e in range(n):
+        is_greedy = greedy[src[e]]
+        temptation[e] = greedy_temptation if is_greedy else secure_temptation
+        own_sucker[e] = sucker if is_greedy else sucker - fear * (threat_faced[e] + threatened[e])
+        binding = (1.0 if commitment[e] > 0 else 0.0) * audience_cost
+        escalation_cost[e] = deterrence * threatened[e] + binding
+        seeker[e] = not is_greedy
+    return temptation, own_sucker, escalation_cost, seeker
+
+
+@njit(cache=True, nogil=True)
+def _nearest(candidates: np.ndarray, sizes: np.ndarray, magnitude: float) -> int:
+    """The candidate whose size (``sizes`` ascending) is closest to ``magnitude``; a tie goes to the
+    smaller. The position is NumPy's ``searchsorted`` (left), clipped to [1, len - 1]."""
+    count = len(sizes)
+    if count == 0:
+        raise ValueError("the catalog has no action of the kind wanted")
+    if count == 1:
+        return candidates[0]
+    position = 0
+    while position < count and sizes[position] < magnitude:
+        position += 1
+    position = min(max(position, 1), count - 1)
+    below, above = sizes[position - 1], sizes[position]
+    closer_below = abs(magnitude - below) <= abs(above - magnitude)
+    return candidates[position - 1] if closer_below else candidates[position]
+
+
+@njit(cache=True, nogil=True)
+def grit(
+    other_last: np.ndarray,
+    other_value: np.ndarray,
+    phase: np.ndarray,
+    count: np.ndarray,
+    size: np.ndarray,
+    neutral: np.ndarray,
+    step_size: float,
+    growth: float,
+    persistence: int,
+    pause: int,
+    announce: bool,
+    constructive: np.ndarray,
+    constructive_sizes: np.ndarray,
+    escalatory: np.ndarray,
+    escalatory_sizes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """GRIT's rule per dyad in one pass (``policies.Grit``, which documents it; phase 0 is the
+    initiative, 1 reciprocity): the actions, whether each is declared, and the new phase, count and
+    step size. The constructive and escalatory candidates are the catalog's, by size (``_nearest``)."""
+    n = len(other_last)
+    actions, declared = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.bool_)
+    new_phase, new_count, new_size = np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int32), np.empty(n)
+    for e in range(n):
+        current = step_size if size[e] < 0 else size[e]
+        stage, rounds = phase[e], count[e]
+        if other_last[e] == 1:  # reciprocated: a larger step, and the initiative (re)starts
+            current, stage, rounds = min(1.0, current + growth), 0, 0
+        if stage == 0 and rounds >= persistence:  # unanswered too long: reciprocity
+            stage, rounds = 1, 0
+        if stage == 1 and rounds >= pause:  # a new initiative at the initial size
+            stage, rounds, current = 0, 0, step_size
+        if stage == 0:
+            actions[e] = _nearest(constructive, constructive_sizes, current)
+        elif other_last[e] == -1:
+            actions[e] = _nearest(escalatory, escalatory_sizes, abs(other_value[e]))
+        else:
+            actions[e] = neutral[e]
+        declared[e] = stage == 0 and announce
+        new_phase[e], new_count[e], new_size[e] = stage, rounds + 1, current
+    return actions, declared, new_phase, new_count, new_size
+
+
 # Dyads per tile of ``inverse_cdf``: a tile's cumulative weights (actions x TILE) stay in the
 # first-level cache between the two passes over them.
 TILE = 512

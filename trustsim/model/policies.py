@@ -9,6 +9,7 @@ Every policy is vectorized over its dyads. Adding one is one class with ``@regis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -53,6 +54,50 @@ class Dyads:
 
     def first(self) -> np.ndarray:
         return self.other_last == NONE
+
+
+class _Gathered:
+    """A field of ``StepDyads``: on its first read, the step's array over all edges at the view's
+    edges, then kept on the view (a non-data descriptor: the instance's value shadows it)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, view: StepDyads | None, owner: type | None = None) -> Any:
+        if view is None:
+            return self
+        value = view.sources[self.name][view.edges]
+        view.__dict__[self.name] = value
+        return value
+
+
+class StepDyads(Dyads):
+    """The Dyads a model's step hands a policy: ``edges`` and what every policy reads are given;
+    each per-dyad array is gathered from ``sources`` (the step's arrays over all the model's edges)
+    when the policy first reads it, so that a policy reading two of them gathers two
+    (``Decisions._decide``)."""
+
+    trust = _Gathered()
+    other_last = _Gathered()
+    other_before = _Gathered()
+    other_last_value = _Gathered()
+    own_last = _Gathered()
+    draw = _Gathered()
+    temptation = _Gathered()
+    sucker = _Gathered()
+    escalation_cost = _Gathered()
+    security_seeker = _Gathered()
+
+    def __init__(
+        self, edges: np.ndarray, sources: dict[str, np.ndarray], reward: float, **given: Any
+    ) -> None:
+        self.edges, self.sources, self._reward = edges, sources, reward
+        for name, value in given.items():
+            setattr(self, name, value)
+
+    @cached_property
+    def reward(self) -> np.ndarray:
+        return np.full(len(self.edges), self._reward)
 
 
 class Policy:
@@ -245,35 +290,25 @@ class Grit(Policy):
     params_key = "grit"
     memory = {"phase": (np.int8, 0), "count": (np.int32, 0), "size": (float, -1.0)}
 
-    INITIATIVE, RECIPROCITY = 0, 1
-
     def choose(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
-        p = self.params
-        phase, count, size = dyads.memory["phase"], dyads.memory["count"], dyads.memory["size"]
-        size = np.where(size < 0, p.step_size, size)
-        answered = dyads.other_last == C
-        hostile = dyads.other_last == D
-
-        # Reciprocation grows the step and (re)starts an initiative.
-        size = np.where(answered, np.minimum(1.0, size + p.growth), size)
-        phase = np.where(answered, self.INITIATIVE, phase)
-        count = np.where(answered, 0, count)
-        # An initiative left unanswered for `persistence` rounds gives way to reciprocity.
-        lapse = (phase == self.INITIATIVE) & (count >= p.persistence)
-        phase = np.where(lapse, self.RECIPROCITY, phase)
-        count = np.where(lapse, 0, count)
-        # After `pause` rounds of reciprocity, a new initiative at the initial size.
-        renew = (phase == self.RECIPROCITY) & (count >= p.pause)
-        phase = np.where(renew, self.INITIATIVE, phase)
-        count = np.where(renew, 0, count)
-        size = np.where(renew, p.step_size, size)
-
-        initiative = phase == self.INITIATIVE
-        step = dyads.catalog.nearest(CONSTRUCTIVE, size)
-        retaliation = dyads.catalog.nearest(ESCALATORY, np.abs(dyads.other_last_value))
-        actions = np.where(initiative, step, np.where(hostile, retaliation, dyads.repertoire["neutral"]))
-        dyads.memory.update(phase=phase.astype(np.int8), count=count + 1, size=size)
-        return actions, initiative & p.declared
+        p, memory, catalog = self.params, dyads.memory, dyads.catalog
+        actions, declared, phase, count, size = kernels.grit(
+            dyads.other_last,
+            np.asarray(dyads.other_last_value, dtype=float),
+            memory["phase"],
+            memory["count"],
+            memory["size"],
+            dyads.repertoire["neutral"],
+            float(p.step_size),
+            float(p.growth),
+            int(p.persistence),
+            int(p.pause),
+            bool(p.declared),
+            *catalog.by_size(CONSTRUCTIVE),
+            *catalog.by_size(ESCALATORY),
+        )
+        memory.update(phase=phase, count=count, size=size)
+        return actions, declared
 
 
 @register
@@ -285,7 +320,7 @@ class Logit(Policy):
     the cooperation level of the other's last perceived move by ``responsiveness`` (0.6 rather than
     0.3 after an escalatory one: hostile moves weigh more). The other's last move thus answers
     directly, as the event data's reciprocity has it (Goldstein & Freeman 1990), not only through
-    the slower trust (``expected_cooperation``). An action at cooperation level x (1 constructive,
+    the slower trust (``expectations``). An action at cooperation level x (1 constructive,
     1/2 hold, 0 escalatory) has
 
         U = (R + bonus) x y + S' x (1 - y) + T' (1 - x) y + P (1 - x)(1 - y) - cost - c_esc [escalatory]
@@ -308,6 +343,9 @@ class Logit(Policy):
     name = "logit"
     classifier = {"memory_depth": 1, "stochastic": True}
     params_key = "logit"
+    # The cooperation level of each perceived move, looked up by move - NONE (NONE, D, N, C = -2, -1,
+    # 0, 1); before any move the weight is 0, so any level will do.
+    LEVEL = np.array([0.0, 0.0, 0.5, 1.0])
 
     def choose(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
         t, _, p, s = dyads.payoffs
@@ -317,8 +355,9 @@ class Logit(Policy):
         sucker = np.full(n, s) if dyads.sucker is None else dyads.sucker
         escalation_cost = np.zeros(n) if dyads.escalation_cost is None else dyads.escalation_cost
         # Utilities and the inverse CDF are compiled loops; the exponential is NumPy's (vectorized).
+        expected, provocation = self.expectations(dyads)
         exponent = kernels.logit_exponents(
-            self.expected_cooperation(dyads),
+            expected,
             dyads.reward,
             np.asarray(dyads.bonus, dtype=float),
             temptation,
@@ -329,7 +368,8 @@ class Logit(Policy):
             catalog.cost,
             (catalog.kind == ESCALATORY).astype(float),
             float(self.params.rationality),
-            *self.provocation(dyads),
+            provocation,
+            self.severity(catalog),
         )
         weights = np.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
@@ -337,28 +377,35 @@ class Logit(Policy):
         actions = kernels.inverse_cdf(weights, catalog.kind_count.astype(float), dyads.draw)
         return actions, np.zeros(n, dtype=bool)
 
-    def provocation(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
-        """Resolve, in exponent units: where the partner's last perceived move was escalatory, of
-        perceived size v = -value, each action of severity s loses rationality * resolve *
-        max(v - s, 0) of its exponent (``kernels.logit_exponents`` subtracts it, floored as its own
-        are: no subnormal weights). Additive in the exponent, so a state already likely to escalate
-        still answers a larger provocation with a firmer step (no saturation floor). Returns the
-        provocation per dyad (0: none) and the severity per action."""
-        scale = self.params.rationality * self.params.resolve
-        severity = scale * np.maximum(-dyads.catalog.other_view, 0.0)
-        if self.params.resolve == 0:
-            return np.zeros(len(dyads.trust)), severity
-        seeker = True if dyads.security_seeker is None else dyads.security_seeker
-        provoked = (dyads.other_last == D) & seeker
-        return np.where(provoked, scale * np.maximum(-dyads.other_last_value, 0.0), 0.0), severity
+    def expectations(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
+        """Per dyad, in one compiled pass (``kernels.logit_expectations``):
 
-    def expected_cooperation(self, dyads: Dyads) -> np.ndarray:
-        """y: trust (the belief that the partner restrains), moved toward the cooperation level of
-        its last perceived move (1 constructive, 1/2 holding, 0 escalatory) by ``responsiveness``,
-        or by ``responsiveness_to_conflict`` after an escalatory move; trust alone before any."""
+        - the expected cooperation y: trust (the belief that the partner restrains), moved toward the
+          cooperation level of its last perceived move (1 constructive, 1/2 holding, 0 escalatory) by
+          ``responsiveness``, or by ``responsiveness_to_conflict`` after an escalatory move; trust
+          alone before any;
+        - resolve's provocation, in exponent units: where the partner's last perceived move was
+          escalatory, of perceived size v = -value, and the actor a security seeker, rationality *
+          resolve * v (else 0). Each action of severity s (``severity``) loses max(provocation - s,
+          0) of its exponent (``kernels.logit_exponents`` subtracts it, floored as its own are: no
+          subnormal weights). Additive in the exponent, so a state already likely to escalate still
+          answers a larger provocation with a firmer step (no saturation floor).
+        """
         p = self.params
-        # Looked up by move - NONE (NONE, D, N, C = -2, -1, 0, 1): one take each, not nested wheres.
-        level = np.array([0.0, 0.0, 0.5, 1.0])  # before any move the weight is 0: any level will do
-        weight = np.array([0.0, p.responsiveness_to_conflict, p.responsiveness, p.responsiveness])
-        index = dyads.other_last - NONE
-        return dyads.trust + np.take(weight, index) * (np.take(level, index) - dyads.trust)
+        n = len(dyads.trust)
+        seeker = np.ones(n, dtype=bool) if dyads.security_seeker is None else dyads.security_seeker
+        return kernels.logit_expectations(
+            np.asarray(dyads.trust, dtype=float),
+            dyads.other_last,
+            np.asarray(dyads.other_last_value, dtype=float),
+            np.asarray(seeker, dtype=bool),
+            self.LEVEL,
+            np.array([0.0, p.responsiveness_to_conflict, p.responsiveness, p.responsiveness]),
+            float(p.rationality * p.resolve),
+            NONE,
+        )
+
+    def severity(self, catalog: Catalog) -> np.ndarray:
+        """Per catalog action, its severity in exponent units: rationality * resolve * max(-other
+        view, 0), its Goldstein weight / 10 as the provoker sees it (0 for holding and cooperation)."""
+        return self.params.rationality * self.params.resolve * np.maximum(-catalog.other_view, 0.0)
