@@ -327,3 +327,62 @@ def test_grit_is_its_array_rule():
     np.testing.assert_array_equal(new_size, size)
     assert new_phase.dtype == np.int8 and new_count.dtype == np.int32
     assert lapse.sum() > 100 and renew.sum() > 100 and (initiative & hostile).sum() > 100
+
+
+def test_slips_are_execution_noise_then_paralysis_as_array_expressions(inputs):
+    """``kernels.slips`` against the array rule: noise flips a constructive intention to the
+    actor's escalatory step and back where draw < execution_noise, then paralysis drops an
+    initiative for holding where draw < paralysis (1 - trust); scheduled actions are kept."""
+    rng = np.random.default_rng(17)
+    n, trust = SIZE, inputs["trust"]
+    kind = np.array([1, 1, 0, -1, -1, 0])
+    actions = rng.integers(0, len(kind), n)
+    constructive, escalatory, neutral = (rng.choice(np.flatnonzero(kind == k), n) for k in (1, -1, 0))
+    other_last = rng.choice(np.array([-2, -1, 0, 1], dtype=np.int8), n)
+    noise_draw, paralysis_draw, forced = rng.random(n), rng.random(n), rng.random(n) < 0.1
+    taken = kernels.slips(
+        actions, noise_draw, paralysis_draw, forced, kind, constructive, escalatory, neutral,
+        other_last, trust, 0.3, 0.6,
+    )  # fmt: skip
+    flip = (noise_draw < 0.3) & ~forced
+    flipped = np.where(kind[actions] == 1, escalatory, np.where(kind[actions] == -1, constructive, actions))
+    expected = np.where(flip, flipped, actions)
+    frozen = (kind[expected] == 1) & (other_last != 1) & ~forced & (paralysis_draw < 0.6 * (1.0 - trust))
+    np.testing.assert_array_equal(taken, np.where(frozen, neutral, expected))
+    assert flip.sum() > 1000 and frozen.sum() > 300
+    untouched = kernels.slips(
+        actions, noise_draw, paralysis_draw, forced, kind, constructive, escalatory, neutral,
+        other_last, trust, 0.0, 0.0,
+    )  # fmt: skip
+    np.testing.assert_array_equal(untouched, actions)
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_the_posture_step_is_richardsons_array_expression(inputs, weighted):
+    """``kernels.posture_step`` against ``TrustModel._update_posture``'s equation as array
+    expressions (np.bincount sums in edge order)."""
+    rng = np.random.default_rng(19)
+    n, states = SIZE, 60
+    src, dst = rng.integers(0, states, n), rng.integers(0, states, n)
+    rival = np.flatnonzero(rng.random(n) < 0.4)
+    posture, capability = rng.random(states) * 2, rng.random(states)
+    reaction, fatigue, grievance = (
+        rng.random(states) * 0.2,
+        rng.random(states) * 0.3,
+        rng.random(states) * 0.1,
+    )
+    action_posture, actions = rng.uniform(-0.1, 0.1, 6), rng.integers(0, 6, n)
+    edge_trust, salience = inputs["trust"], rng.random(len(rival))
+    out_degree = np.bincount(src, minlength=states + 2)[:states]
+    out_degree[:3] = 0  # a state with no partners takes no step of its own
+    after = kernels.posture_step(
+        posture, edge_trust, rival, src[rival], dst[rival], salience, weighted, capability,
+        reaction, fatigue, grievance, src, action_posture, actions, out_degree, 0.5, 0.05,
+    )  # fmt: skip
+    distrust = (1.0 - edge_trust[rival]) if weighted else 1.0
+    weights = salience * distrust * capability[dst[rival]] * posture[dst[rival]]
+    pressure = np.bincount(src[rival], weights=weights, minlength=states)
+    drift = reaction * pressure - fatigue * posture + grievance
+    stepped = np.bincount(src, weights=action_posture[actions], minlength=states)
+    stepped = np.divide(stepped, out_degree, out=np.zeros(states), where=out_degree > 0)
+    np.testing.assert_array_equal(after, np.maximum(0.05, posture + 0.5 * (drift + stepped)))

@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim.model import kernels
-from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY
-from trustsim.model.policies import C, StepDyads
+from trustsim.model.policies import StepDyads
 
 
 class Decisions:
@@ -98,27 +97,30 @@ class Decisions:
                 self.memory[key][edges] = view.memory[field]
         return actions, declared
 
-    def _execution_noise(self, actions: np.ndarray, draw: np.ndarray, forced: np.ndarray) -> np.ndarray:
-        """With probability ``execution_noise`` an intended move comes out as its opposite."""
-        flip = (draw < self.config.execution_noise) & ~forced
-        if not flip.any():
-            return actions
-        kind = self.catalog.kind[actions]
-        flipped = np.where(
-            kind == CONSTRUCTIVE,
-            self.edge_repertoire["escalatory"],
-            np.where(kind == ESCALATORY, self.edge_repertoire["constructive"], actions),
-        )
-        return np.where(flip, flipped, actions)
-
-    def _paralysis(
-        self, actions: np.ndarray, draw: np.ndarray, forced: np.ndarray, trust: np.ndarray
+    def _slips(
+        self, actions: np.ndarray, noise_draw: np.ndarray, paralysis_draw: np.ndarray, forced, trust
     ) -> np.ndarray:
-        """Low trust paralyses the will to try: an initiative (a constructive step not answering
-        one) is dropped for holding with probability paralysis * (1 - trust)."""
-        level = self.config.trust.paralysis
-        if level == 0:
-            return actions
-        initiative = (self.catalog.kind[actions] == CONSTRUCTIVE) & (self.other_last != C) & ~forced
-        frozen = initiative & (draw < level * (1.0 - trust))
-        return np.where(frozen, self.edge_repertoire["neutral"], actions)
+        """What comes of the intended actions (SPEC item 7; one compiled pass, ``kernels.slips``):
+
+        - execution noise: with probability ``execution_noise`` an intended move comes out as its
+          opposite (the actor's escalatory step for a constructive one, and back);
+        - paralysis: low trust paralyses the will to try: an initiative (a constructive step not
+          answering one) is dropped for holding with probability paralysis * (1 - trust).
+
+        A scheduled (forced) action is taken as scheduled.
+        """
+        repertoire = self.edge_repertoire
+        return kernels.slips(
+            actions,
+            noise_draw,
+            paralysis_draw,
+            forced,
+            self.catalog.kind,
+            repertoire["constructive"],
+            repertoire["escalatory"],
+            repertoire["neutral"],
+            self.other_last,
+            trust,
+            float(self.config.execution_noise),
+            float(self.config.trust.paralysis),
+        )

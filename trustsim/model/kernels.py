@@ -385,6 +385,80 @@ def payoffs(
 
 
 @njit(cache=True, nogil=True)
+def slips(
+    actions: np.ndarray,
+    noise_draw: np.ndarray,
+    paralysis_draw: np.ndarray,
+    forced: np.ndarray,
+    kind: np.ndarray,
+    constructive: np.ndarray,
+    escalatory: np.ndarray,
+    neutral: np.ndarray,
+    other_last: np.ndarray,
+    trust: np.ndarray,
+    execution_noise: float,
+    paralysis: float,
+) -> np.ndarray:
+    """Per edge, in one pass (``Decisions._slips``, which documents them): execution noise turns an
+    intended constructive step into the actor's escalatory one and back with probability
+    ``execution_noise``; then paralysis drops an initiative for holding with probability
+    paralysis * (1 - trust). A forced (scheduled) action is neither. Returns the actions taken."""
+    n = len(actions)
+    taken = np.empty(n, dtype=np.int64)
+    for e in range(n):
+        a = actions[e]
+        if not forced[e]:
+            if noise_draw[e] < execution_noise:
+                if kind[a] == CONSTRUCTIVE:
+                    a = escalatory[e]
+                elif kind[a] == ESCALATORY:
+                    a = constructive[e]
+            initiative = kind[a] == CONSTRUCTIVE and other_last[e] != CONSTRUCTIVE
+            if initiative and paralysis != 0.0 and paralysis_draw[e] < paralysis * (1.0 - trust[e]):
+                a = neutral[e]
+        taken[e] = a
+    return taken
+
+
+@njit(cache=True, nogil=True)
+def posture_step(
+    posture: np.ndarray,
+    edge_trust: np.ndarray,
+    rival_edges: np.ndarray,
+    rival_src: np.ndarray,
+    rival_dst: np.ndarray,
+    rival_salience: np.ndarray,
+    distrust_weighted: bool,
+    capability: np.ndarray,
+    reaction: np.ndarray,
+    fatigue: np.ndarray,
+    grievance: np.ndarray,
+    src: np.ndarray,
+    action_posture: np.ndarray,
+    actions: np.ndarray,
+    out_degree: np.ndarray,
+    dt: float,
+    floor: float,
+) -> np.ndarray:
+    """Each state's posture after one Richardson step (``TrustModel._update_posture``, which
+    documents it): the pressure of its rivals and the mean posture change of its actions summed
+    in edge order, as ``np.bincount`` sums them."""
+    n = len(posture)
+    pressure, stepped, after = np.zeros(n), np.zeros(n), np.empty(n)
+    for k in range(len(rival_edges)):
+        distrust = 1.0 - edge_trust[rival_edges[k]] if distrust_weighted else 1.0
+        other = rival_dst[k]
+        pressure[rival_src[k]] += rival_salience[k] * distrust * capability[other] * posture[other]
+    for e in range(len(src)):
+        stepped[src[e]] += action_posture[actions[e]]
+    for i in range(n):
+        drift = reaction[i] * pressure[i] - fatigue[i] * posture[i] + grievance[i]
+        mean_step = stepped[i] / out_degree[i] if out_degree[i] > 0 else 0.0
+        after[i] = max(floor, posture[i] + dt * (drift + mean_step))
+    return after
+
+
+@njit(cache=True, nogil=True)
 def scatter_rows(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """In place: target[rows[e]] = values[e] for each e, rows of a 2-D array (what NumPy's
     ``target[rows] = values`` does, several times slower for short rows)."""

@@ -309,8 +309,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
             if kind == "action":
                 edges, action, announce = rest
                 actions[edges], declared[edges], forced[edges] = action, announce, True
-        actions = self._execution_noise(actions, draws[:, 1], forced)
-        actions = self._paralysis(actions, draws[:, 3], forced, trust)
+        actions = self._slips(actions, draws[:, 1], draws[:, 3], forced, trust)
         kind = self.catalog.kind[actions]
         declared &= kind == CONSTRUCTIVE
         perceived, move, error = self._perceive(actions, declared, draws[:, 2], noise)
@@ -448,21 +447,28 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         """Richardson (1960): dx/dt = k * sum_j w (1 - trust) cap_j x_j - a x + g, plus the
         posture change of the actions taken (mean over the state's partners)."""
         spec = self.config.posture
-        distrust = (1.0 - edge_trust[self.rival_edges]) if spec.distrust_weighted else 1.0
-        pressure = np.bincount(
-            self.rival_src,
-            weights=self.rival_salience
-            * distrust
-            * self.capability[self.rival_dst]
-            * self.posture[self.rival_dst],
-            minlength=self.n,
-        )
-        drift = self.reaction * pressure - self.fatigue * self.posture + self.grievance
-        stepped = np.bincount(self.src, weights=self.catalog.posture[actions], minlength=self.n)
-        stepped = np.divide(stepped, self.out_degree, out=np.zeros(self.n), where=self.out_degree > 0)
         # The actions' posture changes are rates inside the ODE, so a sustained build-up settles at
         # a bounded level where fatigue balances it (Richardson's stable case, fatigue > reaction).
-        self.posture = np.maximum(spec.floor, self.posture + spec.dt * (drift + stepped))
+        # One compiled pass (``kernels.posture_step``), in the order np.bincount sums.
+        self.posture = kernels.posture_step(
+            self.posture,
+            edge_trust,
+            self.rival_edges,
+            self.rival_src,
+            self.rival_dst,
+            self.rival_salience,
+            bool(spec.distrust_weighted),
+            self.capability,
+            self.reaction,
+            self.fatigue,
+            self.grievance,
+            self.src,
+            self.catalog.posture,
+            actions,
+            self.out_degree,
+            float(spec.dt),
+            float(spec.floor),
+        )
 
     def _remember(
         self,
