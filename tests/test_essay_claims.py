@@ -70,6 +70,7 @@ def test_cheap_talk_carries_no_information_without_audience_costs():
     rule = BayesianRule(params)
     args = {
         "move": np.array([1]),
+        "actions": np.array([0]),
         "cost": np.array([0.0]),
         "error": np.array([0.1]),
         "provoked": np.array([False]),

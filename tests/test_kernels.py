@@ -13,7 +13,7 @@ import pytest
 
 from trustsim.config.schema import TrustRule
 from trustsim.model import kernels
-from trustsim.model.trust_rules import AdaptiveRule, hard_to_fake
+from trustsim.model.trust_rules import AdaptiveRule
 
 SIZE = 5_000
 
@@ -42,7 +42,8 @@ def textbook_evidence(value, declared, cost, provoked, params: TrustRule, band: 
     beyond = np.sign(value) * np.maximum(np.abs(value) - band, 0.0)
     positive = np.maximum(beyond, 0.0)
     negative = np.minimum(beyond, 0.0) * (1.0 - params.provocation_discount * provoked)
-    return np.stack([positive, positive * hard_to_fake(cost, declared, params), negative], axis=-1)
+    costly = 1.0 - np.exp(-(cost + declared * params.audience_cost) / params.signal_cost_scale)
+    return np.stack([positive, positive * costly, negative], axis=-1)
 
 
 def textbook_credible(trust, evidence, params: TrustRule) -> np.ndarray:
@@ -66,7 +67,10 @@ def test_the_adaptive_rule_computes_its_array_expressions_bit_for_bit(inputs, ba
     params = TrustRule(provocation_discount=0.5, audience_cost=0.4)
     rule = AdaptiveRule(params, band=band)
     value, declared, cost, provoked = (inputs[k] for k in ("value", "declared", "cost", "provoked"))
-    evidence = rule.evidence(value=value, declared=declared, cost=cost, provoked=provoked)
+    # each step its own action, whose catalog cost is the step's
+    evidence = rule.evidence(
+        value=value, declared=declared, actions=np.arange(SIZE), cost=cost, provoked=provoked
+    )
     expected = textbook_evidence(value, declared, cost, provoked, params, band)
     np.testing.assert_array_equal(evidence, expected)
     trust, hardness = inputs["trust"], inputs["hardness"]
@@ -386,3 +390,29 @@ def test_the_posture_step_is_richardsons_array_expression(inputs, weighted):
     stepped = np.bincount(src, weights=action_posture[actions], minlength=states)
     stepped = np.divide(stepped, out_degree, out=np.zeros(states), where=out_degree > 0)
     np.testing.assert_array_equal(after, np.maximum(0.05, posture + 0.5 * (drift + stepped)))
+
+
+def test_the_direct_updates_helpers_are_their_array_expressions(inputs):
+    """``provoked``, ``apply_change`` and ``thaw`` (``TrustUpdate._update_trust``) against NumPy:
+    the target's own last step read by its self-view; the clipped change written at flat positions;
+    hardness times max(0, 1 - rate * credible)."""
+    rng = np.random.default_rng(23)
+    n, states = SIZE, 80
+    last_action, rev = rng.integers(-1, 6, n), rng.permutation(n)
+    self_view = np.array([0.3, -0.02, -0.05, -0.4, 0.0, -0.9])
+    own = last_action[rev]
+    expected = (own >= 0) & (np.take(self_view, np.maximum(own, 0)) < -0.05)
+    np.testing.assert_array_equal(kernels.provoked(last_action, rev, self_view, 0.05), expected)
+    flat = rng.choice(states * states, n, replace=False)
+    trust, before = rng.random(states * states), inputs["trust"]
+    delta = rng.uniform(-0.6, 0.6, n)
+    reference = trust.copy()
+    reference[flat] = np.clip(before + delta, 0.0, 1.0)
+    after = kernels.apply_change(trust, flat, before, delta)
+    np.testing.assert_array_equal(trust, reference)
+    np.testing.assert_array_equal(after, reference[flat])
+    hardness, current, credible = rng.random(states * states), inputs["hardness"], rng.random(n) * 3
+    reference = hardness.copy()
+    reference[flat] = current * np.maximum(0.0, 1.0 - 0.4 * credible)
+    kernels.thaw(hardness, flat, current, credible, 0.4)
+    np.testing.assert_array_equal(hardness, reference)

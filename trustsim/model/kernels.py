@@ -459,6 +459,53 @@ def posture_step(
 
 
 @njit(cache=True, nogil=True)
+def provoked(last_action: np.ndarray, rev: np.ndarray, self_view: np.ndarray, band: float) -> np.ndarray:
+    """Per edge i -> j, whether j's own last step toward i (-1: none yet), as j itself sees it
+    (self-view), was escalatory beyond the neutral band (``TrustUpdate._update_trust``)."""
+    n = len(rev)
+    out = np.empty(n, dtype=np.bool_)
+    for e in range(n):
+        own = last_action[rev[e]]
+        out[e] = own >= 0 and self_view[own] < -band
+    return out
+
+
+@njit(cache=True, nogil=True)
+def signal_cost_exponent(
+    actions: np.ndarray, cost: np.ndarray, declared: np.ndarray, audience_cost: float, scale: float
+) -> np.ndarray:
+    """Per edge, -(cost of its action + audience cost if declared) / scale: the exponent of
+    ``trust_rules.hard_to_fake``."""
+    n = len(actions)
+    out = np.empty(n)
+    for e in range(n):
+        out[e] = -(cost[actions[e]] + (1.0 if declared[e] else 0.0) * audience_cost) / scale
+    return out
+
+
+@njit(cache=True, nogil=True)
+def apply_change(trust: np.ndarray, flat: np.ndarray, before: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """In place: trust[flat[e]] = clip(before[e] + delta[e], 0, 1) for each e (a flat view of trust,
+    ``TrustUpdate._apply``); returns the values written."""
+    n = len(flat)
+    after = np.empty(n)
+    for e in range(n):
+        after[e] = min(max(before[e] + delta[e], 0.0), 1.0)
+        trust[flat[e]] = after[e]
+    return after
+
+
+@njit(cache=True, nogil=True)
+def thaw(
+    hardness: np.ndarray, flat: np.ndarray, current: np.ndarray, credible: np.ndarray, rate: float
+) -> None:
+    """In place: hardness[flat[e]] = current[e] * max(0, 1 - rate * credible[e]), credible evidence
+    thawing congealed mistrust (``TrustUpdate._update_trust``)."""
+    for e in range(len(flat)):
+        hardness[flat[e]] = current[e] * max(0.0, 1.0 - rate * credible[e])
+
+
+@njit(cache=True, nogil=True)
 def scatter_rows(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """In place: target[rows[e]] = values[e] for each e, rows of a 2-D array (what NumPy's
     ``target[rows] = values`` does, several times slower for short rows)."""

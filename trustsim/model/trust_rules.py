@@ -17,14 +17,20 @@ from trustsim.model import kernels
 C, D = 1, -1  # perceived moves, as coded in trustsim.model.policies
 
 
-def hard_to_fake(cost: np.ndarray, declared: np.ndarray, params: TrustRule) -> np.ndarray:
-    """How costly, hence how hard to fake, a step is: 1 - exp(-(cost + audience cost) / c0).
+def hard_to_fake(
+    actions: np.ndarray, cost: np.ndarray, declared: np.ndarray, params: TrustRule
+) -> np.ndarray:
+    """How costly, hence how hard to fake, each step is: 1 - exp(-(cost + audience cost) / c0), with
+    ``cost`` per catalog action and ``actions`` the steps' action ids.
 
     A declaration ties the actor's hands (Fearon 1997): reneging costs it ``audience_cost``, so the
     declaration adds that cost to the signal. With no audience cost a declaration is cheap talk and
-    adds nothing (Kydd 2005, ch. 7).
+    adds nothing (Kydd 2005, ch. 7). The exponent in one compiled pass, the exponential NumPy's.
     """
-    return 1.0 - np.exp(-(cost + declared * params.audience_cost) / params.signal_cost_scale)
+    exponent = kernels.signal_cost_exponent(
+        actions, cost, declared, float(params.audience_cost), float(params.signal_cost_scale)
+    )
+    return np.subtract(1.0, np.exp(exponent, out=exponent), out=exponent)
 
 
 class AdaptiveRule:
@@ -50,14 +56,15 @@ class AdaptiveRule:
         self,
         value: np.ndarray,
         declared: np.ndarray,
+        actions: np.ndarray,
         cost: np.ndarray,
         provoked: np.ndarray,
         **_: object,
     ) -> np.ndarray:
         """Three columns: positive evidence, its hard-to-fake part, and negative evidence
-        (``kernels.adaptive_evidence``: one pass)."""
+        (``kernels.adaptive_evidence``: one pass), for steps ``actions`` of catalog costs ``cost``."""
         p = self.params
-        costly = hard_to_fake(cost, declared, p)
+        costly = hard_to_fake(actions, cost, declared, p)
         return kernels.adaptive_evidence(
             np.asarray(value, dtype=float), costly, np.asarray(provoked), self.band, p.provocation_discount
         )
@@ -104,13 +111,14 @@ class BayesianRule:
         self,
         declared: np.ndarray,
         move: np.ndarray,
+        actions: np.ndarray,
         cost: np.ndarray,
         error: np.ndarray,
         provoked: np.ndarray,
         **_: object,
     ) -> np.ndarray:
         p = self.params
-        costly = hard_to_fake(cost, declared, p)
+        costly = hard_to_fake(actions, cost, declared, p)
         error = np.clip(error, self.FLOOR, 0.5)
         friendly = np.log((1 - error) / ((1 - costly) * (1 - error) + costly * error))
         hostile = np.log(error / (1 - error)) * (1.0 - p.provocation_discount * provoked)

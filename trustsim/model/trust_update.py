@@ -55,15 +55,15 @@ class TrustUpdate:
         spec = self.config
         # The target knows its own last step toward the actor as it sees it (self-view): a reply to
         # an escalation it knows it made is discounted; a right it took as neutral is not.
-        own_last = self.last_action[self.rev]
-        provoked = (own_last >= 0) & (
-            np.take(self.catalog.self_view, np.maximum(own_last, 0)) < -spec.perception.neutral_band
+        provoked = kernels.provoked(
+            self.last_action, self.rev, self.catalog.self_view, float(spec.perception.neutral_band)
         )
         evidence = self.rule.evidence(
             value=perceived,
             declared=declared,
             move=move,
-            cost=self.catalog.cost[actions],
+            actions=actions,
+            cost=self.catalog.cost,
             error=error,
             provoked=provoked,
         )
@@ -71,8 +71,10 @@ class TrustUpdate:
         direct = self.rule.respond(before, hardness, evidence)
         self._apply(self.flat_dst_src, self.dst, self.src, before, direct, DIRECT, self.src, actions)
         # Sustained credible evidence thaws congealed mistrust (hysteresis, not a trap).
-        thaw = np.maximum(0.0, 1.0 - spec.trust.thaw_rate * self.rule.credible(before, evidence))
-        self._flat(self.hardness)[self.flat_dst_src] = hardness * thaw
+        credible = self.rule.credible(before, evidence)
+        kernels.thaw(
+            self._flat(self.hardness), self.flat_dst_src, hardness, credible, float(spec.trust.thaw_rate)
+        )
 
         weight = spec.propagation.observation_weight
         if weight > 0 and len(self.obs_rows):
@@ -146,8 +148,7 @@ class TrustUpdate:
     def _apply(self, flat, rows, cols, before, delta, mechanism, actor, action) -> None:
         """Add ``delta`` to the trust entries at ``flat`` (rows * n + cols, currently ``before``),
         clipped to [0, 1], and attribute the change actually made."""
-        after = np.clip(before + delta, 0.0, 1.0)
-        self._flat(self.trust)[flat] = after
+        after = kernels.apply_change(self._flat(self.trust), flat, before, delta)
         if self.attribution is not None:
             self.attribution.add(self.steps, rows, cols, actor, action, mechanism, after - before)
 
