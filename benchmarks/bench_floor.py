@@ -76,13 +76,13 @@ def floor_calls(model: TrustModel) -> dict[str, Callable[[], object]]:
         "direct update log + exp (per edge)": lambda: np.exp(np.log(odds)),
         "observation log + exp (per observed pair)": lambda: np.exp(np.log(observed_odds)),
     }
-    evidence = rng.random((edges, columns))
     if model.dense:
         n = model.n
         signal = rng.random((n, n * columns))
         calls["observation product (dense)"] = lambda: model.friends @ signal
         calls["alliance product (dense)"] = lambda: model.influence @ model.trust
     else:
+        evidence = rng.random((edges, columns))
         calls["observation product (sparse)"] = lambda: model.observation @ evidence[model.by_source]
         if model.local:
             calls["alliance product (local views)"] = lambda: model.pool_local @ model.trust

@@ -100,9 +100,9 @@ def start_method() -> str:
     """How the process pool starts its workers: ``fork`` on Linux while this process runs one
     thread, else ``forkserver``.
 
-    A forked worker starts with the sweep's modules already imported (about 10 ms), where a fork
-    server first imports trustsim, Mesa, pandas, SciPy and numba afresh (about 2.7 s on the 2-core
-    machine of docs/performance.md, before the first run can start). Forking is safe only while no
+    A forked worker starts with the sweep's modules already imported, where a fork server first
+    imports trustsim, Mesa, pandas, SciPy and numba afresh before the first run can start
+    (``benchmarks/bench_pool_start.py`` times both; docs/sweeps.md). Forking is safe only while no
     other thread could hold a lock the child would inherit, so the pool forks all its workers at
     once when it is made (``ProcessPool``) and the sweep makes it before its progress bar's thread
     starts; with any other thread alive (a caller's, a test runner's), or where fork is unsafe
@@ -123,8 +123,8 @@ class ProcessPool:
         self.workers = workers
         self.method = method or start_method()
         # The workers are the parallelism: one BLAS thread each unless the user chose (OpenBLAS
-        # threads busy-wait when the cores are oversubscribed; a run at N = 100 took 5-8x longer
-        # with 2 threads on 2 cores). Dask's nanny sets the same for its workers.
+        # threads busy-wait when the cores are oversubscribed: docs/sweeps.md gives the slow-down
+        # at N = 100 that bench_model.py measured). Dask's nanny sets the same for its workers.
         added = {name: "1" for name in BLAS_THREAD_VARS if name not in os.environ}
         if self.method == "fork":
             self.pool = futures.ProcessPoolExecutor(

@@ -76,8 +76,9 @@ class Catalog:
         return self.self_view - self.other_view
 
     @cached_property
-    def _by_size(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Per kind: its actions sorted by |other_view| (stable), and those sizes (for nearest)."""
+    def by_size(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per kind: its actions sorted by |other_view| (stable), and those sizes (GRIT's nearest
+        step by size, ``kernels.grit``)."""
         table = {}
         for kind in (CONSTRUCTIVE, NEUTRAL, ESCALATORY):
             candidates = np.flatnonzero(self.kind == kind)
@@ -85,7 +86,3 @@ class Catalog:
             order = np.argsort(sizes, kind="stable")
             table[kind] = candidates[order], sizes[order]
         return table
-
-    def by_size(self, kind: int) -> tuple[np.ndarray, np.ndarray]:
-        """The actions of ``kind`` sorted by |other_view| (stable), and those sizes."""
-        return self._by_size[kind]

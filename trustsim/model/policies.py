@@ -304,8 +304,8 @@ class Grit(Policy):
             int(p.persistence),
             int(p.pause),
             bool(p.declared),
-            *catalog.by_size(CONSTRUCTIVE),
-            *catalog.by_size(ESCALATORY),
+            *catalog.by_size[CONSTRUCTIVE],
+            *catalog.by_size[ESCALATORY],
         )
         memory.update(phase=phase, count=count, size=size)
         return actions, declared
