@@ -47,8 +47,9 @@ class State(FixedAgent):
 
     @property
     def trust(self) -> np.ndarray:
-        """This state's trust toward every state: a view of the model's matrix (writing it writes
-        the matrix), or with local views a copy (the held views and, elsewhere, initial trust)."""
+        """This state's trust toward every state (of its own copy, in a batch): a view of the model's
+        matrix (writing it writes the matrix), or with local views a copy (the held views and,
+        elsewhere, initial trust)."""
         if self.model.local:
             return self.model.trust_of(np.full(self.model.n, self.index), np.arange(self.model.n))
         return self.model.trust[self.index]

@@ -223,21 +223,19 @@ def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.
 
 
 @njit(cache=True, nogil=True)
-def relax(
-    trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool, block: int
-) -> None:
+def relax(trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool) -> None:
     """In place: trust += rate * (target - trust), clipped to [0, 1], except in the rows marked in
     ``skip_rows`` and (if ``skip_diagonal``) on the diagonal, which stay exactly as they are.
-    One pass over the matrix for what NumPy does in four (decay, alliance influence). Only the
-    diagonal blocks of size ``block`` are visited (a batch's copies; the whole matrix for one run):
-    what lies between copies is never read by any edge, measure or product of a copy."""
-    rows = trust.shape[0]
+    One pass over the matrix for what NumPy does in four (decay, alliance influence). A batch's
+    matrix is (copies x states) x states (``world.replicate``): row i's diagonal entry, i's trust
+    in itself, is in column i % states (in a single run's n x n matrix, column i)."""
+    rows, columns = trust.shape
     for i in range(rows):
         if skip_rows[i]:
             continue
-        start = (i // block) * block
-        for j in range(start, min(start + block, rows)):
-            if skip_diagonal and i == j:
+        diagonal = i % columns if skip_diagonal else -1
+        for j in range(columns):
+            if j == diagonal:
                 continue
             trust[i, j] = min(max(trust[i, j] + (target[i, j] - trust[i, j]) * rate, 0.0), 1.0)
 
@@ -252,15 +250,11 @@ def relax_entries(values: np.ndarray, target: np.ndarray, rate: float, skip: np.
 
 
 @njit(cache=True, nogil=True)
-def congeal(
-    hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float, block: int
-) -> None:
-    """In place: where trust is below ``threshold``, hardness += rate * (ceiling - hardness), in the
-    diagonal blocks of size ``block`` (what lies between a batch's copies is never read)."""
-    rows = trust.shape[0]
+def congeal(hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float) -> None:
+    """In place: where trust is below ``threshold``, hardness += rate * (ceiling - hardness)."""
+    rows, columns = trust.shape
     for i in range(rows):
-        start = (i // block) * block
-        for j in range(start, min(start + block, rows)):
+        for j in range(columns):
             if trust[i, j] < threshold:
                 hardness[i, j] += rate * (ceiling - hardness[i, j])
 

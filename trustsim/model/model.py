@@ -257,8 +257,8 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
     def trust_of(self, rows, cols) -> np.ndarray:
         """Trust of states ``rows`` in states ``cols`` (broadcast together), whatever the views: with
         local views a pair not held is at its initial trust, as it stays."""
-        if not self.local:
-            return self.trust[rows, cols]
+        if not self.local:  # a batch's column of state j is j % copy_size (``world.replicate``)
+            return self.trust[rows, cols if self.copies == 1 else np.asarray(cols) % self.copy_size]
         rows, cols = np.broadcast_arrays(np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))
         keys = rows * self.n + cols
         position = np.minimum(np.searchsorted(self.support, keys), len(self.support) - 1)

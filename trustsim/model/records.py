@@ -327,7 +327,7 @@ class CopyView:
         self.flat_src_dst = self.src * n + self.dst
         self.out_degree = model.out_degree[self._states]
         self.initiator, self.hops = model.initiator, model.hops[self._states]
-        self.initial_trust = model.initial_trust[self._states, self._states]
+        self.initial_trust = model.initial_trust[self._states]  # its rows: (states, states)
         self.codes, self.states = model.codes[self._states], model.states[self._states]
         self.edge_kind = model.edge_kind[first:last]
         self.first_half = np.arange(self.n_edges) < self.n_edges // 2
@@ -343,11 +343,11 @@ class CopyView:
 
     @property
     def trust(self) -> np.ndarray:
-        return self._model.trust[self._states, self._states]
+        return self._model.trust[self._states]
 
     @property
     def hardness(self) -> np.ndarray:
-        return self._model.hardness[self._states, self._states]
+        return self._model.hardness[self._states]
 
     @property
     def posture(self) -> np.ndarray:

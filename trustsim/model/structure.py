@@ -61,12 +61,18 @@ class Structure:
         self.within_bloc, self.across_bloc = np.flatnonzero(self.same_bloc), np.flatnonzero(~self.same_bloc)
         self.is_ally = self.edge_kind == KIND_CODES["ally"]
         self.first_half = np.arange(self.n_edges) < half
-        n = self.n
+        n, size = self.n, self.copy_size
         # Flat positions in the (row-major) trust matrix, so that an edge's trust is one np.take
-        # instead of a two-array fancy index: trust[src, dst] == trust.ravel()[flat_src_dst].
-        self.flat_src_dst = self.src * n + self.dst  # the actor's trust in the target
-        self.flat_dst_src = self.dst * n + self.src  # the target's trust in the actor
-        self.dense = (n <= DENSE_LIMIT or self.n_edges > 0.25 * n * n) and not self.local
+        # instead of a two-array fancy index: trust[src, dst] == trust.ravel()[flat_src_dst]. A
+        # batch's matrix is (copies x states) x states, row i holding i's views of its own copy's
+        # states (``world.replicate``): column dst % copy_size (in a single run, dst).
+        self.flat_src_dst = self.src * size + self.dst % size  # the actor's trust in the target
+        self.flat_dst_src = self.dst * size + self.src % size  # the target's trust in the actor
+        self.diagonal_flat = np.arange(n) * size + np.arange(n) % size  # each state's trust in itself
+        # Dense products where the run alone uses them: each copy of a batch takes its run's path,
+        # so that it computes its run's sums in the same order (its results are its run's, bit for bit).
+        per_copy = self.n_edges // self.copies
+        self.dense = (size <= DENSE_LIMIT or per_copy > 0.25 * size * size) and not self.local
         self.out_degree = np.bincount(self.src, minlength=n)
         self._neighbours = np.split(
             self.dst[np.argsort(self.src, kind="stable")], np.cumsum(self.out_degree)[:-1]
@@ -110,9 +116,10 @@ class Structure:
         seen.sum_duplicates()  # also sorts each row's columns: the pairs come in row-major order
         seen = seen.tocoo()
         keep = (seen.row != seen.col) & (seen.data > 0)
-        self.friends = friends.toarray() if self.dense else friends
+        self.friends = self._dense_blocks(friends) if self.dense else friends
         self.obs_rows, self.obs_cols = seen.row[keep].astype(np.int64), seen.col[keep].astype(np.int64)
-        self.obs_flat = self.obs_rows * n + self.obs_cols
+        # ascending, as the pairs are (observer and subject are of one copy)
+        self.obs_flat = self.obs_rows * self.copy_size + self.obs_cols % self.copy_size
         self.obs_weight = seen.data[keep]
         if not self.dense:
             self._build_observation_operator()
@@ -143,7 +150,7 @@ class Structure:
         term_friend = np.repeat(np.arange(friends.nnz), counts)
         within = np.arange(len(term_friend)) - np.repeat(np.cumsum(counts) - counts, counts)
         term_edge = into[starts[friends.col][term_friend] + within]
-        term_pair = friends.row[term_friend] * n + self.src[term_edge]
+        term_pair = friends.row[term_friend] * self.copy_size + self.src[term_edge] % self.copy_size
         term_value = friends.data[term_friend]
         # Keep the terms of observation pairs (k != i with a positive weight).
         row = np.searchsorted(self.obs_flat, term_pair)
@@ -170,23 +177,34 @@ class Structure:
         return sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights
 
     def _build_alliances(self) -> None:
-        """Alliance pooling over the matrix: the influence, dense or sparse, and its renormalisation."""
-        influence = self._ally_influence()
-        self.influence_dense = influence.toarray()
-        self.influence = self.influence_dense if self.dense else influence.tocsr()
+        """Alliance pooling over the matrix: the influence, dense or sparse, and its renormalisation.
+        A batch's influence is block diagonal: dense, one product per copy (its blocks, stacked);
+        sparse, one product over the stacked matrix, whose rows add their terms as a run's do."""
+        influence = self._ally_influence().tocsr()  # a product's: no duplicate entries
+        if self.dense:
+            self.influence = self._dense_blocks(influence)
+        else:
+            self.influence = influence
         # Pooling leaves out each state's view of itself and renormalises by 1 - W[k, l]
         # (_update_trust); where that weight vanishes (l is k's only ally) the pool is k's own view.
         # The weight is exactly 1 wherever l is not an ally of k, and dividing by 1 changes nothing,
-        # so only the flat positions of the other weights are kept.
-        weight = (1.0 - self.influence_dense).ravel()
+        # so only the flat positions of the other weights are kept, in ascending order.
+        entries = influence.tocoo()
+        flat = entries.row.astype(np.int64) * self.copy_size + entries.col % self.copy_size
+        order = np.argsort(flat)
+        flat, weight = flat[order], 1.0 - entries.data[order]
         vanishing = ~(weight > 1e-12)
-        self.pool_renormalised = np.flatnonzero((weight != 1.0) & ~vanishing)
-        self.pool_weight = weight[self.pool_renormalised]
-        self.pool_unweighted = np.flatnonzero(vanishing)
-        self.without_allies = np.flatnonzero(~self.has_allies)
-        if self.copies > 1:
-            # A batch's influence is block diagonal: one product per copy (``_pool_blocks``).
-            self.influence_blocks = self._blocks(self.influence_dense)
+        renormalised = (weight != 1.0) & ~vanishing
+        self.pool_renormalised, self.pool_weight = flat[renormalised], weight[renormalised]
+        self.pool_unweighted = flat[vanishing]
+
+    def _dense_blocks(self, matrix: sp.spmatrix) -> np.ndarray:
+        """A block-diagonal sparse matrix over the model's states as its copies' dense blocks:
+        (copies, states, states) in a batch, the n x n matrix (as ``toarray``) in a single run."""
+        size, entries = self.copy_size, matrix.tocoo()
+        blocks = np.zeros((self.copies, size, size))
+        blocks[entries.row // size, entries.row % size, entries.col % size] = entries.data
+        return blocks[0] if self.copies == 1 else blocks
 
     def _build_local_alliances(self) -> None:
         """Alliance pooling over local views: for each held pair (k, l) of a state k with allies,
@@ -236,33 +254,20 @@ class Structure:
         self.pool_weight = weight[self.pool_renormalised]
         self.pool_unweighted = np.flatnonzero(vanishing)
 
-    def _block_view(self, matrix: np.ndarray) -> np.ndarray:
-        """The diagonal blocks of a batch's (copies x states)² matrix (C-contiguous), as a
-        (copies, states, states) view of it, writable: block b is rows and columns b n to (b + 1) n."""
-        n, (_, stride) = self.copy_size, matrix.strides
-        return np.lib.stride_tricks.as_strided(
-            matrix, shape=(self.copies, n, n), strides=((n * self.n + n) * stride, self.n * stride, stride)
-        )
-
-    def _blocks(self, matrix: np.ndarray) -> np.ndarray:
-        """The diagonal blocks of a batch's (copies x states)² matrix, as (copies, states, states)."""
-        return np.ascontiguousarray(self._block_view(matrix))
-
-    def _pool_blocks(self, trust: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """influence @ trust on the diagonal blocks only, into ``out`` (what lies between copies is
-        never read): each copy's product is the product its run alone computes."""
-        self._block_view(out)[...] = np.matmul(self.influence_blocks, self._blocks(trust))
-        return out
+    def blocks(self, matrix: np.ndarray) -> np.ndarray:
+        """A batch's (copies x states) x states matrix as its copies' n x n matrices, a
+        (copies, states, states) view (writable); a single run's matrix as it is."""
+        size = self.copy_size
+        return matrix if self.copies == 1 else matrix.reshape(self.copies, size, size)
 
     def _build_buffers(self) -> None:
         """Work arrays that the step reuses rather than allocating n x n matrices every time."""
-        n = self.n
+        n, size = self.n, self.copy_size
         if self.dense:
             # signal[j, i, :]: the evidence columns of edge i -> j (dense _observe), and their sums
-            self._signal = np.zeros((n, n, self.rule.columns))
-            self._seen = np.empty((n, n, self.rule.columns))
-        if self.dense or self.copies > 1:
-            self._pooled = np.zeros((n, n))  # the allies' pooled views
+            self._signal = np.zeros((n, size, self.rule.columns))
+            self._seen = np.empty((n, size, self.rule.columns))
+            self._pooled = np.zeros((n, size))  # the allies' pooled views
 
     def _build_repertoires(self, specs: list) -> None:
         """Each state's action per repertoire slot, and the same per edge (the actor's)."""

@@ -98,17 +98,18 @@ class TrustUpdate:
             # Pool allies' views of each state l, leaving out l's view of itself: the mean over
             # allies m != l of trust[m, l], renormalised by 1 - W[k, l]. The product takes trust
             # with its diagonal zeroed for the purpose (restored right after; no copy of the matrix).
-            diagonal = self.trust.diagonal().copy()
-            np.fill_diagonal(self.trust, 0.0)
+            # Dense: one product per copy of a batch (its blocks); sparse: one over the stack.
+            entries = self._flat(self.trust)
+            diagonal = entries[self.diagonal_flat]
+            entries[self.diagonal_flat] = 0.0
             try:
-                if self.copies > 1:
-                    pooled = self._pool_blocks(self.trust, self._pooled)
-                elif self.dense:
-                    pooled = np.matmul(self.influence, self.trust, out=self._pooled)
+                if self.dense:
+                    pooled = self._pooled
+                    np.matmul(self.influence, self.blocks(self.trust), out=self.blocks(pooled))
                 else:
                     pooled = np.asarray(self.influence @ self.trust)
             finally:
-                np.fill_diagonal(self.trust, diagonal)
+                entries[self.diagonal_flat] = diagonal
             flat = self._flat(pooled)
             flat[self.pool_renormalised] /= self.pool_weight  # elsewhere the weight is 1
             flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
@@ -129,11 +130,13 @@ class TrustUpdate:
         """
         if not self.dense:
             return self.observation @ evidence[self.by_source]
-        n, columns = self.n, evidence.shape[-1]
-        signal, seen = self._signal.reshape(n * n, columns), self._seen.reshape(n * n, columns)  # views
+        n, size, columns = self.n, self.copy_size, evidence.shape[-1]
+        signal, seen = self._signal.reshape(n * size, columns), self._seen.reshape(n * size, columns)  # views
         kernels.scatter_rows(signal, self.flat_dst_src, evidence)  # only edge positions are ever non-zero
-        # One product for all the evidence columns: seen[k, i, c] = sum_j friends[k, j] signal[j, i, c]
-        np.matmul(self.friends, self._signal.reshape(n, n * columns), out=self._seen.reshape(n, n * columns))
+        # One product for all the evidence columns (per copy of a batch):
+        # seen[k, i, c] = sum_j friends[k, j] signal[j, i, c]
+        shape = (n, size * columns) if self.copies == 1 else (self.copies, size, size * columns)
+        np.matmul(self.friends, self._signal.reshape(shape), out=self._seen.reshape(shape))
         return np.take(seen, self.obs_flat, axis=0)
 
     def _dominant_action(self, actions: np.ndarray, perceived: np.ndarray) -> np.ndarray:
@@ -168,16 +171,16 @@ class TrustUpdate:
                 self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, delta)
             return
         if self.attribution is None:
-            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, self.copy_size)
+            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
             return
         before = self.trust.copy()
-        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, self.copy_size)
+        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
         changed = self.trust != before
         flat = np.flatnonzero(changed)  # row-major, as np.nonzero(changed)
         # Row and column of each flat position, without a (slow) int64 divmod of up to n^2 entries:
         # the rows repeat in order, as many times as each row has changes.
         rows = np.repeat(np.arange(self.n), np.count_nonzero(changed, axis=1))
-        cols = flat - rows * self.n
+        cols = flat - rows * self.copy_size  # a run with attribution is a run alone
         delta = self.trust.ravel()[flat] - before.ravel()[flat]
         self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, delta)
 
@@ -195,6 +198,4 @@ class TrustUpdate:
                 self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max
             )
             return
-        kernels.congeal(
-            self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max, self.copy_size
-        )
+        kernels.congeal(self.hardness, self.trust, p.congeal_threshold, p.congeal_rate, p.congeal_max)

@@ -21,8 +21,9 @@ class WorldError(ValueError):
 @dataclass(frozen=True)
 class World:
     """States in node order, the relations graph (integer nodes) and initial trust: ``initial(rows,
-    cols)`` gives it for any pairs (arrays of one shape); ``trust`` is the whole n x n matrix, or
-    None where a run holds only local views (``propagation.views: local``) and never builds it."""
+    cols)`` gives it for any pairs (arrays of one shape); ``trust`` is the whole n x n matrix (a
+    batch's: its copies' stacked, ``replicate``), or None where a run holds only local views
+    (``propagation.views: local``) and never builds it."""
 
     states: list[StateSpec]
     graph: nx.Graph
@@ -98,23 +99,23 @@ def build_world(scenario: Scenario, rng: np.random.Generator, matrix: bool = Tru
 
 
 def replicate(worlds: Sequence[World]) -> World:
-    """Disjoint copies of the ``worlds`` (one per run of a batch, all with as many states) as one
+    """Disjoint copies of the ``worlds`` (one per run of a batch, all with as many states n) as one
     world: copy b's states are nodes b*n ... b*n+n-1, its relations those of ``worlds[b]`` among
-    them, its initial trust that world's (between copies: 1, never read, and never congealing). One
-    model on it steps the runs at once (``TrustModel(config, copies=seeds)``): copies of one
-    explicit scenario, or each seed's own generated network."""
+    them. Its trust is the copies' matrices stacked, (copies x n) x n: row i holds state i's views of
+    the n states of its own copy (column j - b*n), so that a batch holds what its runs alone hold
+    and no more (there is no trust between copies). One model on it steps the runs at once
+    (``TrustModel(config, copies=seeds)``): copies of one explicit scenario, or each seed's own
+    generated network."""
     n, copies = len(worlds[0].states), len(worlds)
     graph = nx.Graph()  # nx.disjoint_union_all's graph, built without relabelling copies of each
     graph.add_nodes_from(range(n * copies))
     for b, world in enumerate(worlds):
         graph.add_edges_from((u + b * n, v + b * n, data) for u, v, data in world.graph.edges(data=True))
-    trust = np.ones((n * copies, n * copies))
-    for b, world in enumerate(worlds):
-        trust[b * n : (b + 1) * n, b * n : (b + 1) * n] = world.trust
+    trust = np.concatenate([world.trust for world in worlds])
     return World(
         states=[state for world in worlds for state in world.states],
         graph=graph,
-        initial=lambda rows, cols: trust[rows, cols],
+        initial=lambda rows, cols: trust[rows, np.asarray(cols) % n],
         trust=trust,
     )
 
