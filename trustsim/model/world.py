@@ -56,8 +56,10 @@ def generate_states(
         for (name, _), low, high in zip(shares, np.concatenate([[0.0], edges[:-1]]), edges, strict=True):
             policies[(draws >= low) & (draws < high)] = name
     greedy = rng.random(n) < spec.greedy_share if spec.greedy_share > 0 else np.zeros(n, dtype=bool)
+    # Built from values made here within the schema's bounds, so not validated again
+    # (``model_construct``): a batch of generated networks builds a thousand of them.
     states = [
-        StateSpec(
+        StateSpec.model_construct(
             code=f"S{i:03d}",
             name=f"State {i}",
             bloc=f"bloc {blocs[bloc_of[i]]}",
