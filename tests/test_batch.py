@@ -89,6 +89,23 @@ def test_each_copy_of_a_batch_collects_the_measures_of_its_run_alone():
     assert frames[0]["trust_in_initiator_1hop"].notna().all()
 
 
+@pytest.mark.parametrize("name", ["europe", "dyad"])
+def test_simulate_keeps_the_measures_its_datacollector_would(name):
+    """``simulate`` without a stop defers collection (no reporter called per step) and gives the
+    table the run's DataCollector gives, values and dtypes, bit for bit."""
+    from trustsim.execution.run import simulate
+
+    step = [f"interventions={STEP}"] if name == "europe" else []
+    config = load_scenario(name, ["steps=30", *step, *MEASURED])
+    model = TrustModel(config)
+    model.run()
+    expected = model.datacollector.get_model_vars_dataframe()
+    expected.index = pd.RangeIndex(1, len(expected) + 1, name="step")
+    result = simulate(config)
+    pd.testing.assert_frame_equal(result.model, expected, check_exact=True)
+    assert result.summary["final_mean_trust"] == expected["mean_trust"].iloc[-1]
+
+
 def test_a_batch_refuses_what_it_would_pool_or_cannot_share():
     with pytest.raises(ValueError, match="record"):
         TrustModel(load_scenario("europe"), copies=[1, 2])

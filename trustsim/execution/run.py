@@ -117,8 +117,14 @@ def simulate(
     started = time.perf_counter()
     model = TrustModel(config)
     initial = initial_measures(model)[0]
+    deferred = until is None and config.record.model  # nothing reads the collector before the end
+    if deferred:
+        model.deferred_collection()
     model.run(progress=progress, until=until)
-    frame = model.datacollector.get_model_vars_dataframe()
+    if deferred:  # the values and dtypes its DataCollector would hold (tests/test_batch.py)
+        frame = pd.DataFrame({name: values[0] for name, values in model.deferred_columns().items()})
+    else:
+        frame = model.datacollector.get_model_vars_dataframe()
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="step")
     dyads = model.dyad_log.frame(model) if model.dyad_log is not None else None
     attribution = model.attribution.frame(model) if model.attribution is not None else None

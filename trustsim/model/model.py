@@ -338,10 +338,10 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
             self.dyad_log.add(self)
         if self.config.record.model:
             self.measures = records.measures(self)
-            if self.copies == 1:
-                self.datacollector.collect(self)  # its reporters read self.measures
-            elif self._deferred is not None:
+            if self._deferred is not None:
                 self._deferred.append(self.measures)
+            elif self.copies == 1:
+                self.datacollector.collect(self)  # its reporters read self.measures
             else:  # into each copy's collector, as its collect() would (18 x copies calls fewer)
                 columns = {name: values.tolist() for name, values in self.measures.items()}
                 for b, (collector, _) in enumerate(self.collectors):
@@ -350,15 +350,16 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
                         collector.model_vars[name].append(values[b])
 
     def deferred_collection(self) -> None:
-        """From now on, a batch keeps its steps' measures to itself (``deferred_columns``) instead of
-        appending each measure of each copy to the copy's collector every step. For a caller that
-        reads no copy's collector while the batch runs (``simulate_batch`` without a stop)."""
-        if self.copies > 1 and self._deferred is None:
+        """From now on, the model keeps its steps' measures to itself (``deferred_columns``) instead
+        of handing each step's to the collectors (a batch's: each measure of each copy to the copy's
+        collector; a run's: its DataCollector calling 18 reporters). For a caller that reads no
+        collector while the model runs (``simulate`` and ``simulate_batch`` without a stop)."""
+        if self._deferred is None:
             self._deferred = []
 
     def deferred_columns(self) -> dict[str, np.ndarray]:
         """The steps kept since ``deferred_collection``, per measure as a copies x steps array, in
-        the collectors' order of measures; they then leave the batch (the collectors stay empty)."""
+        the collectors' order of measures; they then leave the model (the collectors stay empty)."""
         steps, self._deferred = self._deferred or [], None
         names = list(self.collectors[0][0].model_vars)
         if not steps:
