@@ -148,6 +148,16 @@ def test_scatter_rows_is_numpys_row_assignment():
     np.testing.assert_array_equal(target, expected)
 
 
+def test_gather_rows_divided_is_numpys_take_and_divide():
+    """The observed means (dense ``_observe``): the same quotients as NumPy's, bit for bit (a
+    reciprocal multiplied in, x * (1 / w), differs in the last bit for some of these)."""
+    rng = np.random.default_rng(12)
+    source, rows = rng.normal(size=(500, 3)), rng.choice(500, 300)
+    divisor = rng.uniform(0.3, 7.0, 300)
+    expected = np.take(source, rows, axis=0) / divisor[:, None]
+    np.testing.assert_array_equal(kernels.gather_rows_divided(source, rows, divisor), expected)
+
+
 def test_the_edge_measures_are_their_array_expressions():
     """``records.measures`` of a run (kernels.edge_measures) against the measures' definitions as
     NumPy expressions, on europe after 12 steps (blocs, rivals, rights and crises all present)."""

@@ -508,6 +508,17 @@ def scatter_rows(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> No
             target[rows[e], c] = values[e, c]
 
 
+@njit(cache=True, nogil=True)
+def gather_rows_divided(source: np.ndarray, rows: np.ndarray, divisor: np.ndarray) -> np.ndarray:
+    """source[rows[p]] / divisor[p] for each p, rows of a 2-D array: NumPy's
+    ``np.take(source, rows, axis=0) / divisor[:, None]`` in one pass (the same quotients)."""
+    out = np.empty((len(rows), source.shape[1]))
+    for p in range(len(rows)):
+        for c in range(source.shape[1]):
+            out[p, c] = source[rows[p], c] / divisor[p]
+    return out
+
+
 # -- the adaptive trust rule (trust_rules.AdaptiveRule, which states the equations) --------------
 # Its arithmetic in one pass per stage, around NumPy's log and exp (kept as NumPy's, so that the
 # numbers are those of the array expressions, whose SIMD log and exp differ from the C library's).

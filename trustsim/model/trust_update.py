@@ -78,7 +78,7 @@ class TrustUpdate:
 
         weight = spec.propagation.observation_weight
         if weight > 0 and len(self.obs_rows):
-            seen = self._observe(evidence) / self.obs_weight[:, None]
+            seen = self._observe(evidence)
             current = self.trust_at(self.obs_flat)
             hardness = np.take(self.hardness.ravel(), self.obs_flat)
             observed = weight * self.rule.respond(current, hardness, seen)
@@ -123,13 +123,14 @@ class TrustUpdate:
         self._congeal()
 
     def _observe(self, evidence: np.ndarray) -> np.ndarray:
-        """Salience-weighted sums of the evidence each observer saw about each subject.
+        """Salience-weighted means of the evidence each observer saw about each subject (per
+        observation pair, the sums over the steps it saw divided by their weight ``obs_weight``).
 
         Dense path: friends @ signal, signal[j, i, c] the evidence column c of edge i -> j.
         Sparse path: the same sums as one sparse product over the edges (_build_observation_operator).
         """
         if not self.dense:
-            return self.observation @ evidence[self.by_source]
+            return (self.observation @ evidence[self.by_source]) / self.obs_weight[:, None]
         n, size, columns = self.n, self.copy_size, evidence.shape[-1]
         signal, seen = self._signal.reshape(n * size, columns), self._seen.reshape(n * size, columns)  # views
         kernels.scatter_rows(signal, self.flat_dst_src, evidence)  # only edge positions are ever non-zero
@@ -137,7 +138,7 @@ class TrustUpdate:
         # seen[k, i, c] = sum_j friends[k, j] signal[j, i, c]
         shape = (n, size * columns) if self.copies == 1 else (self.copies, size, size * columns)
         np.matmul(self.friends, self._signal.reshape(shape), out=self._seen.reshape(shape))
-        return np.take(seen, self.obs_flat, axis=0)
+        return kernels.gather_rows_divided(seen, self.obs_flat, self.obs_weight)
 
     def _dominant_action(self, actions: np.ndarray, perceived: np.ndarray) -> np.ndarray:
         """For attribution: each state's most strongly perceived action this step."""
