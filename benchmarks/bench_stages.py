@@ -32,9 +32,17 @@ QUICKSTART_STEP = "[{step: 10, actor: S000, action: open_dialogue, declared: tru
 QUIET = ["record.dyads=false", "record.attribution=false"]
 CASES: dict[str, tuple[str, list[str], int | None]] = {  # scenario, settings, copies (None: a run)
     "n100": ("random_network", ["network.n=100", "network.generator=complete"], None),
-    "n500": ("random_network", ["network.n=500", "network.generator=watts_strogatz", "network.degree=10"], None),
+    "n500": (
+        "random_network",
+        ["network.n=500", "network.generator=watts_strogatz", "network.degree=10"],
+        None,
+    ),
     "europe": ("europe", ["record.model=true", "interventions=[]"], 78),
-    "quickstart": ("random_network", ["record.model=true", "network.n=40", f"interventions={QUICKSTART_STEP}"], 25),
+    "quickstart": (
+        "random_network",
+        ["record.model=true", "network.n=40", f"interventions={QUICKSTART_STEP}"],
+        25,
+    ),
 }
 STAGES = (
     "step",
@@ -131,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         kernel_calls = sum(timers.calls[label] for label in kernel_labels) / args.steps
         batch = f", a batch of {copies} runs" if copies > 1 else ""
         print(f"\n## {name}: {edges:,} directed dyads{batch}; {args.steps} steps")
-        print(f"step {step * per_step:,.0f} µs" + (f" ({step * per_step / copies:,.1f} µs per run-step)" if copies > 1 else ""))
+        print(
+            f"step {step * per_step:,.0f} µs"
+            + (f" ({step * per_step / copies:,.1f} µs per run-step)" if copies > 1 else "")
+        )
         print(
             f"compiled kernels {kernels * per_step:,.0f} µs ({100 * kernels / step:.0f}%, "
             f"{kernel_calls:.0f} calls a step); the rest (NumPy, BLAS, SciPy, Python) "

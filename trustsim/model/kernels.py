@@ -223,7 +223,9 @@ def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.
 
 
 @njit(cache=True, nogil=True)
-def relax(trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool) -> None:
+def relax(
+    trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool
+) -> None:
     """In place: trust += rate * (target - trust), clipped to [0, 1], except in the rows marked in
     ``skip_rows`` and (if ``skip_diagonal``) on the diagonal, which stay exactly as they are.
     One pass over the matrix for what NumPy does in four (decay, alliance influence). A batch's
