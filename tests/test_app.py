@@ -777,6 +777,9 @@ def test_in_a_browser_pick_reset_step_schedule_and_compare_with_and_without(tmp_
         )
         assert f"dyad: step 0 of {dyad.steps}" in page.inner_html(".trustsim-network-svg")
         assert page.locator(".trustsim-pending").count() == 0
+        # the values line re-renders after the step label: wait for it (a loaded machine lags)
+        values = "(document.querySelector('.trustsim-values')?.innerText ?? '')"
+        page.wait_for_function(f"{values}.includes('trust: negativity bias {new_bias:g}')")
         assert f"trust: negativity bias {new_bias:g}" in page.inner_text(".trustsim-values")
         _step_to(page, 1, dyad.steps)
         assert f"dyad: step 1 of {dyad.steps}" in page.inner_html(".trustsim-network-svg")
