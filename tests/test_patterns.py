@@ -50,6 +50,26 @@ def test_fit_separates_the_response_to_conflict_from_that_to_cooperation():
     assert fit.to_conflict == pytest.approx(0.7, abs=0.05)
 
 
+def test_the_fit_takes_the_partners_parts_summed_over_windows():
+    """analysis/event_data_windows.py hands the fit the window sums of each step's parts (a window's
+    cooperation and conflict both count); with no parts given they are max(y, 0) and min(y, 0)."""
+    rng = np.random.default_rng(3)
+    partner = rng.normal(0, 0.5, 4000)
+    own = np.zeros_like(partner)
+    own[1:] = 0.2 * np.maximum(partner[:-1], 0) + 0.7 * np.minimum(partner[:-1], 0) + rng.normal(0, 0.1, 3999)
+    default = fit_dyad(own, partner)
+    assert fit_dyad(own, partner, np.maximum(partner, 0.0), np.minimum(partner, 0.0)) == default
+    windows = own.reshape(-1, 4).sum(axis=1), partner.reshape(-1, 4).sum(axis=1)
+    parts = (
+        np.maximum(partner, 0.0).reshape(-1, 4).sum(axis=1),
+        np.minimum(partner, 0.0).reshape(-1, 4).sum(axis=1),
+    )
+    summed = fit_dyad(*windows, *parts)
+    assert summed is not None and summed != fit_dyad(*windows)  # the net sum's split is another fit
+    swapped = fit_dyad(*windows, parts[1], parts[0])
+    assert swapped.to_cooperation == pytest.approx(summed.to_conflict, abs=1e-9)
+
+
 def test_a_series_that_never_varies_is_not_fitted():
     varying = np.random.default_rng(2).normal(size=50)
     assert fit_dyad(np.full(50, 0.4), varying) is None

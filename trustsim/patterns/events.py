@@ -38,12 +38,20 @@ def _varies(*columns: np.ndarray) -> bool:
     return all(np.ptp(column[:-1]) > 1e-9 for column in columns) and all(np.ptp(c) > 1e-9 for c in columns)
 
 
-def fit_dyad(own: np.ndarray, partner: np.ndarray) -> DyadFit | None:
+def fit_dyad(
+    own: np.ndarray,
+    partner: np.ndarray,
+    cooperation: np.ndarray | None = None,
+    conflict: np.ndarray | None = None,
+) -> DyadFit | None:
     """VAR(1) of (own, partner), and of (own, partner's cooperation, partner's conflict), by
-    statsmodels; the own equation's coefficients. None when a series does not vary (no fit)."""
+    statsmodels; the own equation's coefficients. None when a series does not vary (no fit).
+    The parts are max(partner, 0) and min(partner, 0) unless given (summed over windows of steps,
+    they are the sums of each step's parts: analysis/event_data_windows.py)."""
     from statsmodels.tsa.api import VAR
 
-    cooperation, conflict = np.maximum(partner, 0.0), np.minimum(partner, 0.0)
+    cooperation = np.maximum(partner, 0.0) if cooperation is None else cooperation
+    conflict = np.minimum(partner, 0.0) if conflict is None else conflict
     if not _varies(own, partner, cooperation, conflict):
         return None
     both = VAR(np.column_stack([own, partner])).fit(1, trend="c").coefs[0]

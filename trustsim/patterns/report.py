@@ -361,6 +361,21 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
             " what the partner's answers carry back. Standard operating procedures and the cost of"
             " changing course (Allison 1971) are not modelled."
         )
+        lines.append(  # figures of analysis/event_data_windows.py (600 steps, seeds 0-29), not computed here
+            "- **Summing over windows of k steps does not close the gap.** Event data sum a month's"
+            " events (Ward 1982; Goldstein & Freeman 1990); the same VAR on each directed dyad's scores"
+            " summed over windows of k steps (runs lengthened to 600 steps so that k = 12 leaves 50"
+            " windows; default parameters, seeds 0-29) gives `europe` an inertia less reciprocity of"
+            " -0.419 (k = 1), -0.059 (2), -0.166 (3), -0.050 (4), -0.037 (6), -0.029 (12), every interval"
+            " below zero, and an asymmetry below zero at every k >= 2 (-0.033 to -0.098). Summing makes no"
+            " inertia of its own: each dyad's per-step series permuted in time, then summed (an i.i.d."
+            " null) gives inertia of -0.024 to 0.000 in all three scenarios, the small-sample bias of a"
+            " lag. The persistence a window gains (`europe`'s inertia +0.060 to +0.183 at k >= 2) comes"
+            " with the partner's series, whose lag takes more of it. `dyad` keeps inertia below"
+            " reciprocity in the mean at every k; `random_network`'s passes it at k = 6 and 12 (by +0.016"
+            " and +0.014) with an asymmetry whose interval spans zero. `python"
+            " analysis/event_data_windows.py` prints these figures."
+        )
     windows = [(r, w) for r in results for w in r.logit_windows]
     falling = [w for _, w in windows if w.window.direction != "up"]
     rising = [(r, w) for r, w in windows if w.window.direction == "up"]
