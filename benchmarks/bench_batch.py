@@ -4,7 +4,7 @@ For each small scenario (dyad, europe, and the quickstart's generated 40-state s
 announced step, where each run of a batch holds its own seed's network), times ``--runs`` runs of
 ``--steps`` steps with model measures recorded, as a sweep records them: one ``simulate`` after
 another, and ``simulate_batch`` of all of them, in batches of at most 1,024 states as a sweep makes
-them (``MAX_BATCH_STATES``; each run in a batch bit-identical to its ``simulate``).
+them (``MAX_BATCH_STATES``, or ``--max-states``; each run in a batch bit-identical to its ``simulate``).
 Beside them, in the same process, the anchor of issue 11: an empty Mesa 3.5 model with as many no-op
 agents as the scenario has states and 3 model reporters, stepped as many times. Prints the cost per
 run-step of each and the ratios. Best of ``--rounds`` alternating rounds.
@@ -13,6 +13,7 @@ Usage::
 
     python benchmarks/bench_batch.py                        # 64 runs of 100 steps, 3 rounds
     python benchmarks/bench_batch.py --runs 200 --steps 100 --rounds 5
+    python benchmarks/bench_batch.py --runs 312 --max-states 4096   # batches beyond a sweep's cap
 """
 
 from __future__ import annotations
@@ -60,8 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=64)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--max-states",
+        type=int,
+        default=MAX_BATCH_STATES,
+        help=f"states per batch at most (default {MAX_BATCH_STATES}, a sweep's MAX_BATCH_STATES)",
+    )
     args = parser.parse_args(argv)
-    print(f"{args.runs} runs x {args.steps} steps, model measures recorded; best of {args.rounds} rounds")
+    print(
+        f"{args.runs} runs x {args.steps} steps, model measures recorded, batches of at most "
+        f"{args.max_states} states; best of {args.rounds} rounds"
+    )
     print(
         f"{'scenario':<24} {'one by one':>11} {'batch':>9} {'empty Mesa':>11}   "
         "µs per run-step; speed-up, batch / empty"
@@ -70,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_scenario(name, [*RECORD, *sets, f"steps={args.steps}"])
         agents = len(config.states) or config.network.n
         seeds = list(range(args.runs))
-        size = max(1, MAX_BATCH_STATES // agents)
+        size = max(1, args.max_states // agents)
         groups = [seeds[i : i + size] for i in range(0, len(seeds), size)]
         simulate_batch(config, seeds[:2])  # warm-up: imports, compiled kernels
         single, batch, empty = [], [], []

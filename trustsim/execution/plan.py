@@ -103,7 +103,7 @@ def check_dyad_rows(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, so
             )
 
 
-MAX_BATCH_STATES = 1024  # states of all the runs in one batched model (beyond it, no faster per run)
+MAX_BATCH_STATES = 1024  # states of all the runs in one batched model: a task's size (docs/sweeps.md)
 
 
 def batch_size(sweep: Sweep, base: dict[str, Any], runs: int, workers: int) -> int:
