@@ -134,9 +134,9 @@ class TrustUpdate:
         n, size, columns = self.n, self.copy_size, evidence.shape[-1]
         signal, seen = self._signal.reshape(n * size, columns), self._seen.reshape(n * size, columns)  # views
         kernels.scatter_rows(signal, self.flat_dst_src, evidence)  # only edge positions are ever non-zero
-        # One product for all the evidence columns (per copy of a batch):
+        # One product for all the evidence columns (per copy of a batch, whose friends are blocks):
         # seen[k, i, c] = sum_j friends[k, j] signal[j, i, c]
-        shape = (n, size * columns) if self.copies == 1 else (self.copies, size, size * columns)
+        shape = (*self.friends.shape[:-1], size * columns)
         np.matmul(self.friends, self._signal.reshape(shape), out=self._seen.reshape(shape))
         return kernels.gather_rows_divided(seen, self.obs_flat, self.obs_weight)
 
