@@ -33,6 +33,7 @@ SCENARIOS = {
     "random_network": ("random_network", []),
     "hysteresis": ("hysteresis", []),
     "europe, bayesian rule": ("europe", ["trust.rule=bayesian"]),
+    "europe, trust decay": ("europe", ["trust.decay=0.02"]),
     "N = 100 complete": ("random_network", overrides(CASES[1], False, False, STEPS)),
     "N = 500 sparse": ("random_network", overrides(CASES[2], False, False, STEPS)),
     "N = 100 with attribution": ("random_network", overrides(CASES[1], True, False, STEPS)),

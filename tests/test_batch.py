@@ -89,6 +89,25 @@ def test_each_copy_of_a_batch_collects_the_measures_of_its_run_alone():
     assert frames[0]["trust_in_initiator_1hop"].notna().all()
 
 
+def test_a_run_fills_its_datacollector_as_its_reporters_would():
+    """A run hands each step's measures to its DataCollector directly (no reporter called); Mesa's
+    ``collect``, calling the reporters (``records.MODEL_REPORTERS``), gives the same table, values
+    and dtypes, bit for bit."""
+    import mesa
+
+    from trustsim.model import records
+
+    config = load_scenario("europe", ["steps=20", f"interventions={STEP}", *MEASURED])
+    model = TrustModel(config)
+    reference = mesa.DataCollector(model_reporters=records.MODEL_REPORTERS)
+    for _ in range(20):
+        model.step()
+        reference.collect(model)
+    expected = reference.get_model_vars_dataframe()
+    pd.testing.assert_frame_equal(model.datacollector.get_model_vars_dataframe(), expected, check_exact=True)
+    assert model.datacollector._collection_steps == reference._collection_steps
+
+
 @pytest.mark.parametrize("name", ["europe", "dyad"])
 def test_simulate_keeps_the_measures_its_datacollector_would(name):
     """``simulate`` without a stop defers collection (no reporter called per step) and gives the

@@ -279,14 +279,13 @@ def test_the_decision_terms_are_the_array_expressions(inputs):
     threat, threatened = rng.random(n), rng.random(n) * 0.5
     commitment = rng.integers(0, 3, n)
     T, secure, S, fear, audience, deterrence = 5.0, 2.0, 0.0, 0.8, 0.4, 1.3
-    temptation, sucker, cost, seeker = kernels.decision_terms(
-        src, greedy, threat, threatened, commitment, T, secure, S, fear, audience, deterrence
-    )
     is_greedy = greedy[src]
+    temptation, sucker, cost = kernels.decision_terms(
+        is_greedy, threat, threatened, commitment, T, secure, S, fear, audience, deterrence
+    )
     np.testing.assert_array_equal(temptation, np.where(is_greedy, T, secure))
     np.testing.assert_array_equal(sucker, np.where(is_greedy, S, S - fear * (threat + threatened)))
     np.testing.assert_array_equal(cost, deterrence * threatened + (commitment > 0) * audience)
-    np.testing.assert_array_equal(seeker, ~is_greedy)
 
 
 def textbook_nearest(candidates, sizes, magnitude):
@@ -426,3 +425,101 @@ def test_the_direct_updates_helpers_are_their_array_expressions(inputs):
     reference[flat] = current * np.maximum(0.0, 1.0 - 0.4 * credible)
     kernels.thaw(hardness, flat, current, credible, 0.4)
     np.testing.assert_array_equal(hardness, reference)
+
+
+@pytest.mark.parametrize("case", ["clear", "noise and fog", "fog alone"])
+def test_perception_is_its_array_expression(case):
+    """``kernels.perceive`` (``TrustModel._perceive``) against NumPy: noticed with probability the
+    action's verifiability (raised by a declaration), read through the ally's or rival's view, noise
+    of sd noise + fog_gain * the target's fog (clipped to [-1, 1]) only if some edge has any, the move
+    beyond the neutral band (values exactly on it included), and the perception error."""
+    rng = np.random.default_rng(31)
+    n, states, actions, band = SIZE, 60, 8, 0.05
+    action, declared, draw = rng.integers(0, actions, n), rng.random(n) < 0.3, rng.random(n)
+    dst, ally_offset = rng.integers(0, states, n), rng.choice([0, actions], n)
+    view = rng.choice([-0.6, -band, -0.01, 0.0, band, 0.3, 0.9], 2 * actions)
+    verifiability = rng.random(actions)
+    fog = np.zeros(states) if case == "clear" else rng.random(states) * 0.4
+    noise = rng.standard_normal(n)
+    noise_level, fog_gain, error_base, error_max = (0.1 if case == "noise and fog" else 0.0), 0.5, 0.05, 0.3
+    perceived, move, error = kernels.perceive(
+        action, declared, draw, noise, dst, fog, verifiability, 0.2, view, ally_offset,
+        noise_level, fog_gain, band, error_base, error_max,
+    )  # fmt: skip
+    target_fog = fog_gain * fog[dst]
+    visible = verifiability[action] + np.where(declared, 0.2, 0.0)
+    value = np.where(draw < visible, view[ally_offset + action], 0.0)
+    if np.any(noise_level + target_fog != 0.0):
+        value = np.clip(value + (noise_level + target_fog) * noise, -1.0, 1.0)
+    np.testing.assert_array_equal(perceived, value)
+    np.testing.assert_array_equal(move, np.where(value > band, 1, np.where(value < -band, -1, 0)))
+    assert move.dtype == np.int8
+    np.testing.assert_array_equal(error, np.minimum(error_max, error_base + target_fog))
+    if case == "clear":  # values exactly on the band's edges read as holding
+        assert np.count_nonzero(np.abs(perceived) == band) > 100
+
+
+@pytest.mark.parametrize("congeal", [False, True])
+def test_relax_then_congeal_in_one_pass_is_the_two_array_expressions(congeal):
+    """``kernels.relax`` (alliance influence, decay) against NumPy, and with ``congeal`` the same
+    pass then congealing every entry, skipped rows and the diagonal included: ``kernels.congeal``'s
+    arithmetic on the relaxed matrix (``TrustUpdate._relax``)."""
+    rng = np.random.default_rng(37)
+    copies, states = 3, 40  # a batch's (copies x states) x states: row i's diagonal is column i % states
+    trust, target = rng.random((copies * states, states)), rng.random((copies * states, states)) * 1.4 - 0.2
+    hardness, skip_rows = rng.random(trust.shape) * 0.8, rng.random(copies * states) < 0.3
+    rate, threshold, congeal_rate, ceiling = 0.3, 0.35, 0.1, 0.9
+    relaxed = np.clip(trust + (target - trust) * rate, 0.0, 1.0)
+    kept = skip_rows[:, None] | (np.arange(states)[None, :] == (np.arange(copies * states) % states)[:, None])
+    expected = np.where(kept, trust, relaxed)
+    congealed = np.where(expected < threshold, hardness + congeal_rate * (ceiling - hardness), hardness)
+    after, hard = trust.copy(), hardness.copy()
+    kernels.relax(after, target, rate, skip_rows, True, congeal, hard, threshold, congeal_rate, ceiling)
+    np.testing.assert_array_equal(after, expected)
+    np.testing.assert_array_equal(hard, congealed if congeal else hardness)
+    assert np.count_nonzero((expected < threshold) & kept) > 50  # congealing where nothing relaxed
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.02])
+def test_a_run_congeals_as_it_relaxes_as_with_attribution(decay):
+    """Without attribution the last relaxation of a step (alliance influence, or decay when there
+    is any) congeals in the same pass; with attribution they are separate passes. Trust and hardness
+    are the same at every step."""
+    from trustsim.config.loading import load_scenario
+    from trustsim.model.model import TrustModel
+
+    settings = ["record.model=false", "record.dyads=false", f"trust.decay={decay}"]
+    fused = TrustModel(load_scenario("europe", [*settings, "record.attribution=false"]))
+    apart = TrustModel(load_scenario("europe", [*settings, "record.attribution=true"]))
+    for _ in range(40):
+        fused.step()
+        apart.step()
+        np.testing.assert_array_equal(fused.trust, apart.trust)
+        np.testing.assert_array_equal(fused.hardness, apart.hardness)
+    assert fused.hardness.max() > 0.1  # congealing happened
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.02])
+@pytest.mark.parametrize("attribution", [False, True])
+def test_mistrust_congeals_once_a_step_on_every_path(monkeypatch, decay, attribution):
+    """Whichever pass congeals (a relaxation's, or ``kernels.congeal``), it does so once a step."""
+    from trustsim.config.loading import load_scenario
+    from trustsim.model.model import TrustModel
+
+    passes = []
+    relax, congeal = kernels.relax, kernels.congeal
+
+    def counted_relax(*args):
+        passes.extend(["relax"] if args[5] else [])
+        return relax(*args)
+
+    def counted_congeal(*args):
+        passes.append("congeal")
+        return congeal(*args)
+
+    monkeypatch.setattr(kernels, "relax", counted_relax)
+    monkeypatch.setattr(kernels, "congeal", counted_congeal)
+    settings = ["record.model=false", "record.dyads=false", f"record.attribution={str(attribution).lower()}"]
+    model = TrustModel(load_scenario("europe", [*settings, f"trust.decay={decay}"]))
+    model.run(5)
+    assert len(passes) == 5

@@ -71,6 +71,11 @@ class Catalog:
         return counts[kinds].astype(float)
 
     @cached_property
+    def escalatory(self) -> np.ndarray:
+        """Per action, 1.0 if it is escalatory, else 0.0 (the logit's weight of escalation costs)."""
+        return (self.kind == ESCALATORY).astype(float)
+
+    @cached_property
     def self_other_gap(self) -> np.ndarray:
         """Per action: self-view - other-view (the countervailing-rights gap)."""
         return self.self_view - self.other_view

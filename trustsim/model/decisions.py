@@ -36,9 +36,8 @@ class Decisions:
         """
         cfg = self.config.payoffs
         secure = cfg.security_temptation if cfg.security_temptation is not None else (cfg.P + cfg.R) / 2
-        temptation, sucker, escalation_cost, seeker = kernels.decision_terms(
-            self.src,
-            self.greedy,
+        temptation, sucker, escalation_cost = kernels.decision_terms(
+            self.edge_greedy,
             threat_faced,
             self.threatened,
             self.commitment,
@@ -53,7 +52,7 @@ class Decisions:
             "temptation": temptation,
             "sucker": sucker,
             "escalation_cost": escalation_cost,
-            "security_seeker": seeker,
+            "security_seeker": self.security_seeker,  # fixed for the model's life (read-only)
         }
 
     def _decide(

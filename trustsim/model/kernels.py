@@ -14,6 +14,12 @@ from numba.typed import List
 
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
 
+# Every kernel: cached on disk, releasing the GIL, and dividing as NumPy does (``error_model``: a
+# division by zero gives inf or NaN instead of raising, so that the compiler needs no check per
+# division and can vectorize a loop that divides; no kernel divides by zero in a run, where the
+# Python model would raise, so no result changes).
+kernel = njit(cache=True, nogil=True, error_model="numpy")
+
 # The exponent below which an action's logit weight (relative to the best action's, e^0 = 1) counts
 # as zero. Floored here, because NumPy's exponential takes a path over ten times slower for every
 # result that underflows (below e^-708); ``inverse_cdf`` never picks an action floored here. Only a
@@ -22,7 +28,7 @@ NEGLIGIBLE_EXPONENT = -700.0
 NEGLIGIBLE_WEIGHT = float(np.exp(NEGLIGIBLE_EXPONENT))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def logit_exponents(
     trust: np.ndarray,
     reward: np.ndarray,
@@ -70,7 +76,7 @@ def logit_exponents(
     return exponent
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def logit_expectations(
     trust: np.ndarray,
     other_last: np.ndarray,
@@ -95,10 +101,9 @@ def logit_expectations(
     return expected, provocation
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def decision_terms(
-    src: np.ndarray,
-    greedy: np.ndarray,
+    edge_greedy: np.ndarray,
     threat_faced: np.ndarray,
     threatened: np.ndarray,
     commitment: np.ndarray,
@@ -108,23 +113,22 @@ def decision_terms(
     fear: float,
     audience_cost: float,
     deterrence: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per edge, in one pass (``Decisions.decision_terms``, which documents them): the actor's
-    temptation and sucker's payoff, the escalation cost it expects, and whether it seeks security."""
-    n = len(src)
+    temptation and sucker's payoff, and the escalation cost it expects; ``edge_greedy``: whether
+    the edge's actor is greedy."""
+    n = len(edge_greedy)
     temptation, own_sucker, escalation_cost = np.empty(n), np.empty(n), np.empty(n)
-    seeker = np.empty(n, dtype=np.bool_)
     for e in range(n):
-        is_greedy = greedy[src[e]]
+        is_greedy = edge_greedy[e]
         temptation[e] = greedy_temptation if is_greedy else secure_temptation
         own_sucker[e] = sucker if is_greedy else sucker - fear * (threat_faced[e] + threatened[e])
         binding = (1.0 if commitment[e] > 0 else 0.0) * audience_cost
         escalation_cost[e] = deterrence * threatened[e] + binding
-        seeker[e] = not is_greedy
-    return temptation, own_sucker, escalation_cost, seeker
+    return temptation, own_sucker, escalation_cost
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _nearest(candidates: np.ndarray, sizes: np.ndarray, magnitude: float) -> int:
     """The candidate whose size (``sizes`` ascending) is closest to ``magnitude``; a tie goes to the
     smaller. The position is NumPy's ``searchsorted`` (left), clipped to [1, len - 1]."""
@@ -142,7 +146,7 @@ def _nearest(candidates: np.ndarray, sizes: np.ndarray, magnitude: float) -> int
     return candidates[position - 1] if closer_below else candidates[position]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def grit(
     other_last: np.ndarray,
     other_value: np.ndarray,
@@ -191,7 +195,7 @@ def grit(
 TILE = 512
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.ndarray:
     """Per column of ``weights`` (actions x dyads), each row scaled by 1 / ``prior``: the first
     action whose cumulative weight exceeds draw * total, summed in action order as ``np.cumsum``.
@@ -222,27 +226,41 @@ def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.
     return chosen
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def relax(
-    trust: np.ndarray, target: np.ndarray, rate: float, skip_rows: np.ndarray, skip_diagonal: bool
+    trust: np.ndarray,
+    target: np.ndarray,
+    rate: float,
+    skip_rows: np.ndarray,
+    skip_diagonal: bool,
+    congeal: bool,
+    hardness: np.ndarray,
+    threshold: float,
+    congeal_rate: float,
+    ceiling: float,
 ) -> None:
     """In place: trust += rate * (target - trust), clipped to [0, 1], except in the rows marked in
     ``skip_rows`` and (if ``skip_diagonal``) on the diagonal, which stay exactly as they are.
     One pass over the matrix for what NumPy does in four (decay, alliance influence). A batch's
     matrix is (copies x states) x states (``world.replicate``): row i's diagonal entry, i's trust
-    in itself, is in column i % states (in a single run's n x n matrix, column i)."""
+    in itself, is in column i % states (in a single run's n x n matrix, column i).
+
+    With ``congeal``, the same pass then congeals every entry, skipped ones included (``congeal``'s
+    arithmetic on the entry's new trust: one pass over the matrix where two read it)."""
     rows, columns = trust.shape
     for i in range(rows):
-        if skip_rows[i]:
-            continue
+        relaxed = not skip_rows[i]
         diagonal = i % columns if skip_diagonal else -1
         for j in range(columns):
-            if j == diagonal:
-                continue
-            trust[i, j] = min(max(trust[i, j] + (target[i, j] - trust[i, j]) * rate, 0.0), 1.0)
+            value = trust[i, j]
+            if relaxed and j != diagonal:
+                value = min(max(value + (target[i, j] - value) * rate, 0.0), 1.0)
+                trust[i, j] = value
+            if congeal and value < threshold:
+                hardness[i, j] += congeal_rate * (ceiling - hardness[i, j])
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def relax_entries(values: np.ndarray, target: np.ndarray, rate: float, skip: np.ndarray) -> None:
     """``relax`` over a run's local views (one value per held pair, ``propagation.views: local``):
     in place, values += rate * (target - values), clipped to [0, 1], except where ``skip``."""
@@ -251,7 +269,7 @@ def relax_entries(values: np.ndarray, target: np.ndarray, rate: float, skip: np.
             values[p] = min(max(values[p] + (target[p] - values[p]) * rate, 0.0), 1.0)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def congeal(hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float) -> None:
     """In place: where trust is below ``threshold``, hardness += rate * (ceiling - hardness)."""
     rows, columns = trust.shape
@@ -261,7 +279,7 @@ def congeal(hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: flo
                 hardness[i, j] += rate * (ceiling - hardness[i, j])
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def congeal_entries(
     hardness: np.ndarray, trust: np.ndarray, threshold: float, rate: float, ceiling: float
 ) -> None:
@@ -271,12 +289,12 @@ def congeal_entries(
             hardness[p] += rate * (ceiling - hardness[p])
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _mean(total: float, count: int) -> float:
     return total / count if count else np.nan
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def row_means(values: np.ndarray) -> np.ndarray:
     """The mean of each row, summed left to right: the same sum whatever the number of rows, so a
     measure of one run and of that run's row in a batch are the same number (NumPy's pairwise
@@ -291,7 +309,7 @@ def row_means(values: np.ndarray) -> np.ndarray:
     return means
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def masked_row_means(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The mean of each row's entries where ``mask``, summed left to right (NaN where none): the mean
     ``row_means`` gives of those entries, for rows that each select their own."""
@@ -307,7 +325,7 @@ def masked_row_means(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return means
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def perceive(
     actions: np.ndarray,
     declared: np.ndarray,
@@ -327,27 +345,30 @@ def perceive(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How each target reads the step toward it (``TrustModel._perceive``, which documents it),
     per edge in one pass: the perceived value, the move it reads (1, 0, -1) and its perception
-    error. Noise is added (and the value clipped to [-1, 1]) only if some edge has any."""
+    error. Noise is added (and the value clipped to [-1, 1]) only if some edge has any. One pass
+    per edge, its move read without a branch (a mispredicted branch per noisy value cost more
+    than the pass's arithmetic)."""
     n = len(actions)
-    target_fog = np.empty(n)
-    noisy = False
+    noisy = noise_level != 0.0
     for e in range(n):
-        target_fog[e] = fog_gain * fog[dst[e]]
-        noisy = noisy or noise_level + target_fog[e] != 0.0
+        if noisy:
+            break
+        noisy = noise_level + fog_gain * fog[dst[e]] != 0.0
     perceived, move, error = np.empty(n), np.empty(n, dtype=np.int8), np.empty(n)
     for e in range(n):
         a = actions[e]
+        target_fog = fog_gain * fog[dst[e]]
         visible = verifiability[a] + (declared_verifiability if declared[e] else 0.0)
         value = view[ally_offset[e] + a] if draw[e] < visible else 0.0
         if noisy:
-            value = min(max(value + (noise_level + target_fog[e]) * noise[e], -1.0), 1.0)
+            value = min(max(value + (noise_level + target_fog) * noise[e], -1.0), 1.0)
         perceived[e] = value
-        move[e] = 1 if value > band else (-1 if value < -band else 0)
-        error[e] = min(max_error, perception_error + target_fog[e])
+        move[e] = (value > band) - (value < -band)  # 1, 0 or -1, without a branch
+        error[e] = min(max_error, perception_error + target_fog)
     return perceived, move, error
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def payoffs(
     actions: np.ndarray,
     rev: np.ndarray,
@@ -380,7 +401,7 @@ def payoffs(
     return payoff, security
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def slips(
     actions: np.ndarray,
     noise_draw: np.ndarray,
@@ -416,7 +437,7 @@ def slips(
     return taken
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def posture_step(
     posture: np.ndarray,
     edge_trust: np.ndarray,
@@ -454,7 +475,7 @@ def posture_step(
     return after
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def provoked(last_action: np.ndarray, rev: np.ndarray, self_view: np.ndarray, band: float) -> np.ndarray:
     """Per edge i -> j, whether j's own last step toward i (-1: none yet), as j itself sees it
     (self-view), was escalatory beyond the neutral band (``TrustUpdate._update_trust``)."""
@@ -466,7 +487,7 @@ def provoked(last_action: np.ndarray, rev: np.ndarray, self_view: np.ndarray, ba
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def signal_cost_exponent(
     actions: np.ndarray, cost: np.ndarray, declared: np.ndarray, audience_cost: float, scale: float
 ) -> np.ndarray:
@@ -479,7 +500,7 @@ def signal_cost_exponent(
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def apply_change(trust: np.ndarray, flat: np.ndarray, before: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """In place: trust[flat[e]] = clip(before[e] + delta[e], 0, 1) for each e (a flat view of trust,
     ``TrustUpdate._apply``); returns the values written."""
@@ -491,7 +512,7 @@ def apply_change(trust: np.ndarray, flat: np.ndarray, before: np.ndarray, delta:
     return after
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def thaw(
     hardness: np.ndarray, flat: np.ndarray, current: np.ndarray, credible: np.ndarray, rate: float
 ) -> None:
@@ -501,7 +522,7 @@ def thaw(
         hardness[flat[e]] = current[e] * max(0.0, 1.0 - rate * credible[e])
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def scatter_rows(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """In place: target[rows[e]] = values[e] for each e, rows of a 2-D array (what NumPy's
     ``target[rows] = values`` does, several times slower for short rows)."""
@@ -510,7 +531,7 @@ def scatter_rows(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> No
             target[rows[e], c] = values[e, c]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def gather_rows_divided(source: np.ndarray, rows: np.ndarray, divisor: np.ndarray) -> np.ndarray:
     """source[rows[p]] / divisor[p] for each p, rows of a 2-D array: NumPy's
     ``np.take(source, rows, axis=0) / divisor[:, None]`` in one pass (the same quotients)."""
@@ -526,7 +547,7 @@ def gather_rows_divided(source: np.ndarray, rows: np.ndarray, divisor: np.ndarra
 # numbers are those of the array expressions, whose SIMD log and exp differ from the C library's).
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def adaptive_evidence(
     value: np.ndarray, costly: np.ndarray, provoked: np.ndarray, band: float, discount: float
 ) -> np.ndarray:
@@ -545,13 +566,13 @@ def adaptive_evidence(
     return evidence
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _credible(trust: float, positive: float, hard_to_fake: float, short_circuit: float) -> float:
     doubt = short_circuit * (1.0 - trust)
     return positive * (1.0 - doubt) + hard_to_fake * doubt
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def adaptive_credible(trust: np.ndarray, evidence: np.ndarray, short_circuit: float) -> np.ndarray:
     """Constructive evidence after short-circuiting: e0 (1 - doubt) + e1 doubt, doubt = s (1 - T)."""
     n = len(trust)
@@ -561,7 +582,7 @@ def adaptive_credible(trust: np.ndarray, evidence: np.ndarray, short_circuit: fl
     return credible
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def adaptive_step(
     trust: np.ndarray,
     hardness: np.ndarray,
@@ -583,24 +604,22 @@ def adaptive_step(
     return step, odds
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def moved(trust: np.ndarray, step: np.ndarray, decay: np.ndarray, floor: float) -> np.ndarray:
     """The change of trust whose log-odds moved by ``step``, from ``decay`` = exp(-(L + step)):
     clip(1 / (1 + decay), floor, 1 - floor) - T, exactly zero where the step is zero."""
     n = len(trust)
     change = np.empty(n)
-    for e in range(n):
-        if step[e] == 0.0:
-            change[e] = 0.0
-        else:
-            change[e] = min(max(1.0 / (1.0 + decay[e]), floor), 1.0 - floor) - trust[e]
+    for e in range(n):  # both sides computed and one kept: a select, which vectorizes
+        after = min(max(1.0 / (1.0 + decay[e]), floor), 1.0 - floor) - trust[e]
+        change[e] = 0.0 if step[e] == 0.0 else after
     return change
 
 
 # -- the model-level measures (records.measures, which documents each) --------------------------
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def edge_measures(
     trust: np.ndarray,
     kind: np.ndarray,
@@ -678,7 +697,7 @@ def edge_measures(
         values[b, 12] = rights / size
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def remember(
     rev: np.ndarray,
     move: np.ndarray,
@@ -725,19 +744,19 @@ def stream_list(streams: list[np.random.Generator]) -> List:
     return typed
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _list_of(first):
     typed = List()
     typed.append(first)
     return typed
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _append(typed, stream) -> None:
     typed.append(stream)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def draw_streams(streams, draws: np.ndarray, noise: np.ndarray) -> None:
     """In place: each copy's block of ``draws`` (uniforms, row by row) then of ``noise`` (standard
     normals) from its own generator, in one call for all copies. Numba's Generator methods use the

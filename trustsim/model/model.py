@@ -58,10 +58,10 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         # state deals with or sees its friends deal with (``support``), as 1-D arrays in the sorted
         # order of row * n + column; never an n x n matrix (Structure._build_support).
         self.local = config.propagation.views == "local"
-        self._streams: Sequence[np.random.Generator] | None = None  # a batch's, one per copy
         if copies is None:
             world = build_world(config, self.rng, matrix=not self.local)
             self.copies, self.copy_size = 1, len(world.states)
+            self._streams = kernels.stream_list([self.rng])
         else:
             # Each copy's world as its run alone builds it: a generated network from the copy's own
             # stream (which goes on to draw its steps), an explicit one once for all.
@@ -106,6 +106,9 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         self._build_richardson(world.states)
         self.rule = RULES[config.trust.rule](config.trust, band=config.perception.neutral_band)
         self.greedy = np.array([state.motive == "greedy" for state in world.states])
+        self.edge_greedy = self.greedy[self.src]  # per edge, whether its actor is greedy
+        self.security_seeker = ~self.edge_greedy
+        self.security_seeker.flags.writeable = False
         self._policies: dict[str, Policy] = {}
         self._policy_edges: dict[str, np.ndarray] | None = None
         self._policy_views: dict[str, tuple] | None = None
@@ -147,10 +150,10 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
     def _draw(self) -> tuple[np.ndarray, np.ndarray]:
         """This step's random numbers: four uniforms and a standard normal per directed edge, drawn
         whatever happens (common random numbers), each copy's from its own stream."""
-        if self._streams is None:
-            return self.rng.random((self.n_edges, 4)), self.rng.standard_normal(self.n_edges)
         draws, noise = np.empty((self.n_edges, 4)), np.empty(self.n_edges)
-        kernels.draw_streams(self._streams, draws, noise)  # each copy's edges are one block of rows
+        # Each copy's edges are one block of rows. A run draws as a batch of one: the numbers of
+        # self.rng.random((edges, 4)) then self.rng.standard_normal(edges), in one compiled call.
+        kernels.draw_streams(self._streams, draws, noise)
         return draws, noise
 
     def schedule(self, item) -> None:
@@ -340,9 +343,9 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
             self.measures = records.measures(self)
             if self._deferred is not None:
                 self._deferred.append(self.measures)
-            elif self.copies == 1:
-                self.datacollector.collect(self)  # its reporters read self.measures
-            else:  # into each copy's collector, as its collect() would (18 x copies calls fewer)
+            else:  # into each collector, as its collect() would without 18 reporter calls and deep
+                # copies: each reporter (``records.measure``) reads one value of self.measures as the
+                # Python number tolist() gives (tests/test_batch.py)
                 columns = {name: values.tolist() for name, values in self.measures.items()}
                 for b, (collector, _) in enumerate(self.collectors):
                     collector._collection_steps.append(self.time)

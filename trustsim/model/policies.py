@@ -366,7 +366,7 @@ class Logit(Policy):
             escalation_cost,
             catalog.cooperation,
             catalog.cost,
-            (catalog.kind == ESCALATORY).astype(float),
+            catalog.escalatory,
             float(self.params.rationality),
             provocation,
             self.severity(catalog),
@@ -374,7 +374,7 @@ class Logit(Policy):
         weights = np.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
-        actions = kernels.inverse_cdf(weights, catalog.kind_count.astype(float), dyads.draw)
+        actions = kernels.inverse_cdf(weights, catalog.kind_count, dyads.draw)
         return actions, np.zeros(n, dtype=bool)
 
     def expectations(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
@@ -407,5 +407,10 @@ class Logit(Policy):
 
     def severity(self, catalog: Catalog) -> np.ndarray:
         """Per catalog action, its severity in exponent units: rationality * resolve * max(-other
-        view, 0), its Goldstein weight / 10 as the provoker sees it (0 for holding and cooperation)."""
-        return self.params.rationality * self.params.resolve * np.maximum(-catalog.other_view, 0.0)
+        view, 0), its Goldstein weight / 10 as the provoker sees it (0 for holding and cooperation).
+        Computed once per catalog (a model's is fixed)."""
+        cached = getattr(self, "_severity", None)
+        if cached is None or cached[0] is not catalog:
+            values = self.params.rationality * self.params.resolve * np.maximum(-catalog.other_view, 0.0)
+            self._severity = cached = (catalog, values)
+        return cached[1]

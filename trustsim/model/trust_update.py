@@ -87,14 +87,17 @@ class TrustUpdate:
             rows, cols = self.obs_rows, self.obs_cols
             self._apply(self.obs_flat, rows, cols, current, observed, OBSERVATION, cols, dominant)
 
-        alpha = spec.propagation.alliance_weight
-        if alpha > 0 and self.has_allies.any() and self.local:
+        # Alliance influence, then decay, then congealing; the last relaxation congeals as it goes.
+        alpha, decay = spec.propagation.alliance_weight, spec.trust.decay
+        allied = alpha > 0 and self.has_allies.any()
+        last = decay == 0
+        if allied and self.local:
             # The same pool over the held views (Structure._build_local_alliances).
             pooled = self.pool_local @ self.trust + self.pool_constant
             pooled[self.pool_renormalised] /= self.pool_weight
             pooled[self.pool_unweighted] = self.trust[self.pool_unweighted]
-            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES)
-        elif alpha > 0 and self.has_allies.any():
+            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=last)
+        elif allied:
             # Pool allies' views of each state l, leaving out l's view of itself: the mean over
             # allies m != l of trust[m, l], renormalised by 1 - W[k, l]. The product takes trust
             # with its diagonal zeroed for the purpose (restored right after; no copy of the matrix).
@@ -114,13 +117,13 @@ class TrustUpdate:
             flat[self.pool_renormalised] /= self.pool_weight  # elsewhere the weight is 1
             flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
             # trust += alpha * (pooled - trust) for states with allies, off the diagonal
-            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES)
+            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=last)
 
-        if spec.trust.decay > 0:
+        if decay > 0:
             nobody = np.zeros(self.n, dtype=bool)
-            self._relax(self.initial_trust, spec.trust.decay, nobody, False, DECAY, actor=NO_ACTOR)
-
-        self._congeal()
+            self._relax(self.initial_trust, decay, nobody, False, DECAY, actor=NO_ACTOR, then_congeal=True)
+        elif not allied:
+            self._congeal()
 
     def _observe(self, evidence: np.ndarray) -> np.ndarray:
         """Salience-weighted means of the evidence each observer saw about each subject (per
@@ -156,11 +159,26 @@ class TrustUpdate:
         if self.attribution is not None:
             self.attribution.add(self.steps, rows, cols, actor, action, mechanism, after - before)
 
-    def _relax(self, target, rate, skip_rows, skip_diagonal, mechanism: int, actor: int) -> None:
+    def _relax(
+        self, target, rate, skip_rows, skip_diagonal, mechanism: int, actor: int, then_congeal: bool
+    ) -> None:
         """trust += rate * (target - trust) over the whole matrix, clipped to [0, 1], except in
         ``skip_rows`` and (if ``skip_diagonal``) on the diagonal (``kernels.relax``, in place), and
         attribute the change. Only the entries that changed are looked up, and only when attribution
-        is recorded. With local views, over the held pairs (which exclude the diagonal)."""
+        is recorded. With local views, over the held pairs (which exclude the diagonal). Then, if
+        ``then_congeal``, congeal (``_congeal``): over the matrix without attribution, in the same
+        pass as the relaxation."""
+        p = self.config.trust
+        congealing = (self.hardness, p.congeal_threshold, p.congeal_rate, p.congeal_max)
+        if not self.local and self.attribution is None:
+            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, then_congeal, *congealing)
+            return
+        self._relax_alone(target, rate, skip_rows, skip_diagonal, mechanism, actor, congealing)
+        if then_congeal:
+            self._congeal()
+
+    def _relax_alone(self, target, rate, skip_rows, skip_diagonal, mechanism, actor, congealing) -> None:
+        """``_relax`` without congealing, with local views or attribution."""
         if self.local:
             skip = skip_rows[self.support_rows]
             before = self.trust.copy() if self.attribution is not None else None
@@ -171,11 +189,8 @@ class TrustUpdate:
                 delta = self.trust[changed] - before[changed]
                 self.attribution.add(self.steps, rows, cols, actor, -1, mechanism, delta)
             return
-        if self.attribution is None:
-            kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
-            return
         before = self.trust.copy()
-        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal)
+        kernels.relax(self.trust, target, rate, skip_rows, skip_diagonal, False, *congealing)
         changed = self.trust != before
         flat = np.flatnonzero(changed)  # row-major, as np.nonzero(changed)
         # Row and column of each flat position, without a (slow) int64 divmod of up to n^2 entries:
