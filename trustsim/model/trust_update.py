@@ -90,13 +90,15 @@ class TrustUpdate:
         # Alliance influence, then decay, then congealing; the last relaxation congeals as it goes.
         alpha, decay = spec.propagation.alliance_weight, spec.trust.decay
         allied = alpha > 0 and self.has_allies.any()
-        last = decay == 0
+        alliance_congeals = decay == 0  # else decay relaxes last
         if allied and self.local:
             # The same pool over the held views (Structure._build_local_alliances).
             pooled = self.pool_local @ self.trust + self.pool_constant
             pooled[self.pool_renormalised] /= self.pool_weight
             pooled[self.pool_unweighted] = self.trust[self.pool_unweighted]
-            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=last)
+            self._relax(
+                pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=alliance_congeals
+            )
         elif allied:
             # Pool allies' views of each state l, leaving out l's view of itself: the mean over
             # allies m != l of trust[m, l], renormalised by 1 - W[k, l]. The product takes trust
@@ -117,7 +119,9 @@ class TrustUpdate:
             flat[self.pool_renormalised] /= self.pool_weight  # elsewhere the weight is 1
             flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
             # trust += alpha * (pooled - trust) for states with allies, off the diagonal
-            self._relax(pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=last)
+            self._relax(
+                pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=alliance_congeals
+            )
 
         if decay > 0:
             nobody = np.zeros(self.n, dtype=bool)
