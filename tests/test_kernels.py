@@ -342,30 +342,39 @@ def test_grit_is_its_array_rule():
     assert lapse.sum() > 100 and renew.sum() > 100 and (initiative & hostile).sum() > 100
 
 
-def test_slips_are_execution_noise_then_paralysis_as_array_expressions(inputs):
+@pytest.mark.parametrize("keep_course", [False, True])
+def test_slips_are_execution_noise_then_paralysis_as_array_expressions(inputs, keep_course):
     """``kernels.slips`` against the array rule: noise flips a constructive intention to the
     actor's escalatory step and back where draw < execution_noise, then paralysis drops an
-    initiative for holding where draw < paralysis (1 - trust); scheduled actions are kept."""
+    initiative for holding where draw < paralysis (1 - trust) and, keeping course, turns any other
+    change of kind from the actor's last step back into that step with the same draw; scheduled
+    actions are kept."""
     rng = np.random.default_rng(17)
     n, trust = SIZE, inputs["trust"]
     kind = np.array([1, 1, 0, -1, -1, 0])
     actions = rng.integers(0, len(kind), n)
     constructive, escalatory, neutral = (rng.choice(np.flatnonzero(kind == k), n) for k in (1, -1, 0))
     other_last = rng.choice(np.array([-2, -1, 0, 1], dtype=np.int8), n)
+    last_action = rng.integers(-1, len(kind), n)  # -1: no step yet
     noise_draw, paralysis_draw, forced = rng.random(n), rng.random(n), rng.random(n) < 0.1
     taken = kernels.slips(
         actions, noise_draw, paralysis_draw, forced, kind, constructive, escalatory, neutral,
-        other_last, trust, 0.3, 0.6,
+        other_last, last_action, trust, 0.3, 0.6, keep_course,
     )  # fmt: skip
     flip = (noise_draw < 0.3) & ~forced
     flipped = np.where(kind[actions] == 1, escalatory, np.where(kind[actions] == -1, constructive, actions))
     expected = np.where(flip, flipped, actions)
-    frozen = (kind[expected] == 1) & (other_last != 1) & ~forced & (paralysis_draw < 0.6 * (1.0 - trust))
-    np.testing.assert_array_equal(taken, np.where(frozen, neutral, expected))
-    assert flip.sum() > 1000 and frozen.sum() > 300
+    paralysed = ~forced & (paralysis_draw < 0.6 * (1.0 - trust))
+    initiative = (kind[expected] == 1) & (other_last != 1)
+    turning = ~initiative & (last_action >= 0) & (kind[expected] != kind[np.maximum(last_action, 0)])
+    kept = paralysed & turning & keep_course
+    expected_taken = np.where(paralysed & initiative, neutral, np.where(kept, last_action, expected))
+    np.testing.assert_array_equal(taken, expected_taken)
+    assert flip.sum() > 1000 and (paralysed & initiative).sum() > 300
+    assert kept.sum() > 300 if keep_course else kept.sum() == 0
     untouched = kernels.slips(
         actions, noise_draw, paralysis_draw, forced, kind, constructive, escalatory, neutral,
-        other_last, trust, 0.0, 0.0,
+        other_last, last_action, trust, 0.0, 0.0, keep_course,
     )  # fmt: skip
     np.testing.assert_array_equal(untouched, actions)
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from trustsim.cli import app
 from trustsim.config.loading import load_scenario
 from trustsim.model.model import TrustModel
-from trustsim.patterns import fit_dyad, patterns, scored_actions
+from trustsim.patterns import fit_dyad, interval, patterns, run_fits, scored_actions
 
 
 def simulate_var(inertia: float, reciprocity: float, steps: int = 4000, seed: int = 0) -> np.ndarray:
@@ -150,6 +150,30 @@ def test_the_asymmetry_depends_on_the_policy():
     _, _, tft_cooperation, tft_conflict = result.by_policy["tit_for_tat"][1]
     assert tft_cooperation > tft_conflict + 0.05
     assert grit_conflict - grit_cooperation > tft_conflict - tft_cooperation + 0.05
+
+
+def mean_inertia(scenario, seed: int) -> float:
+    fits, _ = run_fits(scenario, seed)
+    return float(np.mean([fit.inertia for _, fit in fits]))
+
+
+def test_keeping_course_makes_a_states_steps_persist():
+    """``trust.paralysis_keeps_course``: low trust also holds a state to its last kind of step, so
+    its own last step predicts its next more (the VAR's inertia rises; europe, paired on seeds 0-7,
+    120 steps: about +0.1 over 30 seeds and 100 steps, asserted above +0.04 at the interval's lower
+    end). Ablation: with paralysis 0 the option changes no step at all."""
+    settings = ["steps=120", "record.dyads=true"]
+    course = ["trust.paralysis_keeps_course=true"]
+    off, on = load_scenario("europe", settings), load_scenario("europe", [*settings, *course])
+    gains = [mean_inertia(on, seed) - mean_inertia(off, seed) for seed in range(8)]
+    assert interval(np.array(gains))[1] > 0.04, gains
+    still = ["trust.paralysis=0", "steps=40"]
+    plain = TrustModel(load_scenario("europe", still))
+    keeping = TrustModel(load_scenario("europe", [*still, *course]))
+    for _ in range(40):
+        plain.step()
+        keeping.step()
+        np.testing.assert_array_equal(plain.last.actions, keeping.last.actions)
 
 
 def test_patterns_command_writes_the_report_and_its_figures(tmp_path):

@@ -9,6 +9,7 @@ property tests' strategies.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import types
 import typing
@@ -149,7 +150,11 @@ def rewrite(document: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    path = Path(argv[0] if argv else "docs/ODD.md")
+    parser = argparse.ArgumentParser(description="Rewrite the parameter table of the ODD document.")
+    parser.add_argument("document", nargs="?", default="docs/ODD.md", help="default: docs/ODD.md")
+    path = Path(parser.parse_args(argv).document)
+    if not path.is_file():
+        parser.error(f"{path}: no such file")
     path.write_text(rewrite(path.read_text()))
     print(f"{path}: parameter table rewritten ({len(parameters())} parameters)")
     return 0

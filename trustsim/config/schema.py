@@ -218,6 +218,11 @@ class TrustRule(Section):
         0.6, description="Discount of a distrusted state's cheap constructive step (read as a trick)."
     )
     paralysis: Unit = Field(0.3, description="Low trust's damping of willingness to take initiatives.")
+    paralysis_keeps_course: bool = Field(
+        False,
+        description="Paralysis also holds a state to its course: a change in the kind of its step "
+        "toward a partner gives way, with the same probability, to the step it took last.",
+    )
     audience_cost: NonNegative = Field(
         0.5,
         description="Cost a state pays for escalating against a partner it declared a step toward "

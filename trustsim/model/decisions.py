@@ -104,7 +104,11 @@ class Decisions:
         - execution noise: with probability ``execution_noise`` an intended move comes out as its
           opposite (the actor's escalatory step for a constructive one, and back);
         - paralysis: low trust paralyses the will to try: an initiative (a constructive step not
-          answering one) is dropped for holding with probability paralysis * (1 - trust).
+          answering one) is dropped for holding with probability paralysis * (1 - trust);
+        - with ``trust.paralysis_keeps_course``, low trust paralyses the will "to alter the current
+          trajectory" too: any other change in the kind of step toward a partner (escalating after
+          holding, holding after escalating, ...) gives way to the step the actor took last, with
+          the same probability and draw (docs/ODD.md Section 7.6).
 
         A scheduled (forced) action is taken as scheduled.
         """
@@ -119,7 +123,9 @@ class Decisions:
             repertoire["escalatory"],
             repertoire["neutral"],
             self.other_last,
+            self.last_action,
             trust,
             float(self.config.execution_noise),
             float(self.config.trust.paralysis),
+            bool(self.config.trust.paralysis_keeps_course),
         )

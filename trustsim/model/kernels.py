@@ -412,14 +412,18 @@ def slips(
     escalatory: np.ndarray,
     neutral: np.ndarray,
     other_last: np.ndarray,
+    last_action: np.ndarray,
     trust: np.ndarray,
     execution_noise: float,
     paralysis: float,
+    keep_course: bool,
 ) -> np.ndarray:
     """Per edge, in one pass (``Decisions._slips``, which documents them): execution noise turns an
     intended constructive step into the actor's escalatory one and back with probability
     ``execution_noise``; then paralysis drops an initiative for holding with probability
-    paralysis * (1 - trust). A forced (scheduled) action is neither. Returns the actions taken."""
+    paralysis * (1 - trust), and, with ``keep_course``, turns any other change in the kind of step
+    from the actor's ``last_action`` (-1: none yet) back into that action, with the same
+    probability and draw. A forced (scheduled) action is neither. Returns the actions taken."""
     n = len(actions)
     taken = np.empty(n, dtype=np.int64)
     for e in range(n):
@@ -431,8 +435,11 @@ def slips(
                 elif kind[a] == ESCALATORY:
                     a = constructive[e]
             initiative = kind[a] == CONSTRUCTIVE and other_last[e] != CONSTRUCTIVE
-            if initiative and paralysis != 0.0 and paralysis_draw[e] < paralysis * (1.0 - trust[e]):
-                a = neutral[e]
+            last = last_action[e]
+            turning = keep_course and not initiative and last >= 0 and kind[a] != kind[last]
+            paralysed = paralysis != 0.0 and paralysis_draw[e] < paralysis * (1.0 - trust[e])
+            if (initiative or turning) and paralysed:
+                a = neutral[e] if initiative else last
         taken[e] = a
     return taken
 

@@ -359,7 +359,26 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
             " its trust and the partner's last move (Section 7.3a of docs/ODD.md) and, within a kind,"
             " draws one of the catalog's steps at random, so its scored series persists hardly beyond"
             " what the partner's answers carry back. Standard operating procedures and the cost of"
-            " changing course (Allison 1971) are not modelled."
+            " changing course (Allison 1971) are not modelled by default (the next point)."
+        )
+        lines.append(  # figures of analysis/course_paralysis.py (seeds 0-29), not computed here
+            "- **Keeping course narrows the gap; it closes it only in `dyad`, at a paralysis beyond"
+            " the default.** The option `trust.paralysis_keeps_course` (off by default; Section 7.6 of"
+            " docs/ODD.md) reads the essay's paralysed will \u201cto alter the current trajectory\u201d"
+            " as holding a distrustful state to its last kind of step toward a partner, with the"
+            " probability paralysis x (1 - trust) that drops its initiatives. Inertia less reciprocity"
+            " (paired per run, seeds 0-29) goes from -0.368, -0.439 and -0.322 (`dyad`, `europe`,"
+            " `random_network`, as shipped) to -0.117, -0.250 and -0.211 at the default paralysis 0.3,"
+            " every interval still below zero, with all 14 claims holding but `europe`'s asymmetry now"
+            " +0.022 [-0.004, +0.048]. Raising paralysis moves it further: at 0.7, `dyad` +0.108"
+            " [+0.005, +0.210] with its asymmetry no longer reversed (+0.063 [-0.181, +0.306]),"
+            " `europe` -0.038 and `random_network` -0.092, 14 claims holding; at 1.0, `dyad` +0.528"
+            " with its reciprocity nearly gone (+0.057), `europe` -0.073, `random_network` -0.010"
+            " [-0.029, +0.010], and `rights_spiral` and `deterrence_works_on_greedy` fail (at 0.5"
+            " `rights_spiral` fails too). A default of 0.7 would be a calibration to one pattern in one"
+            " scenario, in a range where a claim holds or fails with the value (`rights_spiral` fails"
+            " at 0.5, holds at 0.7), so paralysis stays 0.3 and the option off."
+            " `python analysis/course_paralysis.py` prints these figures."
         )
         lines.append(  # figures of analysis/event_data_windows.py (600 steps, seeds 0-29), not computed here
             "- **Summing over windows of k steps does not close the gap.** Event data sum a month's"
