@@ -52,9 +52,13 @@ def sweep_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-# enough work (several seconds on 2 workers, the runs in batches) that a kill lands mid-sweep:
-# chunks are written every max(8, 4 x workers) runs at least 1 s apart, or every 5 s
+# 120 runs of 1,000 steps; the kill test runs them in batches of KILL_BATCH (24 tasks of about
+# 0.4 s, whose cost is mostly the fixed cost of a step), so that the sweep lasts several seconds on
+# 2 workers and a kill lands mid-sweep: chunks are written every max(8, 4 x workers) runs at least
+# 1 s apart, or every 5 s. In batches of 30 (the default split for 2 workers) the 4 tasks came to
+# 1 s in all once steps got faster, and the first chunk written was the whole sweep.
 BIG_RUNS = 120
+KILL_BATCH = 5
 BIG = sweep_data(
     name="big",
     design={"kind": "grid", "parameters": {"perception.noise": [0.02, 0.1, 0.2, 0.3]}},
@@ -498,9 +502,11 @@ def reference(tmp_path_factory) -> Path:
 
 
 def test_resume_after_a_killed_sweep_runs_every_run_exactly_once(tmp_path, reference):
-    """kill -9 of the whole process group mid-sweep (2 workers), then the same command again."""
+    """kill -9 of the whole process group mid-sweep (2 workers), then the same command again. The
+    runs go in smaller batches than the reference's, which the results must not notice."""
     out = tmp_path / "out"
-    command = [*trustsim_command(), "sweep", str(write_sweep(tmp_path, BIG)), "--out", str(out)]
+    sweep = write_sweep(tmp_path, {**BIG, "batch_size": KILL_BATCH})
+    command = [*trustsim_command(), "sweep", str(sweep), "--out", str(out)]
     command += ["--workers", "2"]
     proc = subprocess.Popen(
         command,
