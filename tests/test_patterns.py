@@ -7,6 +7,8 @@ the shipped scenarios at small size (a few replications), each with the toleranc
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +17,7 @@ from trustsim.cli import app
 from trustsim.config.loading import load_scenario
 from trustsim.model.model import TrustModel
 from trustsim.patterns import fit_dyad, interval, patterns, run_fits, scored_actions
+from trustsim.patterns.report import _copiers
 
 
 def simulate_var(inertia: float, reciprocity: float, steps: int = 4000, seed: int = 0) -> np.ndarray:
@@ -112,6 +115,21 @@ def test_reciprocity_comes_from_the_policies_that_read_the_partner(europe):
     logit = europe.by_policy["logit"][1]
     assert tit_for_tat[1] > 0.5
     assert logit[1] < tit_for_tat[1] * 2 / 3
+
+
+def test_the_report_says_how_many_fitted_dyads_copy_their_partner(europe):
+    """docs/patterns.md's inertia point: the share of fitted dyads on tit-for-tat or generous
+    tit-for-tat (pooled over replications) and their pooled coefficients, which copy the partner by
+    construction: inertia about zero (within 0.05; +0.001 over 30 seeds), reciprocity above 0.5."""
+    copiers = ("tit_for_tat", "generous_tit_for_tat")
+    assert set(copiers) <= set(europe.by_policy)
+    counts = {policy: europe.by_policy[policy][0] for policy in copiers}
+    share = sum(counts.values()) / sum(count for count, _ in europe.by_policy.values())
+    sentence = _copiers([europe])
+    assert f"act in {share:.0%} of `europe`'s (inertia" in sentence
+    assert 0.2 < share < 0.8
+    inertia, reciprocity = map(float, re.search(r"\(inertia (\S+), reciprocity (\S+)\)", sentence).groups())
+    assert abs(inertia) < 0.05 and reciprocity > 0.5
 
 
 def test_reciprocity_vanishes_when_no_state_reads_its_partner(europe):

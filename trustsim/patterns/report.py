@@ -30,6 +30,7 @@ from trustsim.patterns.events import PatternResult, patterns
 
 LOGIT = "default_policy=logit"  # the variant with the model's default policy for every state
 RESOLVE_OFF = "policy_params.logit.resolve=0"  # the asymmetry's ablation (Section 7.3a of docs/ODD.md)
+COPIERS = ("tit_for_tat", "generous_tit_for_tat")  # next move: the partner's last, by construction
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,7 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
             " its trust and the partner's last move (Section 7.3a of docs/ODD.md) and, within a kind,"
             " draws one of the catalog's steps at random, so its scored series persists hardly beyond"
             " what the partner's answers carry back. Standard operating procedures and the cost of"
-            " changing course (Allison 1971) are not modelled by default (the next point)."
+            " changing course (Allison 1971) are not modelled by default (the next point)." + _copiers(weaker)
         )
         lines.append(  # figures of analysis/course_paralysis.py (seeds 0-29), not computed here
             "- **Keeping course narrows the gap; it closes it only in `dyad`, at a paralysis beyond"
@@ -464,3 +465,29 @@ def _limits(results: list[EpisodeResult], fits: list[PatternResult]) -> list[str
         " change over each documented window is tested.",
     ]
     return lines
+
+
+def _copiers(fits: list[PatternResult]) -> str:
+    """A sentence on the reciprocity policies' share of each scenario's fitted dyads (pooled over
+    replications) and their pooled coefficients: a scenario mean that counts them cannot show more
+    inertia than reciprocity unless the rest of its dyads show much more."""
+    parts = []
+    for fit in fits:
+        total = sum(count for count, _ in fit.by_policy.values())
+        copied = {p: fit.by_policy[p] for p in COPIERS if p in fit.by_policy}
+        count = sum(c for c, _ in copied.values())
+        if total and count:
+            inertia = sum(c * coef[0] for c, coef in copied.values()) / count
+            reciprocity = sum(c * coef[1] for c, coef in copied.values()) / count
+            parts.append(
+                f"{count / total:.0%} of `{fit.scenario}`'s (inertia {inertia:+.3f}, reciprocity"
+                f" {reciprocity:+.3f})"
+            )
+    if not parts:
+        return ""
+    return (
+        " The scenarios' reciprocity policies weigh on the mean too: `tit_for_tat` and"
+        " `generous_tit_for_tat`, whose next move is the partner's last by construction, act in "
+        + ", ".join(parts)
+        + " fitted dyads, pooled over replications."
+    )
