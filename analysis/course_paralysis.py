@@ -1,23 +1,27 @@
-"""Paralysis that keeps a state to its course (``trust.paralysis_keeps_course``): how far does it
-bring the event-data patterns (inertia above reciprocity, Goldstein & Freeman 1990), and what does
-it cost the essay's claims?
+"""Paralysis that keeps a state to its course (``trust.paralysis_keeps_course``) and routine
+(``policy_params.logit.routine``): how far do they bring the event-data patterns (inertia above
+reciprocity, Goldstein & Freeman 1990), and what do they cost the essay's claims?
 
 The essay: mistrust "paralyzes the will to try to alter the current trajectory". Shipped, paralysis
 only drops initiatives for holding; with the option, any other change in the kind of a state's step
 toward a partner gives way, with the same probability paralysis * (1 - trust), to the step it took
-last (docs/ODD.md Section 7.6). For the shipped model (option off, paralysis 0.3) and the option on
-at each ``--paralysis`` value, this prints:
+last (docs/ODD.md Section 7.6). Routine (Allison 1971's organizational process) repeats a `logit`
+state's last step when it takes a step of the same kind, with probability routine (Section 7.3a).
+For the shipped model (both off, paralysis 0.3), keeping course at each ``--paralysis`` value,
+routine at each ``--routine`` value, and each routine value with keeping course at the default
+paralysis 0.3, this prints:
 
 - per pattern scenario (``trustsim.patterns.PATTERN_SCENARIOS``, as shipped otherwise), the
   patterns' VAR(1) on seeds 0 .. S-1 (``trustsim.patterns.run_fits``, as docs/patterns.md fits
   it): inertia, reciprocity, their paired difference per run (inertia - reciprocity; the event data
   find it above zero) and the asymmetry (response to conflict - to cooperation), each the mean over
   runs of the run's mean over fitted dyads with its 95% t interval;
-- how many of the essay's claims hold (``trustsim.claims``, seeds 0 .. S-1) with the same two
+- how many of the essay's claims hold (``trustsim.claims``, seeds 0 .. S-1) with the same
   settings merged into both arms of every claim, as if they were the defaults, and which fail.
 
-    python analysis/course_paralysis.py                    # 30 seeds; about 8 minutes
-    python analysis/course_paralysis.py --seeds 10 --paralysis 0.3 0.7
+    python analysis/course_paralysis.py                    # 30 seeds; about 13 minutes
+    python analysis/course_paralysis.py --seeds 10 --paralysis 0.3 0.7 --routine
+    python analysis/course_paralysis.py --paralysis --routine 0.5 0.8   # routine only
 
 Progress on stderr; markdown on stdout.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -41,9 +46,21 @@ def _cell(values: list[float]) -> str:
     return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
-def pattern_row(name: str, trust: dict, seeds: int) -> list[str]:
+def nested(changes: dict[str, Any]) -> dict[str, Any]:
+    """Dotted keys as the nested dict a config merges: {"trust.paralysis": 0.3} -> {"trust": {...}}."""
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        *parents, last = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
+
+
+def pattern_row(name: str, changes: dict[str, Any], seeds: int) -> list[str]:
     """The scenario's inertia, reciprocity, their paired difference and the asymmetry."""
-    settings = [f"trust.{key}={str(value).lower()}" for key, value in trust.items()]
+    settings = [f"{key}={str(value).lower()}" for key, value in changes.items()]
     scenario = load_scenario(name, settings)
     runs = []
     for seed in range(seeds):
@@ -63,11 +80,11 @@ def pattern_row(name: str, trust: dict, seeds: int) -> list[str]:
     ]
 
 
-def claims_holding(trust: dict, seeds: int) -> tuple[int, list[str]]:
-    """How many claims hold with ``trust`` merged into both arms, and the names of those that fail."""
+def claims_holding(changes: dict[str, Any], seeds: int) -> tuple[int, list[str]]:
+    """How many claims hold with ``changes`` merged into both arms, and the names of those that fail."""
     held, failed = 0, []
     for claim in CLAIMS:
-        arms = {arm: merge(getattr(claim, arm), {"trust": trust}) for arm in ("treatment", "control")}
+        arms = {arm: merge(getattr(claim, arm), nested(changes)) for arm in ("treatment", "control")}
         changed = dataclasses.replace(claim, **arms)
         result = ClaimResult(
             changed, paired(changed, list(range(seeds)), False), paired(changed, list(range(seeds)), True)
@@ -82,23 +99,33 @@ def claims_holding(trust: dict, seeds: int) -> tuple[int, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--paralysis", type=float, nargs="+", default=[0.3, 0.5, 0.7, 1.0])
+    parser.add_argument("--paralysis", type=float, nargs="*", default=[0.3, 0.5, 0.7, 1.0])
+    parser.add_argument("--routine", type=float, nargs="*", default=[0.5, 0.8])
     args = parser.parse_args(argv)
-    settings = [("shipped: option off", {"paralysis": 0.3, "paralysis_keeps_course": False})]
+    off = {"trust.paralysis": 0.3, "trust.paralysis_keeps_course": False}
+    settings = [("shipped: both off", off)]
     settings += [
-        (f"keeps course, paralysis {p:g}", {"paralysis": p, "paralysis_keeps_course": True})
+        (f"keeps course, paralysis {p:g}", {"trust.paralysis": p, "trust.paralysis_keeps_course": True})
         for p in args.paralysis
     ]
+    for r in args.routine:
+        settings.append((f"routine {r:g}", {**off, "policy_params.logit.routine": r}))
+        settings.append(
+            (
+                f"routine {r:g} and keeps course, paralysis 0.3",
+                {**off, "trust.paralysis_keeps_course": True, "policy_params.logit.routine": r},
+            )
+        )
     print(f"Seeds 0-{args.seeds - 1}; each scenario's shipped length and parameters otherwise.\n")
-    for label, trust in settings:
+    for label, changes in settings:
         print(f"### {label}\n")
         print("| scenario | inertia | reciprocity | inertia - reciprocity | asymmetry (conflict - coop.) |")
         print("| --- | --- | --- | --- | --- |")
         for name in PATTERN_SCENARIOS:
             print(f"{label}: {name}", file=sys.stderr)
-            print("| " + " | ".join(pattern_row(name, trust, args.seeds)) + " |")
+            print("| " + " | ".join(pattern_row(name, changes, args.seeds)) + " |")
         print(f"{label}: claims", file=sys.stderr)
-        held, failed = claims_holding(trust, args.seeds)
+        held, failed = claims_holding(changes, args.seeds)
         print(
             f"\nClaims holding: {held} of {len(CLAIMS)}"
             + (f" (failing: {', '.join(failed)})" if failed else "")

@@ -54,6 +54,8 @@ def test_a_batch_of_europe_runs_with_an_intervention_is_each_run_alone():
         # copies of a network beyond DENSE_LIMIT: the sparse alliance pool where the batch once
         # multiplied dense blocks (2.6e-15 from the first step)
         ("random_network", ["network.n=250", "network.degree=10"], 2, 3),
+        # the options of the event-data patterns: routine reads each edge's last action
+        ("europe", ["policy_params.logit.routine=0.8", "trust.paralysis_keeps_course=true"], 3, 30),
     ],
 )
 def test_each_copy_takes_its_runs_path_whatever_the_batchs_size(name, settings, copies, steps):

@@ -136,7 +136,42 @@ def test_the_logit_weights_are_the_quantal_response_expression(inputs):
     weights[exponent <= kernels.NEGLIGIBLE_EXPONENT] = 0.0
     cumulative = np.cumsum(weights, axis=0)
     expected = np.minimum((cumulative <= draw * cumulative[-1]).sum(axis=0), actions - 1)
-    np.testing.assert_array_equal(kernels.inverse_cdf(np.exp(compiled), prior, draw), expected)
+    none, kind = np.full(1, -1), np.zeros(actions, dtype=np.int8)  # routine off: never read
+    chosen = kernels.inverse_cdf(np.exp(compiled), prior, draw, none, kind, 0.0)
+    np.testing.assert_array_equal(chosen, expected)
+
+
+@pytest.mark.parametrize("routine", [0.0, 0.3, 0.8, 1.0])
+def test_routine_repeats_the_last_step_of_a_kind_without_changing_the_kinds_chances(routine):
+    """``inverse_cdf`` with routine (policy_params.logit.routine): on a fine grid of draws (so that
+    shares are exact to 1 / draws), for every dyad and draw the kind chosen is the kind chosen
+    without routine; within the kind of the last step, the last step's share is routine + (1 -
+    routine) x its share without routine (within 2 / draws); a last step of another kind, or none,
+    changes nothing."""
+    rng = np.random.default_rng(5)
+    actions, dyads, draws = 7, 40, 2000
+    kind = np.array([1, 1, 1, 0, -1, -1, -1], dtype=np.int8)
+    prior = np.array([3.0, 3.0, 3.0, 1.0, 3.0, 3.0, 3.0])
+    weights = rng.random((actions, dyads)) + 0.05
+    last = rng.integers(-1, actions, dyads)
+    grid = (np.arange(draws) + 0.5) / draws
+    plain = np.empty((draws, dyads), dtype=np.int64)
+    routed = np.empty((draws, dyads), dtype=np.int64)
+    none = np.full(dyads, -1)
+    for i, u in enumerate(grid):
+        draw = np.full(dyads, u)
+        plain[i] = kernels.inverse_cdf(weights, prior, draw, none, kind, 0.0)
+        routed[i] = kernels.inverse_cdf(weights, prior, draw, last, kind, routine)
+    np.testing.assert_array_equal(kind[routed], kind[plain])
+    for e in range(dyads):
+        if last[e] < 0:
+            np.testing.assert_array_equal(routed[:, e], plain[:, e])
+            continue
+        same = kind[plain[:, e]] == kind[last[e]]
+        np.testing.assert_array_equal(routed[~same, e], plain[~same, e])
+        within = np.mean(plain[same, e] == last[e])
+        expected = routine + (1 - routine) * within
+        assert abs(np.mean(routed[same, e] == last[e]) - expected) <= 2 / same.sum(), (e, routine)
 
 
 def test_scatter_rows_is_numpys_row_assignment():

@@ -394,6 +394,12 @@ class LogitParams(Section):
         "an answer's severity falls short of v (holding or cooperating loses resolve * v; 0: off). "
         "Not answering a provocation signals weakness (Schelling 1966; Jervis 1976).",
     )
+    routine: Unit = Field(
+        0.0,
+        description="Standard operating procedures (Allison 1971): the probability that a step of "
+        "the same kind as the actor's last toward the partner is that same step again, rather than "
+        "one of the kind drawn afresh (0: off; the kind's chance is unchanged).",
+    )
 
 
 class PolicyParams(Section):

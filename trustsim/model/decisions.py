@@ -73,6 +73,7 @@ class Decisions:
             "other_before": self.other_before,
             "other_last_value": self.other_last_value,
             "own_last": self.own_last,
+            "own_last_action": self.last_action,
             "draw": draw,
             **terms,
         }

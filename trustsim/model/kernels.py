@@ -196,11 +196,24 @@ TILE = 512
 
 
 @kernel
-def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.ndarray:
+def inverse_cdf(
+    weights: np.ndarray,
+    prior: np.ndarray,
+    draw: np.ndarray,
+    last: np.ndarray,
+    kind: np.ndarray,
+    routine: float,
+) -> np.ndarray:
     """Per column of ``weights`` (actions x dyads), each row scaled by 1 / ``prior``: the first
     action whose cumulative weight exceeds draw * total, summed in action order as ``np.cumsum``.
     Weights at or below NEGLIGIBLE_WEIGHT (floored in ``logit_exponents``) count as zero. Dyads
-    run in tiles of TILE, in the inner loops (vectorized)."""
+    run in tiles of TILE, in the inner loops (vectorized).
+
+    Routine (``routine`` > 0): where the action chosen is of the same kind as the dyad's ``last``
+    action (-1: none) but another, the last is taken instead when the draw's place within the chosen
+    action's share of the total, uniform on [0, 1) whatever was chosen, is below ``routine``. The
+    chance of each kind is unchanged; within it the last step gets ``routine`` of the chance of the
+    others. No other number is drawn, and ``routine`` = 0 leaves every choice as it was."""
     actions, n = weights.shape
     chosen = np.empty(n, dtype=np.int64)
     total, threshold = np.empty(TILE), np.empty(TILE)
@@ -223,6 +236,15 @@ def inverse_cdf(weights: np.ndarray, prior: np.ndarray, draw: np.ndarray) -> np.
                 below[e] += cumulative[a, e] <= threshold[e]
         for e in range(size):
             chosen[start + e] = min(below[e], actions - 1)
+        if routine > 0.0:
+            for e in range(size):
+                previous, a = last[start + e], chosen[start + e]
+                if previous < 0 or previous == a or kind[previous] != kind[a]:
+                    continue
+                low = cumulative[a - 1, e] if a > 0 else 0.0
+                # (threshold - low) / share < routine, without the division
+                if threshold[e] - low < routine * (cumulative[a, e] - low):
+                    chosen[start + e] = previous
     return chosen
 
 

@@ -19,6 +19,7 @@ from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, Catalog
 
 C, N, D = 1, 0, -1  # moves: cooperate (constructive), neutral (hold), defect (escalatory)
 NONE = -2  # no move yet: the first round of a dyad
+_NO_LAST = np.full(1, -1, dtype=np.int64)  # what ``inverse_cdf`` gets when routine is off (never read)
 
 POLICIES: dict[str, type[Policy]] = {}
 
@@ -45,6 +46,7 @@ class Dyads:
     sucker: np.ndarray | None = None  # payoff for restraint met by escalation, lowered by fear
     escalation_cost: np.ndarray | None = None  # threatened costs and binding audience costs
     security_seeker: np.ndarray | None = None  # the actor's motive is security (None: every actor's)
+    own_last_action: np.ndarray | None = None  # the actor's last catalog action (-1: none; None: unknown)
 
     def act(self, moves: np.ndarray) -> np.ndarray:
         """Turn moves into the actor's repertoire actions."""
@@ -87,6 +89,7 @@ class StepDyads(Dyads):
     sucker = _Gathered()
     escalation_cost = _Gathered()
     security_seeker = _Gathered()
+    own_last_action = _Gathered()
 
     def __init__(
         self, edges: np.ndarray, sources: dict[str, np.ndarray], reward: float, **given: Any
@@ -337,7 +340,10 @@ class Logit(Policy):
     weakness and invites the next one (the deterrence model, Jervis 1976, ch. 3; Schelling 1966 on
     "face"), so hostility is answered in kind and degree (Leng 1993) while cooperation is answered
     only through the expectation: the asymmetry of the event data (Goldstein & Freeman 1990).
-    Choices follow P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind).
+    Choices follow P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind). With
+    ``routine`` r > 0 (off by default), a step of the kind of the actor's last step toward the
+    partner is that same step again with probability r, each kind's chance unchanged: standard
+    operating procedures (Allison 1971; ``kernels.inverse_cdf``).
     """
 
     name = "logit"
@@ -374,7 +380,13 @@ class Logit(Policy):
         weights = np.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
-        actions = kernels.inverse_cdf(weights, catalog.kind_count, dyads.draw)
+        # Routine: a step of the kind of the actor's last is that same step again, with probability
+        # ``routine`` (standard operating procedures, Allison 1971).
+        routine = float(self.params.routine)
+        last = dyads.own_last_action if routine > 0 else None  # gathered only when read
+        if last is None:  # off, or the caller keeps no last actions
+            routine, last = 0.0, _NO_LAST
+        actions = kernels.inverse_cdf(weights, catalog.kind_count, dyads.draw, last, catalog.kind, routine)
         return actions, np.zeros(n, dtype=bool)
 
     def expectations(self, dyads: Dyads) -> tuple[np.ndarray, np.ndarray]:
