@@ -146,14 +146,17 @@ def test_routine_repeats_the_last_step_of_a_kind_without_changing_the_kinds_chan
     """``inverse_cdf`` with routine (policy_params.logit.routine): on a fine grid of draws (so that
     shares are exact to 1 / draws), for every dyad and draw the kind chosen is the kind chosen
     without routine; within the kind of the last step, the last step's share is routine + (1 -
-    routine) x its share without routine (within 2 / draws); a last step of another kind, or none,
-    changes nothing."""
+    routine) x its share without routine (within 2 / draws), also where the last step's weight is
+    zero (a step the actor would not choose now: its share is routine); a last step of another
+    kind, or none, changes nothing."""
     rng = np.random.default_rng(5)
     actions, dyads, draws = 7, 40, 2000
     kind = np.array([1, 1, 1, 0, -1, -1, -1], dtype=np.int8)
     prior = np.array([3.0, 3.0, 3.0, 1.0, 3.0, 3.0, 3.0])
     weights = rng.random((actions, dyads)) + 0.05
     last = rng.integers(-1, actions, dyads)
+    zero = np.flatnonzero((last >= 0) & (kind[last] != 0))[:8]  # holding is its kind's only step
+    weights[last[zero], zero] = 0.0  # steps whose weight is nil now
     grid = (np.arange(draws) + 0.5) / draws
     plain = np.empty((draws, dyads), dtype=np.int64)
     routed = np.empty((draws, dyads), dtype=np.int64)

@@ -396,9 +396,10 @@ class LogitParams(Section):
     )
     routine: Unit = Field(
         0.0,
-        description="Standard operating procedures (Allison 1971): the probability that a step of "
-        "the same kind as the actor's last toward the partner is that same step again, rather than "
-        "one of the kind drawn afresh (0: off; the kind's chance is unchanged).",
+        description="Standard operating procedures (Allison 1971): when the step drawn is of the kind "
+        "of the actor's last step toward the partner, the probability that the last step is kept "
+        "instead (else the step drawn stands, which may be the last too; 0: off; each kind's chance "
+        "is unchanged).",
     )
 
 

@@ -341,9 +341,9 @@ class Logit(Policy):
     "face"), so hostility is answered in kind and degree (Leng 1993) while cooperation is answered
     only through the expectation: the asymmetry of the event data (Goldstein & Freeman 1990).
     Choices follow P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind). With
-    ``routine`` r > 0 (off by default), a step of the kind of the actor's last step toward the
-    partner is that same step again with probability r, each kind's chance unchanged: standard
-    operating procedures (Allison 1971; ``kernels.inverse_cdf``).
+    ``routine`` r > 0 (off by default), when the step drawn is of the kind of the actor's last step
+    toward the partner, the last step is kept instead with probability r, each kind's chance
+    unchanged: standard operating procedures (Allison 1971; ``kernels.inverse_cdf``).
     """
 
     name = "logit"
@@ -380,12 +380,14 @@ class Logit(Policy):
         weights = np.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
-        # Routine: a step of the kind of the actor's last is that same step again, with probability
-        # ``routine`` (standard operating procedures, Allison 1971).
+        # Routine: a step drawn of the kind of the actor's last keeps the last instead, with
+        # probability ``routine`` (standard operating procedures, Allison 1971).
         routine = float(self.params.routine)
-        last = dyads.own_last_action if routine > 0 else None  # gathered only when read
-        if last is None:  # off, or the caller keeps no last actions
-            routine, last = 0.0, _NO_LAST
+        last = _NO_LAST
+        if routine > 0:
+            last = dyads.own_last_action  # gathered only when read
+            if last is None:
+                raise ValueError("policy_params.logit.routine needs each dyad's own_last_action")
         actions = kernels.inverse_cdf(weights, catalog.kind_count, dyads.draw, last, catalog.kind, routine)
         return actions, np.zeros(n, dtype=bool)
 
