@@ -682,7 +682,10 @@ START_COMMANDS = {
 
 
 def test_a_killed_pool_worker_is_one_line_and_the_folder_resumes(tmp_path, medium):
-    config = write_sweep(tmp_path, MEDIUM)
+    """In batches of 2 (24 tasks of about 0.35 s, most of it the fixed cost of a step), so that the
+    sweep lasts seconds and the kill lands mid-sweep: in the default batches of 12 its 4 tasks once
+    finished before the worker was killed, and the test skipped, testing nothing."""
+    config = write_sweep(tmp_path, {**MEDIUM, "batch_size": 2})
     out = tmp_path / "out"
     sweep = subprocess.Popen(
         command("sweep", config, "--out", out, "--workers", 2),
@@ -696,8 +699,7 @@ def test_a_killed_pool_worker_is_one_line_and_the_folder_resumes(tmp_path, mediu
     assert len(workers) == 2, [p.cmdline() for p in descendants(sweep.pid)]
     workers[0].kill()
     _, stderr = sweep.communicate(timeout=120)
-    if sweep.returncode == 0:
-        pytest.skip("the sweep finished before the worker was killed")
+    assert sweep.returncode != 0, "the sweep finished before the worker was killed"
     assert sweep.returncode == 2, stderr
     one = stderr.strip().splitlines()
     assert len(one) == 1 and "the process pool failed" in one[0] and "resume" in one[0], stderr
