@@ -17,9 +17,12 @@ paralysis 0.3, this prints:
   find it above zero) and the asymmetry (response to conflict - to cooperation), each the mean over
   runs of the run's mean over fitted dyads with its 95% t interval;
 - how many of the essay's claims hold (``trustsim.claims``, seeds 0 .. S-1) with the same
-  settings merged into both arms of every claim, as if they were the defaults, and which fail.
+  settings merged into both arms of every claim, as if they were the defaults, and which fail;
+- how many of the historical episodes' documented windows the model reproduces
+  (``trustsim.patterns.episodes``, seeds 0 .. S-1, as docs/patterns.md checks them), as shipped and
+  with every state on the default policy `logit`, with the same settings.
 
-    python analysis/course_paralysis.py                    # 30 seeds; about 13 minutes
+    python analysis/course_paralysis.py                    # 30 seeds; about 15 minutes
     python analysis/course_paralysis.py --seeds 10 --paralysis 0.3 0.7 --routine
     python analysis/course_paralysis.py --paralysis --routine 0.5 0.8   # routine only
 
@@ -39,6 +42,8 @@ from trustsim.claims.essay import CLAIMS
 from trustsim.claims.experiment import ClaimResult, paired
 from trustsim.config.loading import load_scenario, merge
 from trustsim.patterns import PATTERN_SCENARIOS, interval, run_fits
+from trustsim.patterns.episodes import check_course, episodes, load_episode, trajectories
+from trustsim.patterns.report import LOGIT
 
 
 def _cell(values: list[float]) -> str:
@@ -96,6 +101,22 @@ def claims_holding(changes: dict[str, Any], seeds: int) -> tuple[int, list[str]]
     return held, failed
 
 
+def windows_holding(changes: dict[str, Any], seeds: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(held, windows) of the episodes' documented windows, as shipped and with every state on
+    `logit` (``trustsim.patterns.report.LOGIT``), with ``changes``."""
+    settings = [f"{key}={str(value).lower()}" for key, value in changes.items()]
+    counts = []
+    for variant in ([], [LOGIT]):
+        held = windows = 0
+        for episode in episodes():
+            changed = load_episode(episode.path, [*variant, *settings])
+            results = check_course(changed, trajectories(changed, seeds))
+            held += sum(result.holds for result in results)
+            windows += len(results)
+        counts.append((held, windows))
+    return counts[0], counts[1]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=30)
@@ -129,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nClaims holding: {held} of {len(CLAIMS)}"
             + (f" (failing: {', '.join(failed)})" if failed else "")
+        )
+        print(f"{label}: episodes", file=sys.stderr)
+        (shipped, total), (logit, logit_total) = windows_holding(changes, args.seeds)
+        print(
+            f"Episode windows reproduced: {shipped} of {total} as shipped, {logit} of {logit_total} with"
+            " every state on `logit`"
         )
         print()
     return 0

@@ -343,10 +343,11 @@ def test_journal_records_row_counts_and_checksums_of_fsynced_files(tmp_path, mon
 
 
 def test_sigkill_at_random_points_then_resume_records_every_run_once(tmp_path, medium):
-    """kill -9 of the whole process group at several moments, resuming each time, then to the end."""
+    """kill -9 of the whole process group at several moments, resuming each time, then to the end;
+    in batches of 2 (about 4 s of runs on 2 workers), so that the kills, 0.5-4 s in, land mid-sweep."""
     import random
 
-    config = write_sweep(tmp_path, MEDIUM)
+    config = write_sweep(tmp_path, {**MEDIUM, "batch_size": 2})
     out = tmp_path / "out"
     rng = random.Random(10)
     for _ in range(3):
