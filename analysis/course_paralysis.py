@@ -40,9 +40,9 @@ import numpy as np
 
 from trustsim.claims.essay import CLAIMS
 from trustsim.claims.experiment import ClaimResult, paired
-from trustsim.config.loading import load_scenario, merge
+from trustsim.config.loading import apply_override, load_scenario, merge
 from trustsim.patterns import PATTERN_SCENARIOS, interval, run_fits
-from trustsim.patterns.episodes import check_course, episodes, load_episode, trajectories
+from trustsim.patterns.episodes import check_course, episodes, trajectories
 from trustsim.patterns.report import LOGIT
 
 
@@ -52,21 +52,22 @@ def _cell(values: list[float]) -> str:
 
 
 def nested(changes: dict[str, Any]) -> dict[str, Any]:
-    """Dotted keys as the nested dict a config merges: {"trust.paralysis": 0.3} -> {"trust": {...}}."""
+    """Dotted keys as the nested dict a config merges ({"trust.paralysis": 0.3} -> {"trust": {...}}),
+    set as ``--set`` sets them (``apply_override``)."""
     out: dict[str, Any] = {}
     for key, value in changes.items():
-        *parents, last = key.split(".")
-        node = out
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
+        apply_override(out, key.split("."), value, key)
     return out
+
+
+def overrides(changes: dict[str, Any]) -> list[str]:
+    """The changes as ``--set`` overrides (``key=value``)."""
+    return [f"{key}={str(value).lower()}" for key, value in changes.items()]
 
 
 def pattern_row(name: str, changes: dict[str, Any], seeds: int) -> list[str]:
     """The scenario's inertia, reciprocity, their paired difference and the asymmetry."""
-    settings = [f"{key}={str(value).lower()}" for key, value in changes.items()]
-    scenario = load_scenario(name, settings)
+    scenario = load_scenario(name, overrides(changes))
     runs = []
     for seed in range(seeds):
         fits, _ = run_fits(scenario, seed)
@@ -104,13 +105,11 @@ def claims_holding(changes: dict[str, Any], seeds: int) -> tuple[int, list[str]]
 def windows_holding(changes: dict[str, Any], seeds: int) -> tuple[tuple[int, int], tuple[int, int]]:
     """(held, windows) of the episodes' documented windows, as shipped and with every state on
     `logit` (``trustsim.patterns.report.LOGIT``), with ``changes``."""
-    settings = [f"{key}={str(value).lower()}" for key, value in changes.items()]
     counts = []
     for variant in ([], [LOGIT]):
         held = windows = 0
-        for episode in episodes():
-            changed = load_episode(episode.path, [*variant, *settings])
-            results = check_course(changed, trajectories(changed, seeds))
+        for episode in episodes([*variant, *overrides(changes)]):
+            results = check_course(episode, trajectories(episode, seeds))
             held += sum(result.holds for result in results)
             windows += len(results)
         counts.append((held, windows))

@@ -212,8 +212,9 @@ def inverse_cdf(
     Routine (``routine`` > 0): where the action chosen is of the same kind as the dyad's ``last``
     action (-1: none) but another, the last is taken instead when the draw's place within the chosen
     action's share of the total, uniform on [0, 1) whatever was chosen, is below ``routine``. The
-    chance of each kind is unchanged; within it the last step gets ``routine`` of the chance of the
-    others. No other number is drawn, and ``routine`` = 0 leaves every choice as it was."""
+    chance of each kind is unchanged; within it the last step's chance becomes routine + (1 -
+    routine) p, p its chance without routine. No other number is drawn, and ``routine`` = 0 leaves
+    every choice as it was."""
     actions, n = weights.shape
     chosen = np.empty(n, dtype=np.int64)
     total, threshold = np.empty(TILE), np.empty(TILE)
