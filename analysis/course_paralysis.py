@@ -7,8 +7,9 @@ only drops initiatives for holding; with the option, any other change in the kin
 toward a partner gives way, with the same probability paralysis * (1 - trust), to the step it took
 last (docs/ODD.md Section 7.6). Routine (Allison 1971's organizational process) repeats a `logit`
 state's last step when it takes a step of the same kind, with probability routine (Section 7.3a).
-For the shipped model (both off, paralysis 0.3), keeping course at each ``--paralysis`` value,
-routine at each ``--routine`` value, and each routine value with keeping course at the default
+For the shipped model (routine 0.5, keeping course off, paralysis 0.3), keeping course at each
+``--paralysis`` value (routine as shipped), routine at each ``--routine`` value (0: the model
+before routine was on by default), and each routine value with keeping course at the default
 paralysis 0.3, this prints:
 
 - per pattern scenario (``trustsim.patterns.PATTERN_SCENARIOS``, as shipped otherwise), the
@@ -17,14 +18,16 @@ paralysis 0.3, this prints:
   find it above zero) and the asymmetry (response to conflict - to cooperation), each the mean over
   runs of the run's mean over fitted dyads with its 95% t interval;
 - how many of the essay's claims hold (``trustsim.claims``, seeds 0 .. S-1) with the same
-  settings merged into both arms of every claim, as if they were the defaults, and which fail;
+  settings merged into both arms of every claim, as if they were the defaults, which fail, with
+  their effects, and the claim that holds most narrowly (its interval's end nearest zero relative
+  to its mean), with its effect;
 - how many of the historical episodes' documented windows the model reproduces
   (``trustsim.patterns.episodes``, seeds 0 .. S-1, as docs/patterns.md checks them), as shipped and
   with every state on the default policy `logit`, with the same settings.
 
     python analysis/course_paralysis.py                    # 30 seeds; about 15 minutes
     python analysis/course_paralysis.py --seeds 10 --paralysis 0.3 0.7 --routine
-    python analysis/course_paralysis.py --paralysis --routine 0.5 0.8   # routine only
+    python analysis/course_paralysis.py --paralysis --routine 0 0.8   # routine only
 
 Progress on stderr; markdown on stdout.
 """
@@ -41,6 +44,7 @@ import numpy as np
 from trustsim.claims.essay import CLAIMS
 from trustsim.claims.experiment import ClaimResult, paired
 from trustsim.config.loading import apply_override, load_scenario, merge
+from trustsim.config.schema import LogitParams
 from trustsim.patterns import PATTERN_SCENARIOS, interval, run_fits
 from trustsim.patterns.episodes import check_course, episodes, trajectories
 from trustsim.patterns.report import LOGIT
@@ -86,20 +90,26 @@ def pattern_row(name: str, changes: dict[str, Any], seeds: int) -> list[str]:
     ]
 
 
-def claims_holding(changes: dict[str, Any], seeds: int) -> tuple[int, list[str]]:
-    """How many claims hold with ``changes`` merged into both arms, and the names of those that fail."""
-    held, failed = 0, []
+def claims_holding(changes: dict[str, Any], seeds: int) -> tuple[int, list[str], str]:
+    """How many claims hold with ``changes`` merged into both arms; each failing claim with its
+    effect; and the holding claim whose interval is nearest zero (relative to its mean), with its
+    effect: ``name mean [low, high]``."""
+    held, failed, margins = 0, [], []
     for claim in CLAIMS:
         arms = {arm: merge(getattr(claim, arm), nested(changes)) for arm in ("treatment", "control")}
         changed = dataclasses.replace(claim, **arms)
         result = ClaimResult(
             changed, paired(changed, list(range(seeds)), False), paired(changed, list(range(seeds)), True)
         )
+        effect = result.effect
+        text = f"{claim.name} {effect['mean']:+.3f} [{effect['low']:+.3f}, {effect['high']:+.3f}]"
         if result.holds:
             held += 1
+            nearest = min(abs(effect["low"]), abs(effect["high"])) / max(abs(effect["mean"]), 1e-12)
+            margins.append((nearest, text))
         else:
-            failed.append(claim.name)
-    return held, failed
+            failed.append(text)
+    return held, failed, min(margins)[1] if margins else "none"
 
 
 def windows_holding(changes: dict[str, Any], seeds: int) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -120,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--paralysis", type=float, nargs="*", default=[0.3, 0.5, 0.7, 1.0])
-    parser.add_argument("--routine", type=float, nargs="*", default=[0.5, 0.8])
+    parser.add_argument("--routine", type=float, nargs="*", default=[0.0, 0.8])
     args = parser.parse_args(argv)
     off = {"trust.paralysis": 0.3, "trust.paralysis_keeps_course": False}
-    settings = [("shipped: both off", off)]
+    settings = [(f"shipped: routine {LogitParams().routine:g}, keeping course off", off)]
     settings += [
         (f"keeps course, paralysis {p:g}", {"trust.paralysis": p, "trust.paralysis_keeps_course": True})
         for p in args.paralysis
@@ -145,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: {name}", file=sys.stderr)
             print("| " + " | ".join(pattern_row(name, changes, args.seeds)) + " |")
         print(f"{label}: claims", file=sys.stderr)
-        held, failed = claims_holding(changes, args.seeds)
+        held, failed, narrowest = claims_holding(changes, args.seeds)
         print(
             f"\nClaims holding: {held} of {len(CLAIMS)}"
-            + (f" (failing: {', '.join(failed)})" if failed else "")
+            + (f" (failing: {'; '.join(failed)})" if failed else "")
+            + f"; the narrowest that holds: {narrowest}"
         )
         print(f"{label}: episodes", file=sys.stderr)
         (shipped, total), (logit, logit_total) = windows_holding(changes, args.seeds)

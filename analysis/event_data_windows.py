@@ -1,6 +1,7 @@
 """The event-data VAR on windows of k steps: does summing the model's scored actions over windows,
 as event data sum a month's events (Ward 1982; Goldstein & Freeman 1990), give inertia above
-reciprocity with a positive asymmetry, as the event data find? In the shipped scenarios it does not
+reciprocity with a positive asymmetry, as the event data find? In the shipped scenarios inertia
+passes reciprocity at k >= 2, but the asymmetry is then shown only in random_network at k = 6
 (docs/patterns.md, 'What the model cannot reproduce').
 
 Each scenario runs with its default parameters, lengthened to --steps, on seeds 0 .. S-1 with its

@@ -41,6 +41,7 @@ def provoked_view(catalog: Catalog, trust: float, provocation: float) -> Dyads:
         temptation=np.full(K, (P + R) / 2),
         sucker=np.full(K, S),
         escalation_cost=np.zeros(K),
+        own_last_action=np.full(K, -1),  # no last step: routine (on by default) changes nothing
     )
 
 
@@ -82,21 +83,23 @@ def test_a_larger_provocation_draws_a_firmer_answer_even_when_escalation_is_alre
 
 
 def test_europe_answers_conflict_more_than_cooperation_with_resolve_and_not_without():
-    """europe.yaml as shipped, seeds 0-7, each run with and without resolve on the same random
+    """europe.yaml as shipped, seeds 0-19, each run with and without resolve on the same random
     numbers (resolve 0 is the model before it, bit for bit). Per run, the asymmetry is the mean over
     fitted directed dyads of the VAR(1) response to the partner's conflict less that to its
     cooperation (trustsim.patterns.events, the measure of docs/patterns.md). With resolve its 95% t
-    interval is above zero (about +0.06); ablated it is below zero (about -0.12, the reversal of
-    docs/patterns.md before the mechanism); the paired difference's interval is above 0.1."""
+    interval is above zero (+0.041 [+0.013, +0.069]; routine, on by default, damps it: about +0.06
+    with routine 0); ablated it is below zero (-0.097 [-0.126, -0.068], the reversal of
+    docs/patterns.md before the mechanism); the paired difference's interval is above 0.05 (+0.138
+    [+0.097, +0.179])."""
 
     def asymmetry(seed: int, resolve: float) -> float:
         fits, _ = run_fits(load_scenario("europe", [f"policy_params.logit.resolve={resolve}"]), seed)
         return float(np.mean([fit.to_conflict - fit.to_cooperation for _, fit in fits]))
 
-    seeds = range(8)
+    seeds = range(20)
     with_resolve = np.array([asymmetry(seed, 2.0) for seed in seeds])
     ablated = np.array([asymmetry(seed, 0.0) for seed in seeds])
-    t = 2.365  # t(0.975, 7)
+    t = 2.093  # t(0.975, 19)
 
     def bounds(values: np.ndarray) -> tuple[float, float]:
         half = t * values.std(ddof=1) / math.sqrt(len(values))
@@ -104,4 +107,4 @@ def test_europe_answers_conflict_more_than_cooperation_with_resolve_and_not_with
 
     assert bounds(with_resolve)[0] > 0
     assert bounds(ablated)[1] < 0
-    assert bounds(with_resolve - ablated)[0] > 0.1
+    assert bounds(with_resolve - ablated)[0] > 0.05

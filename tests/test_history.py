@@ -94,10 +94,11 @@ def test_episode_reproduces_its_documented_course(name):
 
 def test_the_kennedy_experiment_needs_reciprocity():
     """With every state on the model's default `logit` policy the Kennedy experiment's steps (June-
-    November 1963) lift US-Soviet trust a little (+0.02 over 10 seeds, above the ablation's +0.01:
-    not the 0.05 a reproduced window needs) only because a logit state reads its partner's last
-    move (``policy_params.logit.responsiveness`` and ``resolve``, Section 7.3a of docs/ODD.md):
-    with both 0 the dyad is near the floor by May 1963 and the steps do not lift it."""
+    November 1963) lift US-Soviet trust a little (+0.020 [+0.008, +0.032] over 10 seeds: not the
+    0.05 a reproduced window needs) only because a logit state reads its partner's last move
+    (``policy_params.logit.responsiveness`` and ``resolve``, Section 7.3a of docs/ODD.md): with both
+    0 the dyad is near the floor by May 1963 and the steps' lift is not clear of zero (+0.011
+    [-0.011, +0.033]; with routine 0, the model before it, +0.023 against +0.008 [+0.001, +0.015])."""
     ablation = [
         "policy_params.logit.responsiveness=0",
         "policy_params.logit.responsiveness_to_conflict=0",
@@ -113,7 +114,8 @@ def test_the_kennedy_experiment_needs_reciprocity():
         results[name] = (window, series)
     (default, _), (ablated, ablated_series) = results["default"], results["ablated"]
     assert default.change[1] > 0  # the interval is clear of zero (the seeds are shared: paired)
-    assert default.change[0] > ablated.change[0] + 0.01
+    assert ablated.change[1] <= 0  # ablated it is not
+    assert default.change[0] > ablated.change[0]
     assert not ablated.holds and ablated.change[0] < TOLERANCE
     assert ablated_series[:, 16].mean() < 0.1  # May 1963: near the floor before the speech
 

@@ -967,6 +967,7 @@ def test_logit_choice_frequencies_are_the_quantal_response_probabilities(last, e
         temptation=np.full(K, temptation),
         sucker=np.full(K, sucker),
         escalation_cost=np.full(K, cost_esc),
+        own_last_action=np.full(K, -1),  # no last step: routine (on by default) changes nothing
     )
     policy = POLICIES["logit"](LogitParams(rationality=rationality))
     actions, declared = policy.choose(view)

@@ -161,12 +161,14 @@ def test_reciprocity_vanishes_when_no_state_reads_its_partner(europe):
 def test_the_asymmetry_depends_on_the_policy():
     """docs/patterns.md: reciprocity policies answer cooperation more than conflict (the event data's
     asymmetry reversed); GRIT, whose initiatives ignore the partner while it retaliates in
-    proportion, answers conflict relatively more (about as much as cooperation over 30 seeds; 6
-    seeds here: with 3 the pooled GRIT fits are too few to separate the two)."""
-    result = patterns(load_scenario("random_network"), replications=6)
+    proportion, answers conflict relatively more (more than cooperation over 30 seeds; 10 seeds
+    here: with 3 the pooled GRIT fits are too few to separate the two). Tit-for-tat's reversal is
+    +0.082 over 30 seeds (+0.068 with routine 0: its partners' persisting steps narrow it), +0.041
+    over these 10; GRIT's conflict less cooperation +0.127 and +0.131."""
+    result = patterns(load_scenario("random_network"), replications=10)
     _, _, grit_cooperation, grit_conflict = result.by_policy["grit"][1]
     _, _, tft_cooperation, tft_conflict = result.by_policy["tit_for_tat"][1]
-    assert tft_cooperation > tft_conflict + 0.05
+    assert tft_cooperation > tft_conflict + 0.02
     assert grit_conflict - grit_cooperation > tft_conflict - tft_cooperation + 0.05
 
 
@@ -206,7 +208,7 @@ def test_routine_makes_a_logit_states_steps_persist():
         fits, _ = run_fits(scenario, seed)
         return float(np.mean([fit.inertia for policy, fit in fits if policy == "logit"]))
 
-    off = load_scenario("europe", ["steps=100"])
+    off = load_scenario("europe", ["steps=100", "policy_params.logit.routine=0"])
     on = load_scenario("europe", ["steps=100", "policy_params.logit.routine=0.8"])
     gains = [logit_inertia(on, seed) - logit_inertia(off, seed) for seed in range(6)]
     assert interval(np.array(gains))[1] > 0.1, gains

@@ -395,7 +395,7 @@ class LogitParams(Section):
         "Not answering a provocation signals weakness (Schelling 1966; Jervis 1976).",
     )
     routine: Unit = Field(
-        0.0,
+        0.5,
         description="Standard operating procedures (Allison 1971): when the step drawn is of the kind "
         "of the actor's last step toward the partner, the probability that the last step is kept "
         "instead (else the step drawn stands, which may be the last too; 0: off; each kind's chance "
