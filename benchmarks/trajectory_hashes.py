@@ -9,10 +9,14 @@ Usage::
 
     python benchmarks/trajectory_hashes.py > before.txt   # ... change ...
     python benchmarks/trajectory_hashes.py | diff before.txt -
+
+``--set KEY=VALUE`` (repeatable) adds an override to every case, as ``trustsim run --set`` does:
+after a change of a default, ``--set`` with the old value shows whether the old runs come back.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sys
 from pathlib import Path
@@ -56,10 +60,14 @@ def fingerprint(name: str, options: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
+    settings = parser.parse_args(argv).settings
     for label, (name, options) in SCENARIOS.items():
-        print(f"{label:<28} {fingerprint(name, options)}", flush=True)
-    config = load_scenario("europe", ["steps=40", "record.dyads=false", "record.attribution=false"])
+        print(f"{label:<28} {fingerprint(name, [*options, *settings])}", flush=True)
+    batch = ["steps=40", "record.dyads=false", "record.attribution=false", *settings]
+    config = load_scenario("europe", batch)
     digest = hashlib.sha256()
     for result in simulate_batch(config, [1, 2, 3]):
         digest.update(result.model.to_numpy().tobytes())
