@@ -44,7 +44,7 @@ import numpy as np
 from trustsim.claims.essay import CLAIMS
 from trustsim.claims.experiment import ClaimResult, paired
 from trustsim.config.loading import apply_override, load_scenario, merge
-from trustsim.config.schema import LogitParams
+from trustsim.config.schema import LogitParams, TrustRule
 from trustsim.patterns import PATTERN_SCENARIOS, interval, run_fits
 from trustsim.patterns.episodes import check_course, episodes, trajectories
 from trustsim.patterns.report import LOGIT
@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paralysis", type=float, nargs="*", default=[0.3, 0.5, 0.7, 1.0])
     parser.add_argument("--routine", type=float, nargs="*", default=[0.0, 0.8])
     args = parser.parse_args(argv)
-    off = {"trust.paralysis": 0.3, "trust.paralysis_keeps_course": False}
+    paralysis = TrustRule().paralysis  # the shipped values, from the schema
+    off = {"trust.paralysis": paralysis, "trust.paralysis_keeps_course": False}
     settings = [(f"shipped: routine {LogitParams().routine:g}, keeping course off", off)]
     settings += [
         (f"keeps course, paralysis {p:g}", {"trust.paralysis": p, "trust.paralysis_keeps_course": True})
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.append((f"routine {r:g}", {**off, "policy_params.logit.routine": r}))
         settings.append(
             (
-                f"routine {r:g} and keeps course, paralysis 0.3",
+                f"routine {r:g} and keeps course, paralysis {paralysis:g}",
                 {**off, "trust.paralysis_keeps_course": True, "policy_params.logit.routine": r},
             )
         )

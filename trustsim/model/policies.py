@@ -341,9 +341,10 @@ class Logit(Policy):
     "face"), so hostility is answered in kind and degree (Leng 1993) while cooperation is answered
     only through the expectation: the asymmetry of the event data (Goldstein & Freeman 1990).
     Choices follow P(a) ~ exp(rationality * U(a)) / (number of catalog actions of a's kind). With
-    ``routine`` r > 0 (off by default), when the step drawn is of the kind of the actor's last step
-    toward the partner, the last step is kept instead with probability r, each kind's chance
-    unchanged: standard operating procedures (Allison 1971; ``kernels.inverse_cdf``).
+    ``routine`` r > 0 (0.5 by default; 0 switches it off), when the step drawn is of the kind of
+    the actor's last step toward the partner, the last step is kept instead with probability r,
+    each kind's chance unchanged: standard operating procedures (Allison 1971;
+    ``kernels.inverse_cdf``).
     """
 
     name = "logit"

@@ -181,8 +181,8 @@ def render_markdown(
         f"({replications} replications). Pattern-oriented modelling (Grimm et al. 2005): several weak",
         "patterns at once, none of them fitted. One default was chosen with these patterns in view:"
         " routine 0.5 (`policy_params.logit.routine`, from model v2.3), among the values 0, 0.5 and"
-        " 0.8 tried, as the one that brings inertia nearer reciprocity at no cost to the asymmetry,"
-        " the claims or the episodes (the last section).",
+        " 0.8 tried, as the one that brings inertia nearer reciprocity with the asymmetry still shown"
+        " where it was and at no cost to the claims or the episodes (the last section).",
         "",
         "## Historical episodes",
         "",
