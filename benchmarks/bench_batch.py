@@ -14,6 +14,11 @@ Usage::
     python benchmarks/bench_batch.py                        # 64 runs of 100 steps, 3 rounds
     python benchmarks/bench_batch.py --runs 200 --steps 100 --rounds 5
     python benchmarks/bench_batch.py --runs 312 --max-states 4096   # batches beyond a sweep's cap
+    python benchmarks/bench_batch.py --sizes 64 128 256 --runs 512  # µs a run-step by batch size
+
+With ``--sizes``, it times instead ``--runs`` runs of each scenario in batches of each given number
+of runs, one batch after another in this process, and prints µs per run-step for each: what a
+sweep's ``batch_size`` and ``MAX_BATCH_STATES`` trade (docs/sweeps.md, "Batches").
 """
 
 from __future__ import annotations
@@ -67,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         default=MAX_BATCH_STATES,
         help=f"states per batch at most (default {MAX_BATCH_STATES}, a sweep's MAX_BATCH_STATES)",
     )
+    parser.add_argument("--sizes", type=int, nargs="+", help="runs a batch: time each size instead")
     args = parser.parse_args(argv)
+    if args.sizes:
+        return by_size(args)
     print(
         f"{args.runs} runs x {args.steps} steps, model measures recorded, batches of at most "
         f"{args.max_states} states; best of {args.rounds} rounds"
@@ -105,6 +113,30 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:<24} {one:>11.0f} {together:>9.0f} {anchor:>11.0f}   "
             f"{one / together:.1f}x; {together / anchor:.2f}"
         )
+    return 0
+
+
+def by_size(args: argparse.Namespace) -> int:
+    """µs per run-step of ``args.runs`` runs stepped in batches of each of ``args.sizes`` runs."""
+    from trustsim.config.loading import load_scenario
+    from trustsim.execution.run import simulate_batch
+
+    print(f"{args.runs} runs x {args.steps} steps, model measures recorded; best of {args.rounds} rounds")
+    print(f"{'scenario':<24} {'runs a batch':>12} {'states':>7} {'µs per run-step':>16}")
+    for label, (name, sets) in SCENARIOS.items():
+        config = load_scenario(name, [*RECORD, *sets, f"steps={args.steps}"])
+        agents = len(config.states) or config.network.n
+        seeds = list(range(args.runs))
+        simulate_batch(config, seeds[:2])  # warm-up: imports, compiled kernels
+        for size in args.sizes:
+            times = []
+            for _ in range(args.rounds):
+                started = time.perf_counter()
+                for first in range(0, len(seeds), size):
+                    simulate_batch(config, seeds[first : first + size])
+                times.append(time.perf_counter() - started)
+            per = min(times) / (args.runs * args.steps) * 1e6
+            print(f"{label:<24} {size:>12} {size * agents:>7} {per:>16.1f}")
     return 0
 
 

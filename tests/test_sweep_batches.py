@@ -113,15 +113,19 @@ def test_a_pool_forks_only_from_one_thread_on_linux(monkeypatch):
 
 def test_forked_workers_start_at_once_with_one_blas_thread():
     """A fork pool from a one-thread process (as the command line is): its workers are the sweep's own
-    children, forked when the pool is made, and run BLAS on one thread."""
+    children, forked when the pool is made, and run BLAS on one thread; they hold the modules they
+    inherited out of the collector's full passes (``executors.settle``), the sweep does not."""
     from trustsim.execution import executors
 
     script = (
-        "import numpy, psutil, threadpoolctl; from trustsim.execution.executors import ProcessPool\n"
+        "import gc, numpy, psutil, threadpoolctl; from trustsim.execution.executors import ProcessPool\n"
+        "before = gc.get_freeze_count()\n"
         "pool = ProcessPool(2)\n"
         "info = pool.pool.submit(threadpoolctl.threadpool_info).result()\n"
         "blas = sorted({d['num_threads'] for d in info if d['user_api'] == 'blas'})\n"
-        "print(pool.method, len(psutil.Process().children()), blas)\n"
+        "frozen = pool.pool.submit(gc.get_freeze_count).result()\n"
+        "same = gc.get_freeze_count() == before\n"
+        "print(pool.method, len(psutil.Process().children()), blas, frozen > 20_000, same)\n"
         "pool.close()"
     )
     env = {k: v for k, v in cli_env().items() if k not in executors.BLAS_THREAD_VARS}
@@ -129,7 +133,49 @@ def test_forked_workers_start_at_once_with_one_blas_thread():
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split(maxsplit=2) == ["fork", "2", "[1]\n"], done.stdout
+    assert done.stdout.split() == ["fork", "2", "[1]", "True", "True"], done.stdout
+
+
+def test_a_warm_up_loads_the_kernels_the_runs_call():
+    """``worker.warm_up`` (what a sweep runs before it forks its workers) steps the base scenario once,
+    whatever its length and schedule: here the quickstart's network, whose announced step comes at
+    step 10. A fresh interpreter holds no compiled kernel before, and most of them after."""
+    script = (
+        "from numba.core.registry import CPUDispatcher\n"
+        "import trustsim.model.kernels as kernels\n"
+        "from trustsim.config.loading import load_scenario\n"
+        "from trustsim.execution.worker import warm_up\n"
+        "step = '[{step: 10, actor: S000, action: open_dialogue, declared: true, duration: 15}]'\n"
+        "scenario = load_scenario('random_network', ['network.n=40', f'interventions={step}'])\n"
+        "def loaded():\n"
+        "    return sum(bool(k.overloads) for k in vars(kernels).values() if isinstance(k, CPUDispatcher))\n"
+        "before = loaded()\n"
+        "warm_up(scenario.model_dump(mode='json', by_alias=True))\n"
+        "print(before, loaded())\n"
+    )
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, env=cli_env(), timeout=300)
+    assert done.returncode == 0, done.stderr
+    before, after = map(int, done.stdout.split())
+    assert before == 0 and after >= 20, done.stdout
+
+
+def test_workers_from_a_fork_server_hold_their_modules_out_of_full_collections():
+    """``executors.settle``: a worker's imported modules (over 50,000 objects: NumPy, pandas, numba,
+    Mesa, trustsim) are frozen, so that the full collections a batch's many small objects trigger
+    walk only what the runs made (docs/performance.md, session 16)."""
+    import gc
+
+    from trustsim.execution import executors
+
+    before = gc.get_freeze_count()
+    pool = executors.ProcessPool(2, method="forkserver")
+    try:
+        frozen = [pool.pool.submit(gc.get_freeze_count).result() for _ in range(4)]
+    finally:
+        pool.close()
+    assert min(frozen) > 50_000, frozen
+    assert gc.get_freeze_count() == before  # this process (a sweep's, a caller's) is left as it was
 
 
 def test_workers_from_a_fork_server_write_the_same_files(tmp_path, one_by_one, monkeypatch):

@@ -183,7 +183,7 @@ class Sweep(Section):
         "scenario's record.dyads is for single runs); within the dyad-row limit of one dyads.parquet.",
     )
     batch_size: int = Field(
-        64,
+        128,
         ge=1,
         le=10_000,
         description="Most runs of one design point a worker steps together in one batched model "

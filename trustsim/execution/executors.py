@@ -6,6 +6,7 @@ plus ``wait_first``; the sweep runner streams tasks through whichever it is give
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -86,14 +87,31 @@ def watch_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="trustsim-parent-watch", daemon=True).start()
 
 
-def _start_worker(parent: int, one_blas_thread: bool = False) -> None:
-    """Pool worker initializer: exit when the sweep process dies; and, in a worker forked from the
-    sweep (whose BLAS library was loaded before any setting could reach it), one BLAS thread."""
+def _start_worker(parent: int, one_blas_thread: bool = False, warm: Callable[[], Any] | None = None) -> None:
+    """Pool worker initializer: exit when the sweep process dies; in a worker forked from the sweep
+    (whose BLAS library was loaded before any setting could reach it), one BLAS thread; then warm up
+    and leave what the worker holds out of the garbage collector's full passes (``settle``)."""
     watch_parent(parent)
     if one_blas_thread:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(limits=1, user_api="blas")
+    settle(warm)
+
+
+def settle(warm: Callable[[], Any] | None = None) -> None:
+    """In a new worker process: run ``warm`` (``worker.warm_up``: the compiled kernels loaded while
+    the sweep still prepares its tasks), then move every object the worker holds (the modules it
+    inherited or imported: some 140,000 objects of NumPy, pandas, numba, Mesa and trustsim) out of
+    the cyclic garbage collector's reach, with ``gc.freeze``. They live as long as the worker, but
+    each full collection, which the many small objects of a batch trigger every few tasks, walked
+    all of them: about a tenth of a second each, a quarter of a europe task's time
+    (docs/performance.md, session 16). Objects made later are collected as before."""
+    gc.freeze()  # what it inherited, before the warm-up's objects make the next full pass long
+    if warm is not None:
+        warm()
+        gc.collect()  # the warm-up's run is garbage; what it loaded stays, and is frozen with the rest
+        gc.freeze()
 
 
 def start_method() -> str:
@@ -119,7 +137,9 @@ class ProcessPool:
     name = "the process pool"
     local = True
 
-    def __init__(self, workers: int, method: str | None = None) -> None:
+    def __init__(
+        self, workers: int, method: str | None = None, warm: Callable[[], Any] | None = None
+    ) -> None:
         self.workers = workers
         self.method = method or start_method()
         # The workers are the parallelism: one BLAS thread each unless the user chose (OpenBLAS
@@ -127,6 +147,8 @@ class ProcessPool:
         # at N = 100 that bench_model.py measured). Dask's nanny sets the same for its workers.
         added = {name: "1" for name in BLAS_THREAD_VARS if name not in os.environ}
         if self.method == "fork":
+            if warm is not None:
+                warm()  # here, once: the workers forked next start with what it loaded
             self.pool = futures.ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("fork"),
@@ -137,10 +159,10 @@ class ProcessPool:
             # while this process still runs one Python thread. The threads Python 3.12 warns of
             # here are native pools (OpenBLAS's, idle), which their libraries re-create in a forked
             # child (pthread_atfork), as with every multiprocessing fork on Linux (Python <= 3.13's
-            # default, mesa.batch_run's).
+            # default, mesa.batch_run's). Not waiting for the task: the workers warm up meanwhile.
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-                self.pool.submit(os.getpid).result()
+                self.pool.submit(os.getpid)
             return
         context = multiprocessing.get_context("forkserver")
         # the fork server imports the model once; each worker forked from it starts ready to run
@@ -159,7 +181,10 @@ class ProcessPool:
                 else:
                     os.environ[name] = value
         self.pool = futures.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(), False, warm),
         )
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> futures.Future:
@@ -265,11 +290,15 @@ def quiet_dask_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def make_executor(workers: int | None, dask: str | None) -> InProcess | ProcessPool | DaskCluster:
+def make_executor(
+    workers: int | None, dask: str | None, warm: Callable[[], Any] | None = None
+) -> InProcess | ProcessPool | DaskCluster:
+    """The executor of ``workers`` workers (all cores if None); a process pool's workers call
+    ``warm`` as they start (``settle``)."""
     workers = workers or os.cpu_count() or 1
     if dask is not None:
         return DaskCluster(dask, workers)
-    return InProcess() if workers == 1 else ProcessPool(workers)
+    return InProcess() if workers == 1 else ProcessPool(workers, warm=warm)
 
 
 def stream(executor: Any, fn: Callable[[Any], Any], tasks: Iterable[Any], window: int) -> Iterator[Any]:

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,10 @@ import pandas as pd
 from trustsim.config.checks import MAX_DYAD_ROWS, generated_edges
 from trustsim.config.errors import ConfigError
 from trustsim.config.sweep import Sweep, scenario_with
-from trustsim.execution import designs
+from trustsim.execution import designs, merge
 from trustsim.execution.executors import make_executor
 from trustsim.execution.run import write_atomic
-from trustsim.execution.worker import Task, execute
+from trustsim.execution.worker import Task, execute, warm_up
 
 RUN_COLUMNS = ["run_id", "point", "replication", "seed"]
 
@@ -103,7 +104,7 @@ def check_dyad_rows(sweep: Sweep, base: dict[str, Any], points: pd.DataFrame, so
             )
 
 
-MAX_BATCH_STATES = 1024  # states of all the runs in one batched model: a task's size (docs/sweeps.md)
+MAX_BATCH_STATES = 2048  # states of all the runs in one batched model: a task's size (docs/sweeps.md)
 
 
 def batch_size(sweep: Sweep, base: dict[str, Any], runs: int, workers: int) -> int:
@@ -190,7 +191,7 @@ def estimate_seconds(
     probes = [int(i) for i in np.unique(np.linspace(0, len(runs) - 1, min(8, len(runs))).round().astype(int))]
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
-    executor = make_executor(workers, None)
+    executor = make_executor(workers, None, warm=partial(warm_up, base))
     try:
         first = [executor.submit(execute, task_at(0)) for _ in range(parallel)]
         warm = [result for future in first for result in future.result()]
@@ -212,13 +213,13 @@ def estimate_seconds(
     errors = [result["error"] for result in warm + results if result["error"]]
     per_run = float(np.mean([result["wall_time"] for result in results or warm]))
     # the warm-up batches ran side by side, each on its own worker
-    warm_up = max(0.0, warm_wall - per_run * len(warm) / parallel) + stopped
+    starting = max(0.0, warm_wall - per_run * len(warm) / parallel) + stopped
     return Estimate(
         per_run * len(runs) / parallel,
         per_run,
         probed,
         errors[0] if errors else None,
-        warm_up,
+        starting,
         overhead,
         _storing(results or warm) * len(runs),
     )
@@ -235,8 +236,8 @@ def _storing(results: list[dict[str, Any]]) -> float:
             if frame is None:
                 continue
             path, merged = Path(folder) / f"{name}.parquet", Path(folder) / f"merged-{name}.parquet"
-            write_atomic(path, lambda p, frame=frame: frame.to_parquet(p, index=False), durable=True)
+            write_atomic(path, lambda p, frame=frame: merge.write_parquet(frame, p), durable=True)
             write_atomic(
-                merged, lambda p, path=path: pd.read_parquet(path).to_parquet(p, index=False), durable=True
+                merged, lambda p, path=path: merge.write_parquet(pd.read_parquet(path), p), durable=True
             )
     return (time.perf_counter() - started) / max(1, len(results))

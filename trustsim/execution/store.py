@@ -309,7 +309,7 @@ class SweepStore:
             frame["seed"] = frame["seed"].astype(np.uint64)
         chunk_path, steps_path = self.out / "chunks" / name, self.out / "steps" / name
         try:
-            write_atomic(chunk_path, lambda p: frame.to_parquet(p, index=False), durable=True)
+            write_atomic(chunk_path, lambda p: merge.write_parquet(frame, p), durable=True)
             entry: dict[str, Any] = {
                 "chunk": number,
                 "runs": [int(row["run_id"]) for row in rows],
@@ -323,11 +323,11 @@ class SweepStore:
             }
             if steps:
                 merged = pd.concat(steps, ignore_index=True)
-                write_atomic(steps_path, lambda p: merged.to_parquet(p, index=False), durable=True)
+                write_atomic(steps_path, lambda p: merge.write_parquet(merged, p), durable=True)
                 entry["steps"] = {"rows": len(merged), "sha256": file_sha256(steps_path)}
             if initial:
                 start, initial_path = pd.DataFrame(initial), self.out / "initial" / name
-                write_atomic(initial_path, lambda p: start.to_parquet(p, index=False), durable=True)
+                write_atomic(initial_path, lambda p: merge.write_parquet(start, p), durable=True)
                 entry["initial"] = {"rows": len(start), "sha256": file_sha256(initial_path)}
             if dyads:
                 dyads_path = self.out / "dyads" / name
@@ -369,8 +369,8 @@ class SweepStore:
         parts = {kind: sorted((self.out / kind).glob("part-*.parquet")) for kind in PARTS}
         tidy = merge.tidy_steps(runs, [*parts["initial"], *parts["steps"]], self.parameters)
         try:
-            write_atomic(self.out / "runs.parquet", lambda p: runs.to_parquet(p, index=False), durable=True)
-            write_atomic(self.out / "steps.parquet", lambda p: tidy.to_parquet(p, index=False), durable=True)
+            write_atomic(self.out / "runs.parquet", lambda p: merge.write_parquet(runs, p), durable=True)
+            write_atomic(self.out / "steps.parquet", lambda p: merge.write_parquet(tidy, p), durable=True)
             if self.dyads:
                 dyads = parts["dyads"]
                 write_atomic(self.out / "dyads.parquet", lambda p: merge.merge_dyads(p, dyads), durable=True)

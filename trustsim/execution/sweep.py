@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from trustsim.execution.plan import (
 )
 from trustsim.execution.run import code_version, package_versions
 from trustsim.execution.store import SweepError, SweepStore, file_sha256
-from trustsim.execution.worker import Task, WrongCode, execute
+from trustsim.execution.worker import Task, WrongCode, execute, warm_up
 
 __all__ = [
     "RUN_COLUMNS",
@@ -115,7 +116,7 @@ def run_sweep(
     # The workers start before the folder is opened, so that a forked worker holds none of its
     # files (its lock above all), and before ``started`` lets the caller start threads of its own
     # (a progress bar's): a pool forks only while this process runs one thread (start_method).
-    executor = make_executor(workers, dask)
+    executor = make_executor(workers, dask, warm=partial(warm_up, base))
     try:
         try:
             store.open(manifest, points, len(runs), allow_code_change)

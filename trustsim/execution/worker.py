@@ -8,6 +8,7 @@ run's results depend on its parameters and its seed only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -77,6 +78,25 @@ def execute(task: Task) -> list[dict[str, Any]]:
                 results[0]["steps"] = steps_table(task.measures, task.run_ids, [r.model for r in batch])
             return results
     return [_alone(task, run_id, seed, until) for run_id, seed in zip(task.run_ids, task.seeds, strict=True)]
+
+
+def warm_up(base: dict[str, Any]) -> None:
+    """In a new worker: one step of the sweep's base scenario, two runs batched when it batches, to
+    load the compiled kernels its runs call (numba reads each from its cache at its first call:
+    about 0.3 s a process). Called as the pool starts its workers (``executors.settle``), it runs
+    while the sweep opens its folder and prepares the tasks, instead of in the first task. What
+    fails here is left for the runs to report."""
+    fixed = {"record.model": True, "record.dyads": False, "record.attribution": False}
+    with contextlib.suppress(Exception):
+        scenario = scenario_with(base, fixed, "warm-up")
+        if batchable(scenario):
+            simulate_batch(scenario, [scenario.seed, scenario.seed + 1], until=_first_step)
+        else:
+            simulate(scenario, until=_first_step)
+
+
+def _first_step(model: Any) -> bool:
+    return True
 
 
 def run_scenario(task: Task, run_id: int, seed: int) -> Scenario:
