@@ -263,6 +263,13 @@ def sensitivity_tables(results: Results) -> str:
         noise = shown[flags].any(axis=1)
         shown = shown.drop(columns=flags).assign(note=np.where(noise, "negative within its interval: 0", ""))
     parts = [shown.to_html(index=False, float_format="%.3f", border=0, na_rep="n/a")]
+    left_out = table.attrs.get("left_out", {})
+    if left_out:
+        parts.append(
+            "<p class='caption'>Left out: "
+            + "; ".join(f"{html.escape(label)}: {html.escape(reason)}" for label, reason in left_out.items())
+            + ".</p>"
+        )
     if results.design == "sobol":
         convergence = stats.sensitivity_convergence(results)
         wide = convergence.pivot(index="parameter", columns="base_samples", values="ST")

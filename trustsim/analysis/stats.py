@@ -153,6 +153,18 @@ def sensitivity_indices(
         per_point = _per_point(results, output, base_samples * block if base_samples else None)
         if np.ptp(per_point) == 0:
             raise NotApplicable(f"{output} is the same at every design point")
+        # SALib's estimators divide by the variance over the base samples (the design's A and B
+        # rows, the first and last of each block) and return 0 with no interval when there is
+        # none: an outcome that varies only between the other rows (a rare event, such as the 7
+        # recoveries in 1,024 runs of configs/sweeps/sobol.yaml) would read as no influence at all
+        ends = np.r_[per_point[0::block], per_point[block - 1 :: block]]
+        if np.ptp(ends) == 0:
+            varies = int((per_point != ends[0]).sum())
+            raise NotApplicable(
+                f"{output} is the same ({ends[0]:g}) on all {ends.size} base samples of the Saltelli "
+                f"design (it differs at {varies} of its other points): its Sobol' indices cannot be "
+                "estimated; a larger n or more replications could"
+            )
         # seed 1, not 0: SALib's sobol.analyze ignores a falsy seed and draws its bootstrap from the
         # global NumPy state, so the intervals would change from call to call (figure vs table)
         found = sobol.analyze(problem, per_point, calc_second_order=second, seed=1, print_to_console=False)
@@ -187,8 +199,9 @@ def sensitivity_indices(
 
 
 def sensitivity_by_outcome(results: Results) -> pd.DataFrame:
-    """``sensitivity_indices`` for every outcome of SENSITIVITY_OUTCOMES that varies, stacked."""
-    frames = []
+    """``sensitivity_indices`` for every outcome of SENSITIVITY_OUTCOMES that varies, stacked; the
+    outcomes left out, each with its reason, in ``attrs["left_out"]`` (label -> reason)."""
+    frames, left_out = [], {}
     for output, label in SENSITIVITY_OUTCOMES.items():
         if output not in outcomes(results):
             continue
@@ -197,10 +210,13 @@ def sensitivity_by_outcome(results: Results) -> pd.DataFrame:
         except NotApplicable as reason:
             if "failed" in str(reason) or "needs" in str(reason):
                 raise
+            left_out[label] = str(reason)
     if not frames:
         raise NotApplicable("no outcome varies over the design")
     table = pd.concat(frames, ignore_index=True)
-    return table[["outcome", *[c for c in table.columns if c != "outcome"]]]
+    table = table[["outcome", *[c for c in table.columns if c != "outcome"]]]
+    table.attrs["left_out"] = left_out
+    return table
 
 
 def sensitivity_convergence(results: Results, output: str = "final_mean_trust") -> pd.DataFrame:
