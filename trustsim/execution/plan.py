@@ -24,7 +24,7 @@ from trustsim.config.sweep import Sweep, scenario_with
 from trustsim.execution import designs, merge
 from trustsim.execution.executors import make_executor
 from trustsim.execution.run import write_atomic
-from trustsim.execution.worker import Task, execute, warm_up
+from trustsim.execution.worker import Task, execute, state_count, warm_up
 
 RUN_COLUMNS = ["run_id", "point", "replication", "seed"]
 
@@ -111,8 +111,7 @@ def batch_size(sweep: Sweep, base: dict[str, Any], runs: int, workers: int) -> i
     """Runs per task: the sweep's ``batch_size``, but at most ``MAX_BATCH_STATES`` states in one
     batched model, and small enough that every worker gets two tasks or more. Results never
     depend on it (each run in a batch is its run alone)."""
-    states = len(base.get("states") or []) or int((base.get("network") or {}).get("n") or 1)
-    fits = max(1, MAX_BATCH_STATES // max(1, states))
+    fits = max(1, MAX_BATCH_STATES // max(1, state_count(base)))
     share = max(1, math.ceil(runs / (2 * max(1, workers))))
     return max(1, min(sweep.batch_size, fits, share))
 

@@ -80,12 +80,23 @@ def execute(task: Task) -> list[dict[str, Any]]:
     return [_alone(task, run_id, seed, until) for run_id, seed in zip(task.run_ids, task.seeds, strict=True)]
 
 
+WARM_UP_STATES = 200  # larger scenarios are not warmed up: their runs dwarf the kernels' loading
+
+
+def state_count(base: dict[str, Any]) -> int:
+    """The states of one run of ``base`` (a scenario as data): listed, or generated."""
+    return len(base.get("states") or []) or int((base.get("network") or {}).get("n") or 1)
+
+
 def warm_up(base: dict[str, Any]) -> None:
-    """In a new worker: one step of the sweep's base scenario, two runs batched when it batches, to
-    load the compiled kernels its runs call (numba reads each from its cache at its first call:
-    about 0.3 s a process). Called as the pool starts its workers (``executors.settle``), it runs
-    while the sweep opens its folder and prepares the tasks, instead of in the first task. What
-    fails here is left for the runs to report."""
+    """One step of the sweep's base scenario, two runs batched when it batches, to load the
+    compiled kernels its runs call (numba reads each from its cache at its first call: about 0.3 s
+    a process). A sweep calls it before it forks its workers, or a fork server's worker as it
+    starts (``executors.settle``), instead of each worker in its first task. Only for scenarios of
+    up to ``WARM_UP_STATES`` states: building a larger one costs more than it saves (2,000 states:
+    2 s and 0.6 GB). What fails here is left for the runs to report."""
+    if state_count(base) > WARM_UP_STATES:
+        return
     fixed = {"record.model": True, "record.dyads": False, "record.attribution": False}
     with contextlib.suppress(Exception):
         scenario = scenario_with(base, fixed, "warm-up")
