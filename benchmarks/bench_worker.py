@@ -1,6 +1,6 @@
 """What a sweep's worker spends besides its runs: warming up, and the garbage collector's full passes.
 
-Two measurements, each in fresh processes forked from this one after it has imported what a sweep
+Three measurements, the first two in fresh processes forked from this one after it has imported what a sweep
 imports (as ``trustsim sweep`` forks its workers), on the tasks of a europe sweep (512 runs of 100
 steps in tasks of ``--batch`` runs, as ``bench_sweep.py --batches`` runs it):
 
@@ -9,7 +9,10 @@ steps in tasks of ``--batch`` runs, as ``bench_sweep.py --batches`` runs it):
   warm-up's own time;
 - **full collections**: ``--tasks`` tasks in a warmed-up worker that freezes what it holds
   (``executors.settle``, ``gc.freeze``) and in one that does not, with the time the collector
-  spent in full (generation 2) passes, from ``gc.callbacks``.
+  spent in full (generation 2) passes, from ``gc.callbacks``, and the objects frozen;
+- **Parquet**: the steps of all the tasks' runs written as pandas writes them by default and as a
+  sweep writes them (``merge.write_parquet``: dictionaries only for columns that are not floats),
+  with the files' sizes.
 
 Usage::
 
@@ -24,6 +27,7 @@ import gc
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_sweep  # the europe workload of the sweep benchmark
+import pandas as pd
 
+from trustsim.execution import merge
 from trustsim.execution.plan import batches, make_task, plan
 from trustsim.execution.worker import execute, warm_up
 
@@ -105,13 +111,36 @@ def collections_case(base: dict[str, Any], work: list[Any], count: int) -> dict[
             execute(work[index % len(work)])
         wall = time.perf_counter() - started
         label = "frozen" if freeze else "not frozen"
+        frozen = {"objects frozen": gc.get_freeze_count()} if freeze else {}
         return {
+            **frozen,
             f"{label}: tasks": wall,
             f"{label}: full passes": len(passes),
             f"{label}: in them": sum(passes),
         }
 
     return {**in_child(lambda: run(False)), **in_child(lambda: run(True))}
+
+
+def parquet_case(work: list[Any], rounds: int) -> dict[str, float]:
+    """The steps of all the tasks' runs written with pandas' default and with
+    ``merge.write_parquet``: the best time of ``rounds`` writes, and the file's size."""
+    steps = pd.concat([execute(task)[0]["steps"] for task in work], ignore_index=True)
+    found: dict[str, float] = {"Parquet: rows": len(steps)}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "steps.parquet"
+        for label, write in (
+            ("pandas default", lambda: steps.to_parquet(path, index=False)),
+            ("write_parquet", lambda: merge.write_parquet(steps, path)),
+        ):
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                write()
+                times.append(time.perf_counter() - started)
+            found[f"Parquet, {label}: s"] = min(times)
+            found[f"Parquet, {label}: MB"] = path.stat().st_size / 1e6
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"round {round_ + 1}/{args.rounds}", file=sys.stderr, flush=True)
         for key, value in {**warm_up_case(base, work), **collections_case(base, work, args.tasks)}.items():
             results.setdefault(key, []).append(value)
+    # in a child, so that this process never loads the kernels (each round's workers start cold)
+    for key, value in in_child(lambda: parquet_case(work, args.rounds)).items():
+        results.setdefault(key, []).append(value)
     print(f"europe, tasks of {args.batch} runs x 100 steps; median (min-max) of {args.rounds} rounds, s")
     for key, values in results.items():
-        print(f"{key:<28} {statistics.median(values):8.3f}   ({min(values):.3f}-{max(values):.3f})")
+        print(f"{key:<32} {statistics.median(values):10.3f}   ({min(values):.3f}-{max(values):.3f})")
     return 0
 
 

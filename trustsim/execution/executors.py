@@ -101,13 +101,14 @@ def _start_worker(parent: int, one_blas_thread: bool = False, warm: Callable[[],
 
 def settle(warm: Callable[[], Any] | None = None) -> None:
     """In a new worker process: move every object the worker holds (the modules it inherited or
-    imported: some 140,000 objects of NumPy, pandas, numba, Mesa and trustsim) out of the cyclic
-    garbage collector's reach, with ``gc.freeze``; with ``warm`` (``worker.warm_up``, given to a
-    fork server's workers, which inherit no loaded kernels), first load the compiled kernels while
-    the sweep still prepares its tasks. The frozen objects live as long as the worker, but each full
-    collection, which the many small objects of a batch trigger every few tasks, walked all of
-    them: 0.3 of 2.9 s over 8 europe tasks (``benchmarks/bench_worker.py``, docs/performance.md,
-    session 16). Objects made later are collected as before."""
+    imported and the kernels loaded: some 190,000 objects of NumPy, pandas, numba, Mesa and
+    trustsim, as ``benchmarks/bench_worker.py`` counts them) out of the cyclic garbage collector's
+    reach, with ``gc.freeze``; with ``warm`` (``worker.warm_up``, given to a fork server's workers,
+    which inherit no loaded kernels), first load the compiled kernels while the sweep still
+    prepares its tasks. The frozen objects live as long as the worker, but each full collection,
+    which the many small objects of a batch trigger every few tasks, walked all of them: 0.27 of
+    2.9 s over 8 europe tasks (docs/performance.md, session 16). Objects made later are collected
+    as before."""
     gc.freeze()  # what it inherited, before the warm-up's objects make the next full pass long
     if warm is not None:
         warm()

@@ -35,8 +35,8 @@ def tidy_steps(runs: pd.DataFrame, parts: list[Path], parameters: list[str]) -> 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` to Parquet without its index, dictionary-encoding only the columns that are not
     floating point. A measure's values are nearly all distinct, so pyarrow's default, which tries a
-    dictionary for every column before falling back, spent about 40% of writing a sweep's steps
-    for a larger file (51,712 steps of europe: 37 against 20 ms, 3.37 against 3.28 MB). The values
+    dictionary for every column before falling back, took longer for a larger file (51,200 steps of
+    europe: 69 against 19 ms, 3.35 against 3.21 MB; ``benchmarks/bench_worker.py``). The values
     read back are the same."""
     keyed = [str(name) for name, dtype in frame.dtypes.items() if not pd.api.types.is_float_dtype(dtype)]
     frame.to_parquet(path, index=False, use_dictionary=keyed)

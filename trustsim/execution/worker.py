@@ -93,8 +93,8 @@ def warm_up(base: dict[str, Any]) -> None:
     compiled kernels its runs call (numba reads each from its cache at its first call: about 0.3 s
     a process). A sweep calls it before it forks its workers, or a fork server's worker as it
     starts (``executors.settle``), instead of each worker in its first task. Only for scenarios of
-    up to ``WARM_UP_STATES`` states: building a larger one costs more than it saves (2,000 states:
-    2 s and 0.6 GB). What fails here is left for the runs to report."""
+    up to ``WARM_UP_STATES`` states: building a larger one, in the sweep's own process, costs
+    seconds and memory for the same saving. What fails here is left for the runs to report."""
     if state_count(base) > WARM_UP_STATES:
         return
     fixed = {"record.model": True, "record.dyads": False, "record.attribution": False}
