@@ -12,12 +12,16 @@ steps in tasks of ``--batch`` runs, as ``bench_sweep.py --batches`` runs it):
   spent in full (generation 2) passes, from ``gc.callbacks``, and the objects frozen;
 - **Parquet**: the steps of all the tasks' runs written as pandas writes them by default and as a
   sweep writes them (``merge.write_parquet``: dictionaries only for columns that are not floats),
-  with the files' sizes.
+  with the files' sizes;
+- **Dask** (``--dask``): a LocalCluster of two workers, started and given ``2 * --tasks`` tasks, its
+  workers warmed up and settled as a sweep's are (``dask_worker.Settle``) and not; the start (for the
+  settled cluster, its workers' warm-ups included), the tasks and the whole.
 
 Usage::
 
     python benchmarks/bench_worker.py                 # about a minute
     python benchmarks/bench_worker.py --rounds 5 --tasks 6
+    python benchmarks/bench_worker.py --dask          # the Dask case too (about two minutes)
 """
 
 from __future__ import annotations
@@ -143,18 +147,51 @@ def parquet_case(work: list[Any], rounds: int) -> dict[str, float]:
     return found
 
 
+def dask_case(base: dict[str, Any], work: list[Any], count: int) -> dict[str, float]:
+    """A LocalCluster of 2 workers, settled as a sweep's (``DaskCluster`` with ``warm``) and not (the
+    same cluster without its plugin), given ``2 * count`` tasks; seconds to start, for the tasks, in all."""
+    from functools import partial
+
+    from trustsim.execution.executors import DaskCluster
+
+    class Unsettled(DaskCluster):
+        def _settle(self, warm: Any) -> None:
+            pass
+
+    found: dict[str, float] = {}
+    for label, kind in (("Dask, not settled", Unsettled), ("Dask, settled", DaskCluster)):
+        started = time.perf_counter()
+        cluster = kind("local", 2, warm=partial(warm_up, base))
+        ready = time.perf_counter()
+        try:
+            pending = {cluster.submit(execute, work[index % len(work)]) for index in range(2 * count)}
+            while pending:
+                _, pending = cluster.wait_first(pending)
+        finally:
+            done = time.perf_counter()
+            cluster.close()
+        found[f"{label}: start"] = ready - started
+        found[f"{label}: tasks"] = done - ready
+        found[f"{label}: all"] = done - started
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=4, help="tasks per worker for the collections case")
     parser.add_argument("--batch", type=int, default=128, help="runs per task (default 128, the sweep's)")
+    parser.add_argument("--dask", action="store_true", help="also time a Dask LocalCluster's workers")
     args = parser.parse_args(argv)
     base, work = tasks(args.batch)
     in_child(lambda: warm_up(base) or {})  # numba's cache written if it was not; this process stays cold
     results: dict[str, list[float]] = {}
     for round_ in range(args.rounds):
         print(f"round {round_ + 1}/{args.rounds}", file=sys.stderr, flush=True)
-        for key, value in {**warm_up_case(base, work), **collections_case(base, work, args.tasks)}.items():
+        found = {**warm_up_case(base, work), **collections_case(base, work, args.tasks)}
+        if args.dask:  # in a child: a Dask client leaves threads behind, and this process forks
+            found.update(in_child(lambda: dask_case(base, work, args.tasks)))
+        for key, value in found.items():
             results.setdefault(key, []).append(value)
     # in a child, so that this process never loads the kernels (each round's workers start cold)
     for key, value in in_child(lambda: parquet_case(work, args.rounds)).items():

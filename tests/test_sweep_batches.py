@@ -181,6 +181,41 @@ def test_workers_from_a_fork_server_hold_their_modules_out_of_full_collections()
     assert gc.get_freeze_count() == before  # this process (a sweep's, a caller's) is left as it was
 
 
+def test_a_dask_clusters_workers_warm_up_and_settle_as_they_join():
+    """``executors.DaskCluster`` registers ``dask_worker.Settle``: each worker of a LocalCluster has the
+    base scenario's kernels loaded and its modules frozen before the first task, as a process pool's
+    workers do; this process is left as it was."""
+    pytest.importorskip("dask.distributed")
+    import gc
+    from functools import partial
+
+    from trustsim.config.loading import load_scenario
+    from trustsim.execution import executors
+    from trustsim.execution.worker import warm_up
+
+    def kernels_loaded_and_frozen() -> tuple[int, int]:  # in a worker (nested: sent by value)
+        import gc
+
+        from numba.core.registry import CPUDispatcher
+
+        import trustsim.model.kernels as kernels
+
+        loaded = sum(bool(k.overloads) for k in vars(kernels).values() if isinstance(k, CPUDispatcher))
+        return loaded, gc.get_freeze_count()
+
+    base = load_scenario("europe").model_dump(mode="json", by_alias=True)
+    before = gc.get_freeze_count()
+    cluster = executors.DaskCluster("local", 2, warm=partial(warm_up, base))
+    try:
+        found = cluster.client.run(kernels_loaded_and_frozen)
+    finally:
+        cluster.close()
+    assert len(found) == 2
+    for loaded, frozen in found.values():
+        assert loaded >= 20 and frozen > 50_000, found
+    assert gc.get_freeze_count() == before
+
+
 def test_workers_from_a_fork_server_write_the_same_files(tmp_path, one_by_one, monkeypatch):
     """The start a pool falls back to beside other threads (a caller's, say): the same files."""
     from trustsim.execution import executors

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
+from functools import partial
 from multiprocessing import forkserver
 from typing import Any
 
@@ -103,12 +104,12 @@ def settle(warm: Callable[[], Any] | None = None) -> None:
     """In a new worker process: move every object the worker holds (the modules it inherited or
     imported and the kernels loaded: some 190,000 objects of NumPy, pandas, numba, Mesa and
     trustsim, as ``benchmarks/bench_worker.py`` counts them) out of the cyclic garbage collector's
-    reach, with ``gc.freeze``; with ``warm`` (``worker.warm_up``, given to a fork server's workers,
-    which inherit no loaded kernels), first load the compiled kernels while the sweep still
-    prepares its tasks. The frozen objects live as long as the worker, but each full collection,
-    which the many small objects of a batch trigger every few tasks, walked all of them: 0.27 of
-    2.9 s over 8 europe tasks (docs/performance.md, session 16). Objects made later are collected
-    as before."""
+    reach, with ``gc.freeze``; with ``warm`` (``worker.warm_up``, given to a fork server's workers
+    and a Dask cluster's, which inherit no loaded kernels: ``dask_worker.Settle``), first load the
+    compiled kernels while the sweep still prepares its tasks. The frozen objects live as long as
+    the worker, but each full collection, which the many small objects of a batch trigger every few
+    tasks, walked all of them: 0.27 of 2.9 s over 8 europe tasks (docs/performance.md, session 16).
+    Objects made later are collected as before."""
     gc.freeze()  # what it inherited, before the warm-up's objects make the next full pass long
     if warm is not None:
         warm()
@@ -228,9 +229,11 @@ class DaskCluster:
     dask-jobqueue, otherwise ``address`` is a running scheduler's.
 
     Tasks are submitted with retries, so the runs of a worker that dies are run again elsewhere.
+    Each worker, as it joins, warms up with ``warm`` and settles (``dask_worker.Settle``), as a
+    process pool's workers do.
     """
 
-    def __init__(self, address: str, workers: int) -> None:
+    def __init__(self, address: str, workers: int, warm: Callable[[], Any] | None = None) -> None:
         if address != "local" and address not in CLUSTERS and not ADDRESS.match(address):
             raise ExecutorError(
                 f"--dask {address!r}: expected 'local', {', '.join(map(repr, CLUSTERS))} or a scheduler "
@@ -257,11 +260,19 @@ class DaskCluster:
             else:
                 self.client = Client(address, timeout="10s")
             self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+            self._settle(warm)
         except ExecutorError:
             raise
         except Exception as exc:
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ExecutorError(f"--dask {address}: cannot connect ({detail[:200]})") from None
+
+    def _settle(self, warm: Callable[[], Any] | None) -> None:
+        """Register the plugin that warms up and settles each worker (``dask_worker.Settle``);
+        returns once the workers already there have done so."""
+        from trustsim.execution.dask_worker import NAME, Settle
+
+        self.client.register_plugin(Settle(partial(settle, warm)), name=NAME)
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
         return self.client.submit(fn, task, pure=False, retries=3)
@@ -275,6 +286,10 @@ class DaskCluster:
     def close(self) -> None:
         import contextlib
 
+        from trustsim.execution.dask_worker import NAME
+
+        with contextlib.suppress(Exception):  # a shared scheduler's later workers need not warm up
+            self.client.unregister_worker_plugin(NAME)
         with contextlib.suppress(Exception):  # a lost scheduler: nothing left to close cleanly
             self.client.close(timeout=10)
         if self.cluster is not None:
@@ -295,11 +310,11 @@ def quiet_dask_logs() -> None:
 def make_executor(
     workers: int | None, dask: str | None, warm: Callable[[], Any] | None = None
 ) -> InProcess | ProcessPool | DaskCluster:
-    """The executor of ``workers`` workers (all cores if None); a process pool's workers call
-    ``warm`` as they start (``settle``)."""
+    """The executor of ``workers`` workers (all cores if None); a process pool's or a Dask cluster's
+    workers call ``warm`` as they start (``settle``)."""
     workers = workers or os.cpu_count() or 1
     if dask is not None:
-        return DaskCluster(dask, workers)
+        return DaskCluster(dask, workers, warm=warm)
     return InProcess() if workers == 1 else ProcessPool(workers, warm=warm)
 
 
