@@ -93,7 +93,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         self.codes = [state.code for state in self.states]
         self.capability = np.array([state.capability for state in self.states])
         self.bloc_ids = np.unique([s.bloc for s in self.states], return_inverse=True)[1]
-        self._build_edges(world.graph)
+        self._build_edges(world.relations)
         self._build_copy_layout()
         # Trust as it starts, and as it stands: the n x n matrix, or the held pairs' local views.
         self.initial_trust = (

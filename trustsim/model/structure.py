@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
 from trustsim.config.schema import Scenario
-from trustsim.model.world import KIND_CODES
+from trustsim.model.world import KIND_CODES, Relations
 
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
 # Generators whose networks have as many relations whatever the seed (a batch's copies must)
@@ -33,18 +32,16 @@ class CopyLayout:
 class Structure:
     """Construction of a TrustModel's fixed arrays (a mixin of ``TrustModel``)."""
 
-    def _build_edges(self, graph: nx.Graph) -> None:
+    def _build_edges(self, relations: Relations) -> None:
         """Directed edges (both directions of each relation) and the matrices built on them."""
-        pairs = np.array(sorted(graph.edges), dtype=np.int64).reshape(-1, 2)
+        pairs = relations.pairs
         self.src = np.concatenate([pairs[:, 0], pairs[:, 1]])
         self.dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
         half = len(pairs)
         self.n_edges = 2 * half
         self.rev = np.concatenate([np.arange(half, 2 * half), np.arange(half)])
-        attributes = {(a, b): data for a, b, data in graph.edges(data=True)}
-        data = [attributes[a, b] if (a, b) in attributes else attributes[b, a] for a, b in pairs.tolist()]
-        self.edge_kind = np.array([KIND_CODES[d["kind"]] for d in data] * 2, dtype=np.int8)
-        self.salience = np.array([d["salience"] for d in data] * 2)
+        self.edge_kind = np.concatenate([relations.kind, relations.kind])
+        self.salience = np.concatenate([relations.salience, relations.salience])
         if self.copies > 1:
             # A batch lists each copy's edges together, in the order a run of its own has them
             # (its forward directions, then their reverses), so each copy draws into one block.

@@ -19,14 +19,35 @@ class WorldError(ValueError):
 
 
 @dataclass(frozen=True)
+class Relations:
+    """A world's relations as arrays, in the order of ``sorted(graph.edges)``: each one's two states
+    (``pairs``, relations x 2, as the graph lists them), kind (``KIND_CODES``) and salience."""
+
+    pairs: np.ndarray
+    kind: np.ndarray
+    salience: np.ndarray
+
+
+def relations_of(graph: nx.Graph) -> Relations:
+    """The graph's relations as arrays, read in one pass over its edges."""
+    edges = sorted(graph.edges(data=True), key=lambda edge: (edge[0], edge[1]))
+    return Relations(
+        pairs=np.array([(a, b) for a, b, _ in edges], dtype=np.int64).reshape(-1, 2),
+        kind=np.array([KIND_CODES[data["kind"]] for *_, data in edges], dtype=np.int8),
+        salience=np.array([data["salience"] for *_, data in edges], dtype=float),
+    )
+
+
+@dataclass(frozen=True)
 class World:
-    """States in node order, the relations graph (integer nodes) and initial trust: ``initial(rows,
-    cols)`` gives it for any pairs (arrays of one shape); ``trust`` is the whole n x n matrix (a
-    batch's: its copies' stacked, ``replicate``), or None where a run holds only local views
-    (``propagation.views: local``) and never builds it."""
+    """States in node order, the relations graph (integer nodes) and its ``relations`` as arrays,
+    and initial trust: ``initial(rows, cols)`` gives it for any pairs (arrays of one shape);
+    ``trust`` is the whole n x n matrix (a batch's: its copies' stacked, ``replicate``), or None
+    where a run holds only local views (``propagation.views: local``) and never builds it."""
 
     states: list[StateSpec]
     graph: nx.Graph
+    relations: Relations
     initial: Callable[[np.ndarray, np.ndarray], np.ndarray]
     trust: np.ndarray | None
 
@@ -56,16 +77,21 @@ def generate_states(
         for (name, _), low, high in zip(shares, np.concatenate([[0.0], edges[:-1]]), edges, strict=True):
             policies[(draws >= low) & (draws < high)] = name
     greedy = rng.random(n) < spec.greedy_share if spec.greedy_share > 0 else np.zeros(n, dtype=bool)
-    # Built from values made here within the schema's bounds, so not validated again
-    # (``model_construct``): a batch of generated networks builds a thousand of them.
+    # Built from values made here within the schema's bounds, so not validated again: copies of one
+    # ``model_construct``-ed state with these fields set (a batch of generated networks builds
+    # thousands; ``model_construct`` looks up every default each time, six times slower).
+    fields = ("code", "name", "bloc", "capability", "policy", "motive")
+    template = StateSpec.model_construct(**dict.fromkeys(fields, ""))
     states = [
-        StateSpec.model_construct(
-            code=f"S{i:03d}",
-            name=f"State {i}",
-            bloc=f"bloc {blocs[bloc_of[i]]}",
-            capability=round(float(capability[i]), 6),
-            policy=str(policies[i]),
-            motive="greedy" if greedy[i] else "security",
+        template.model_copy(
+            update={
+                "code": f"S{i:03d}",
+                "name": f"State {i}",
+                "bloc": f"bloc {blocs[bloc_of[i]]}",
+                "capability": round(float(capability[i]), 6),
+                "policy": str(policies[i]),
+                "motive": "greedy" if greedy[i] else "security",
+            }
         )
         for i in range(n)
     ]
@@ -97,7 +123,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator, matrix: bool = Tru
     initial = partial(initial_trust_at, scenario, states, graph)
     n = len(states)
     trust = initial(*np.divmod(np.arange(n * n), n)).reshape(n, n) if matrix else None
-    return World(states=states, graph=graph, initial=initial, trust=trust)
+    return World(states=states, graph=graph, relations=relations_of(graph), initial=initial, trust=trust)
 
 
 def replicate(worlds: Sequence[World]) -> World:
@@ -109,14 +135,23 @@ def replicate(worlds: Sequence[World]) -> World:
     (``TrustModel(config, copies=seeds)``): copies of one explicit scenario, or each seed's own
     generated network."""
     n, copies = len(worlds[0].states), len(worlds)
-    graph = nx.Graph()  # nx.disjoint_union_all's graph, built without relabelling copies of each
+    if len({len(world.relations.pairs) for world in worlds}) > 1:
+        raise ValueError("copies: the copies' networks must have as many relations each")
+    # Copy b's relations are its world's, b * n further on: in the order sorted(graph.edges) gives
+    # on the union (copy b's states all come before copy b + 1's).
+    relations = Relations(
+        pairs=np.concatenate([world.relations.pairs + b * n for b, world in enumerate(worlds)]),
+        kind=np.concatenate([world.relations.kind for world in worlds]),
+        salience=np.concatenate([world.relations.salience for world in worlds]),
+    )
+    graph = nx.Graph()  # nx.disjoint_union_all's topology (the relations' data are in ``relations``)
     graph.add_nodes_from(range(n * copies))
-    for b, world in enumerate(worlds):
-        graph.add_edges_from((u + b * n, v + b * n, data) for u, v, data in world.graph.edges(data=True))
+    graph.add_edges_from(relations.pairs.tolist())
     trust = np.concatenate([world.trust for world in worlds])
     return World(
         states=[state for world in worlds for state in world.states],
         graph=graph,
+        relations=relations,
         initial=lambda rows, cols: trust[rows, np.asarray(cols) % n],
         trust=trust,
     )
