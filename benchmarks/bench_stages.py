@@ -47,7 +47,7 @@ CASES: dict[str, tuple[str, list[str], int | None]] = {  # scenario, settings, c
 STAGES = (
     "step",
     "_draw",
-    "_threat_faced",
+    "_edge_views",
     "_decide",
     "_slips",
     "_perceive",

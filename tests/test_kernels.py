@@ -234,6 +234,49 @@ def test_the_edge_measures_are_their_array_expressions():
         assert computed[name][0] == pytest.approx(value, rel=1e-12, abs=1e-15), name
 
 
+@pytest.mark.parametrize("copies", [None, [3, 4, 5]])
+def test_the_edge_views_are_their_array_expressions(copies):
+    """``kernels.edge_views`` (each edge's trust both ways and the threat its actor faces, read at the
+    start of a step) against NumPy's fancy indexing and the threat's expression, bit for bit, on
+    europe after 12 steps (trust, posture and capability all uneven), alone and in a batch."""
+    from trustsim.config.loading import load_scenario
+    from trustsim.model.model import TrustModel
+
+    config = load_scenario("europe", ["steps=12", "record.dyads=false"])
+    model = TrustModel(config, copies=copies)
+    model.run()
+    own, incoming, threat = model._edge_views()
+    src, dst = model.src, model.dst if copies is None else model.dst % model.copy_size
+    expected = model.trust[src, dst]
+    np.testing.assert_array_equal(own, expected)
+    np.testing.assert_array_equal(incoming, expected[model.rev])
+    assert np.ptp(model.posture) > 0 and np.ptp(model.capability) > 0  # the case is not uniform
+    np.testing.assert_array_equal(
+        threat, (1.0 - expected) * model.capability[model.dst] * model.posture[model.dst]
+    )
+
+
+def test_the_payoff_table_is_recomputed_whenever_the_reward_moves():
+    """``TrustModel._payoffs`` keeps the catalog x catalog table of payoffs while reward and bonus
+    stay as they were; with the altered agenda on and a rising shared threat (europe's climate
+    threat) they move every step. The run equals, bit for bit, one whose table is computed afresh
+    every step."""
+    from trustsim.config.loading import load_scenario
+    from trustsim.model.model import TrustModel
+
+    config = load_scenario("europe", ["steps=25", "record.dyads=false", "altered_agenda.enabled=true"])
+    kept, fresh = TrustModel(config), TrustModel(config)
+    tables = set()
+    for _ in range(config.steps):
+        kept.step()
+        fresh._payoff_table = None
+        fresh.step()
+        tables.add(kept._payoff_table[0])
+    np.testing.assert_array_equal(kept.last.payoff, fresh.last.payoff)
+    np.testing.assert_array_equal(kept.trust, fresh.trust)
+    assert len(tables) == config.steps  # the reward moved at every step
+
+
 def test_draw_streams_draws_what_each_stream_would_and_advances_it():
     streams = kernels.stream_list([np.random.default_rng(seed) for seed in range(5)])
     alone = [np.random.default_rng(seed) for seed in range(5)]

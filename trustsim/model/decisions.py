@@ -15,10 +15,13 @@ from trustsim.model.policies import StepDyads
 class Decisions:
     """The decision stage of ``TrustModel.step`` (a mixin: every attribute is the model's)."""
 
-    def _threat_faced(self, trust: np.ndarray) -> np.ndarray:
-        """Per edge i -> j, the threat i faces from j: distrust * capability_j * posture_j, the
-        national-security threat of Richardson's reaction term."""
-        return (1.0 - trust) * self.capability[self.dst] * self.posture[self.dst]
+    def _edge_views(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per edge i -> j, as trust stands before the step's updates: i's trust in j, j's trust in i,
+        and the threat i faces from j: distrust * capability_j * posture_j, the national-security
+        threat of Richardson's reaction term (``kernels.edge_views``: one pass)."""
+        return kernels.edge_views(
+            self.trust.ravel(), self.flat_src_dst, self.rev, self.dst, self.capability, self.posture
+        )
 
     def decision_terms(self, threat_faced: np.ndarray) -> dict[str, np.ndarray]:
         """What each actor's payoffs look like to it this step (per edge), for the policies.

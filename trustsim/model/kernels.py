@@ -102,6 +102,30 @@ def logit_expectations(
 
 
 @kernel
+def edge_views(
+    trust: np.ndarray,
+    flat_src_dst: np.ndarray,
+    rev: np.ndarray,
+    dst: np.ndarray,
+    capability: np.ndarray,
+    posture: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per edge i -> j, in one pass over the flat trust (``TrustModel.step``): i's trust in j (at
+    ``flat_src_dst``), j's trust in i (the reverse edge's) and the threat i faces from j,
+    (1 - trust) * capability_j * posture_j (``Decisions`` documents it), multiplied in that order."""
+    n = len(flat_src_dst)
+    own, incoming, threat = np.empty(n), np.empty(n), np.empty(n)
+    for e in range(n):
+        value = trust[flat_src_dst[e]]
+        own[e] = value
+        j = dst[e]
+        threat[e] = (1.0 - value) * capability[j] * posture[j]
+    for e in range(n):
+        incoming[e] = own[rev[e]]
+    return own, incoming, threat
+
+
+@kernel
 def decision_terms(
     edge_greedy: np.ndarray,
     threat_faced: np.ndarray,

@@ -143,6 +143,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         # A batch whose caller reads the copies' collectors only after the run
         # (``deferred_collection``) keeps each step's measures here and hands them out at the end.
         self._deferred: list[dict[str, np.ndarray]] | None = None
+        self._payoff_table: tuple[tuple, np.ndarray] | None = None  # (its key, the table): ``_payoffs``
         self._build_buffers()
 
     # -- random numbers and interventions -------------------------------------------------------
@@ -303,9 +304,9 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         # and one without share their random streams (common random numbers).
         draws, noise = self._draw()
 
-        # Each actor's trust in its target, as it stands until this step's trust updates.
-        trust = self.trust_at(self.flat_src_dst)
-        threat_faced = self._threat_faced(trust)
+        # Each actor's trust in its target and each target's in the actor (edge i -> j: trust[j, i]),
+        # as they stand until this step's trust updates, and the threat each actor faces.
+        trust, incoming, threat_faced = self._edge_views()
         actions, declared = self._decide(draws[:, 0], reward, bonus, trust, threat_faced)
         forced = np.zeros(self.n_edges, dtype=bool)
         for kind, *rest in self._scheduled.get(t, ()):
@@ -317,7 +318,6 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         declared &= kind == CONSTRUCTIVE
         perceived, move, error = self._perceive(actions, declared, draws[:, 2], noise)
         payoff, security = self._payoffs(actions, reward, bonus, trust, threat_faced)
-        incoming = trust[self.rev]  # each target's trust in the actor (edge i -> j: trust[j, i])
         with one_blas_thread if self.dense else nullcontext():
             self._update_trust(actions, declared, perceived, move, error, incoming)
         edge_trust = self.trust_at(self.flat_src_dst)
@@ -418,16 +418,20 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         (the same arithmetic per entry) and looked up for every dyad.
         """
         cfg, cat = self.config.payoffs, self.catalog
-        x, y = cat.cooperation[:, None], cat.cooperation[None, :]  # own action by row, other's by column
-        pair_bonus = np.maximum(bonus[:, None], bonus[None, :])
-        table = (
-            (reward + pair_bonus) * x * y
-            + cfg.S * x * (1 - y)
-            + cfg.T * (1 - x) * y
-            + cfg.P * (1 - x) * (1 - y)
-            - cat.cost[:, None]
-            - cat.target_cost[None, :]
-        )
+        key = (reward, bonus.tobytes(), cfg.T, cfg.S, cfg.P)  # reward and bonus move with a shared threat
+        if self._payoff_table is None or self._payoff_table[0] != key:
+            x, y = cat.cooperation[:, None], cat.cooperation[None, :]  # own action by row, other's by column
+            pair_bonus = np.maximum(bonus[:, None], bonus[None, :])
+            table = (
+                (reward + pair_bonus) * x * y
+                + cfg.S * x * (1 - y)
+                + cfg.T * (1 - x) * y
+                + cfg.P * (1 - x) * (1 - y)
+                - cat.cost[:, None]
+                - cat.target_cost[None, :]
+            )
+            self._payoff_table = (key, table)
+        table = self._payoff_table[1]
         # Per edge, in one compiled pass: the table's payoff, less the audience cost of reneging on
         # a binding declaration; national security, the payoff less the threat faced plus the
         # deterrent weight of one's own forces against a distrusted partner (arming raises it at
