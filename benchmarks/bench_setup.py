@@ -20,10 +20,14 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import sys
 import time
-from collections import Counter
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_stages import Timers  # the timer wrapped around a function
 
 QUICKSTART_STEP = "[{step: 10, actor: S000, action: open_dialogue, declared: true, duration: 15}]"
 RECORD = ["record.model=true", "record.dyads=false", "record.attribution=false"]
@@ -44,24 +48,14 @@ PARTS = {  # label: (module, class or "", function)
 }
 
 
-def wrap(seconds: Counter[str]) -> None:
-    """Put a timer around each part of ``PARTS``, where ``TrustModel.__init__`` looks it up."""
+def instrument(timers: Timers) -> None:
+    """Put ``bench_stages``'s timer around each part of ``PARTS``, where ``TrustModel.__init__``
+    looks it up."""
     import importlib
 
     for label, (module, cls, name) in PARTS.items():
         owner: Any = importlib.import_module(module)
-        if cls:
-            owner = getattr(owner, cls)
-        function: Callable = getattr(owner, name)
-
-        def timed(*args: Any, _function: Callable = function, _label: str = label, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return _function(*args, **kwargs)
-            finally:
-                seconds[_label] += time.perf_counter() - started
-
-        setattr(owner, name, timed)
+        timers.wrap(getattr(owner, cls) if cls else owner, name, label)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     from trustsim.execution.plan import MAX_BATCH_STATES
     from trustsim.model.model import TrustModel
 
-    seconds: Counter[str] = Counter()
-    wrap(seconds)
+    timers = Timers()
+    instrument(timers)
+    seconds = timers.seconds
     print(f"median of {args.rounds} builds, ms (share of the build)")
     for label, (name, settings) in SCENARIOS.items():
         config = load_scenario(name, [*RECORD, *settings])
@@ -86,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         builds: list[float] = []
         parts: dict[str, list[float]] = {part: [] for part in PARTS}
         for round_ in range(args.rounds):
-            seconds.clear()
+            timers.clear()
             started = time.perf_counter()
             TrustModel(config, copies=list(range(round_, round_ + copies)))
             builds.append(time.perf_counter() - started)

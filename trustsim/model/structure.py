@@ -44,10 +44,9 @@ class Structure:
         self.salience = np.concatenate([relations.salience, relations.salience])
         if self.copies > 1:
             # A batch lists each copy's edges together, in the order a run of its own has them
-            # (its forward directions, then their reverses), so each copy draws into one block.
+            # (its forward directions, then their reverses), so each copy draws into one block. The
+            # copies' relations come copy by copy, as many each (``world.replicate`` checks it).
             per_copy = half // self.copies
-            if half % self.copies or np.any(pairs[:, 0] // self.copy_size != np.arange(half) // per_copy):
-                raise ValueError("copies: the copies' networks must have as many relations each")
             forward = np.arange(half).reshape(self.copies, per_copy)
             order = np.concatenate([forward, forward + half], axis=1).ravel()
             position = np.empty_like(order)

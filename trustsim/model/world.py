@@ -79,7 +79,7 @@ def generate_states(
     greedy = rng.random(n) < spec.greedy_share if spec.greedy_share > 0 else np.zeros(n, dtype=bool)
     # Built from values made here within the schema's bounds, so not validated again: copies of one
     # ``model_construct``-ed state with these fields set (a batch of generated networks builds
-    # thousands; ``model_construct`` looks up every default each time, six times slower).
+    # thousands, and ``model_construct`` looks up every default each time).
     fields = ("code", "name", "bloc", "capability", "policy", "motive")
     template = StateSpec.model_construct(**dict.fromkeys(fields, ""))
     states = [
