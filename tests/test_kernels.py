@@ -570,17 +570,84 @@ def test_relax_then_congeal_in_one_pass_is_the_two_array_expressions(congeal):
     assert np.count_nonzero((expected < threshold) & kept) > 50  # congealing where nothing relaxed
 
 
-@pytest.mark.parametrize("decay", [0.0, 0.02])
-def test_a_run_congeals_as_it_relaxes_as_with_attribution(decay):
-    """Without attribution the last relaxation of a step (alliance influence, or decay when there
-    is any) congeals in the same pass; with attribution they are separate passes. Trust and hardness
-    are the same at every step."""
+SPARSE = ["network.n=210", "network.generator=watts_strogatz", "network.degree=6"]  # over DENSE_LIMIT
+
+
+def sparse_model(copies=None, steps: int = 15):
+    """random_network with 210 states on a small world (the sparse path), after ``steps`` steps."""
     from trustsim.config.loading import load_scenario
     from trustsim.model.model import TrustModel
 
+    config = load_scenario("random_network", [*SPARSE, "record.dyads=false", "record.attribution=false"])
+    model = TrustModel(config, copies=copies)
+    assert not model.dense and not model.local
+    model.run(steps)
+    return model
+
+
+@pytest.mark.parametrize("copies", [None, [3, 4]])
+def test_the_sparse_alliance_pool_is_scipys_product_then_numpys_scatters(copies):
+    """``kernels.pool_allies`` against what ``TrustUpdate`` computed before it: SciPy's product of
+    the influence and trust with its diagonal zeroed, then NumPy's renormalising scatters, bit for
+    bit; and ``kernels.pool_relax`` against ``pool_allies`` then ``kernels.relax`` (with
+    congealing), bit for bit, alone and in a batch."""
+    model = sparse_model(copies)
+    size, trust, influence = model.copy_size, model.trust, model.influence
+    zeroed = trust.copy()
+    zeroed[np.arange(model.n), np.arange(model.n) % size] = 0.0
+    expected = np.asarray(influence @ zeroed)
+    flat = expected.ravel()
+    flat[model.pool_renormalised] /= model.pool_weight
+    flat[model.pool_unweighted] = trust.ravel()[model.pool_unweighted]
+    assert len(model.pool_renormalised) and len(model.pool_unweighted) and np.ptp(trust) > 0.5
+    pooled = np.full_like(trust, np.nan)
+    kernels.pool_allies(model.pool_terms, trust, pooled)
+    np.testing.assert_array_equal(pooled, expected)
+
+    p, skip = model.config.trust, np.arange(model.n) % 7 == 0  # some rows skipped
+    congealing = (p.congeal_threshold, p.congeal_rate, p.congeal_max)
+    apart, apart_hard = trust.copy(), model.hardness.copy()
+    kernels.relax(apart, pooled, 0.3, skip, True, True, apart_hard, *congealing)
+    fused, fused_hard = trust.copy(), model.hardness.copy()
+    kernels.pool_relax(
+        model.pool_terms, fused, np.empty_like(trust), 0.3, skip, True, fused_hard, *congealing
+    )
+    np.testing.assert_array_equal(fused, apart)
+    np.testing.assert_array_equal(fused_hard, apart_hard)
+    assert not np.array_equal(apart, trust) and not np.array_equal(apart_hard, model.hardness)
+
+
+def test_the_sparse_observation_is_scipys_product_divided():
+    """``kernels.observe_terms`` against the sparse path's former expression, SciPy's product of the
+    observation operator and the evidence sorted by source, divided by each pair's weight, bit for
+    bit, on evidence of both signs with zeros."""
+    model = sparse_model()
+    rng = np.random.default_rng(5)
+    evidence = rng.uniform(-1, 1, (model.n_edges, model.rule.columns))
+    evidence[rng.random(evidence.shape) < 0.3] = 0.0
+    operator = model.observation
+    expected = (operator @ evidence[model.by_source]) / model.obs_weight[:, None]
+    seen = kernels.observe_terms(operator.indptr, model.obs_edge, operator.data, evidence, model.obs_weight)
+    np.testing.assert_array_equal(seen, expected)
+    assert np.count_nonzero(np.diff(operator.indptr) > 1) > 100  # pairs seen through several friends
+
+
+@pytest.mark.parametrize("case", ["europe", "sparse"])
+@pytest.mark.parametrize("decay", [0.0, 0.02])
+def test_a_run_congeals_as_it_relaxes_as_with_attribution(decay, case):
+    """Without attribution the last relaxation of a step (alliance influence, or decay when there
+    is any) congeals in the same pass, and on the sparse path it relaxes each row as soon as its
+    pool is summed (``kernels.pool_relax``); with attribution they are separate passes. Trust and
+    hardness are the same at every step."""
+    from trustsim.config.loading import load_scenario
+    from trustsim.model.model import TrustModel
+
+    scenario = "europe" if case == "europe" else "random_network"
     settings = ["record.model=false", "record.dyads=false", f"trust.decay={decay}"]
-    fused = TrustModel(load_scenario("europe", [*settings, "record.attribution=false"]))
-    apart = TrustModel(load_scenario("europe", [*settings, "record.attribution=true"]))
+    settings += SPARSE if case == "sparse" else []
+    fused = TrustModel(load_scenario(scenario, [*settings, "record.attribution=false"]))
+    apart = TrustModel(load_scenario(scenario, [*settings, "record.attribution=true"]))
+    assert fused.dense == (case == "europe")
     for _ in range(40):
         fused.step()
         apart.step()

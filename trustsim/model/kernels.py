@@ -274,6 +274,34 @@ def inverse_cdf(
 
 
 @kernel
+def _relax_row(
+    trust: np.ndarray,
+    target: np.ndarray,
+    rate: float,
+    relaxed: bool,
+    diagonal: int,
+    congeal: bool,
+    hardness: np.ndarray,
+    threshold: float,
+    congeal_rate: float,
+    ceiling: float,
+) -> None:
+    """``relax`` on one row (``trust``, ``target`` and ``hardness`` are that row's; ``diagonal`` its
+    column to leave as it is, or -1). Loops without a branch on the column, which vectorize: the
+    diagonal entry is relaxed with the rest and then restored."""
+    if relaxed:
+        kept = trust[diagonal] if diagonal >= 0 else 0.0
+        for j in range(len(trust)):
+            trust[j] = min(max(trust[j] + (target[j] - trust[j]) * rate, 0.0), 1.0)
+        if diagonal >= 0:
+            trust[diagonal] = kept
+    if congeal:
+        for j in range(len(trust)):
+            if trust[j] < threshold:
+                hardness[j] += congeal_rate * (ceiling - hardness[j])
+
+
+@kernel
 def relax(
     trust: np.ndarray,
     target: np.ndarray,
@@ -296,15 +324,86 @@ def relax(
     arithmetic on the entry's new trust: one pass over the matrix where two read it)."""
     rows, columns = trust.shape
     for i in range(rows):
-        relaxed = not skip_rows[i]
         diagonal = i % columns if skip_diagonal else -1
-        for j in range(columns):
-            value = trust[i, j]
-            if relaxed and j != diagonal:
-                value = min(max(value + (target[i, j] - value) * rate, 0.0), 1.0)
-                trust[i, j] = value
-            if congeal and value < threshold:
-                hardness[i, j] += congeal_rate * (ceiling - hardness[i, j])
+        _relax_row(
+            trust[i],
+            target[i],
+            rate,
+            not skip_rows[i],
+            diagonal,
+            congeal,
+            hardness[i],
+            threshold,
+            congeal_rate,
+            ceiling,
+        )
+
+
+@kernel
+def _pool_row(k: int, terms: tuple, trust: np.ndarray, row: np.ndarray) -> None:
+    """Row k of the sparse path's alliance pool into ``row`` (``pool_allies`` states it). Each
+    column sums its terms from zero in the stored order of k's allies, as SciPy's CSR product
+    does; an ally's view of itself is skipped where SciPy added its zeroed term, which adds nothing
+    to a sum that is never negative (trust is in [0, 1])."""
+    allies, ally, share, renormalised, weight, unweighted, bounds = terms
+    size = trust.shape[1]
+    row[:] = 0.0
+    for t in range(allies[k], allies[k + 1]):
+        m, w = ally[t], share[t]
+        view, own = trust[m], m % size
+        kept = row[own]  # restored after the whole row is added (one loop, which vectorizes)
+        for c in range(size):
+            row[c] += w * view[c]
+        row[own] = kept
+    start = k * size
+    for p in range(bounds[k, 0], bounds[k + 1, 0]):
+        row[renormalised[p] - start] = row[renormalised[p] - start] / weight[p]
+    for p in range(bounds[k, 1], bounds[k + 1, 1]):
+        row[unweighted[p] - start] = trust[k, unweighted[p] - start]
+
+
+@kernel
+def pool_allies(terms: tuple, trust: np.ndarray, pooled: np.ndarray) -> None:
+    """The sparse path's alliance pool, in place in ``pooled`` (states x a copy's states, as
+    ``trust``). ``terms`` are the influence's CSR arrays (allies, ally, share), the flat positions
+    to renormalise with their weights, those where the weight vanishes, and where each row's
+    start in those two (``Structure._build_alliances``). Row k sums share[t] * trust[m] over k's
+    allies m = ally[t], t in allies[k]:allies[k + 1], leaving out each ally's view of itself
+    (column m % size); then the entries to renormalise are divided by their weights and those
+    where it vanishes take trust's. SciPy's product of the influence and trust with its diagonal
+    zeroed, then NumPy's two scatters, term for term."""
+    row = np.empty(trust.shape[1])  # a buffer of its own: the compiler knows it aliases no input
+    for k in range(trust.shape[0]):
+        _pool_row(k, terms, trust, row)
+        pooled[k] = row
+
+
+@kernel
+def pool_relax(
+    terms: tuple,
+    trust: np.ndarray,
+    before: np.ndarray,
+    rate: float,
+    skip_rows: np.ndarray,
+    congeal: bool,
+    hardness: np.ndarray,
+    threshold: float,
+    congeal_rate: float,
+    ceiling: float,
+) -> None:
+    """``pool_allies`` then ``relax`` toward the pool (off the diagonal), in one pass over the rows:
+    trust is first copied into ``before`` (a work array of its shape), which the pool reads, so
+    that each row relaxes as soon as its pool is summed, from a row-long buffer, where the two
+    passes wrote and read back a whole pooled matrix. The same numbers as the two."""
+    size = trust.shape[1]
+    before[:] = trust
+    row = np.empty(size)
+    for k in range(trust.shape[0]):
+        _pool_row(k, terms, before, row)
+        relaxed = not skip_rows[k]
+        _relax_row(
+            trust[k], row, rate, relaxed, k % size, congeal, hardness[k], threshold, congeal_rate, ceiling
+        )
 
 
 @kernel
@@ -593,6 +692,26 @@ def gather_rows_divided(source: np.ndarray, rows: np.ndarray, divisor: np.ndarra
     for p in range(len(rows)):
         for c in range(source.shape[1]):
             out[p, c] = source[rows[p], c] / divisor[p]
+    return out
+
+
+@kernel
+def observe_terms(
+    indptr: np.ndarray, edge: np.ndarray, friend: np.ndarray, evidence: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    """The sparse path's observation (``TrustUpdate._observe``): for each observation pair p, the
+    sum over its terms t in indptr[p]:indptr[p + 1] of friend[t] * evidence[edge[t]], divided by
+    weight[p]. SciPy's ``(observation @ evidence[by_source]) / weight[:, None]`` term for term:
+    its CSR product adds a row's terms from zero in stored order, as here."""
+    rows, columns = len(indptr) - 1, evidence.shape[1]
+    out = np.zeros((rows, columns))
+    for p in range(rows):
+        for t in range(indptr[p], indptr[p + 1]):
+            e, f = edge[t], friend[t]
+            for c in range(columns):
+                out[p, c] += f * evidence[e, c]
+        for c in range(columns):
+            out[p, c] = out[p, c] / weight[p]
     return out
 
 

@@ -130,7 +130,8 @@ class Structure:
         sparse n x n signal matrix per evidence column) would build three matrices every step. Its
         columns are the edges sorted by (source, target), ``by_source``, so each row adds its terms
         in ascending j, as that product would; tests/test_network_paths.py checks the sparse path
-        against the dense one at 1e-12.
+        against the dense one at 1e-12. The step sums the terms with ``kernels.observe_terms``,
+        reading each term's edge (``obs_edge``) directly: the product's numbers in one pass.
         """
         n = self.n
         friends = self.friends.tocsr(copy=True)
@@ -161,6 +162,7 @@ class Structure:
         self.observation = sp.csr_matrix(
             (term_value, column[term_edge], indptr), shape=(len(self.obs_flat), self.n_edges)
         )
+        self.obs_edge = self.by_source[self.observation.indices]  # each term's edge (kernels.observe_terms)
 
     def _ally_influence(self) -> sp.csr_matrix:
         """Row-stochastic influence of allies' views (DeGroot 1974), weighted by salience, and which
@@ -193,6 +195,22 @@ class Structure:
         renormalised = (weight != 1.0) & ~vanishing
         self.pool_renormalised, self.pool_weight = flat[renormalised], weight[renormalised]
         self.pool_unweighted = flat[vanishing]
+        if not self.dense:  # the sparse path's pool, compiled (kernels.pool_allies)
+            # Where each row's entries start in the two weighings: row k's are k * size on.
+            starts = np.arange(self.n + 1) * self.copy_size
+            bounds = [
+                np.searchsorted(self.pool_renormalised, starts),
+                np.searchsorted(self.pool_unweighted, starts),
+            ]
+            self.pool_terms = (
+                influence.indptr,
+                influence.indices,
+                influence.data,
+                self.pool_renormalised,
+                self.pool_weight,
+                self.pool_unweighted,
+                np.stack(bounds, axis=1),
+            )
 
     def _dense_blocks(self, matrix: sp.spmatrix) -> np.ndarray:
         """A block-diagonal sparse matrix over the model's states as its copies' dense blocks:
@@ -263,6 +281,7 @@ class Structure:
             # signal[j, i, :]: the evidence columns of edge i -> j (dense _observe), and their sums
             self._signal = np.zeros((n, size, self.rule.columns))
             self._seen = np.empty((n, size, self.rule.columns))
+        if not self.local:
             self._pooled = np.zeros((n, size))  # the allies' pooled views
 
     def _build_repertoires(self, specs: list) -> None:

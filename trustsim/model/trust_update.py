@@ -91,37 +91,12 @@ class TrustUpdate:
         alpha, decay = spec.propagation.alliance_weight, spec.trust.decay
         allied = alpha > 0 and self.has_allies.any()
         alliance_congeals = decay == 0  # else decay relaxes last
-        if allied and self.local:
-            # The same pool over the held views (Structure._build_local_alliances).
-            pooled = self.pool_local @ self.trust + self.pool_constant
-            pooled[self.pool_renormalised] /= self.pool_weight
-            pooled[self.pool_unweighted] = self.trust[self.pool_unweighted]
-            self._relax(
-                pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=alliance_congeals
-            )
-        elif allied:
-            # Pool allies' views of each state l, leaving out l's view of itself: the mean over
-            # allies m != l of trust[m, l], renormalised by 1 - W[k, l]. The product takes trust
-            # with its diagonal zeroed for the purpose (restored right after; no copy of the matrix).
-            # Dense: one product per copy of a batch (its blocks); sparse: one over the stack.
-            entries = self._flat(self.trust)
-            diagonal = entries[self.diagonal_flat]
-            entries[self.diagonal_flat] = 0.0
-            try:
-                if self.dense:
-                    pooled = self._pooled
-                    np.matmul(self.influence, self.blocks(self.trust), out=self.blocks(pooled))
-                else:
-                    pooled = np.asarray(self.influence @ self.trust)
-            finally:
-                entries[self.diagonal_flat] = diagonal
-            flat = self._flat(pooled)
-            flat[self.pool_renormalised] /= self.pool_weight  # elsewhere the weight is 1
-            flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
+        if allied:
             # trust += alpha * (pooled - trust) for states with allies, off the diagonal
-            self._relax(
-                pooled, alpha, ~self.has_allies, True, ALLIANCE, actor=ALLIES, then_congeal=alliance_congeals
-            )
+            pooled = self._pool_allies(alpha, alliance_congeals)
+            if pooled is not None:  # (else relaxed as pooled)
+                skip = ~self.has_allies
+                self._relax(pooled, alpha, skip, True, ALLIANCE, actor=ALLIES, then_congeal=alliance_congeals)
 
         if decay > 0:
             nobody = np.zeros(self.n, dtype=bool)
@@ -129,15 +104,52 @@ class TrustUpdate:
         elif not allied:
             self._congeal()
 
+    def _pool_allies(self, alpha: float, congeal: bool) -> np.ndarray | None:
+        """Allies' views of each state l pooled for each state k, leaving out l's view of itself:
+        the mean over allies m != l of trust[m, l], renormalised by 1 - W[k, l] (elsewhere the
+        weight is 1). Returns the pool, for ``_relax``; or None where it has relaxed trust toward
+        it already (the sparse path without attribution: ``kernels.pool_relax``, one pass)."""
+        if self.local:  # the same pool over the held views (Structure._build_local_alliances)
+            pooled = self.pool_local @ self.trust + self.pool_constant
+            pooled[self.pool_renormalised] /= self.pool_weight
+            pooled[self.pool_unweighted] = self.trust[self.pool_unweighted]
+            return pooled
+        pooled = self._pooled
+        if not self.dense:  # the sparse influence's terms summed, then weighed, compiled
+            if self.attribution is not None:
+                kernels.pool_allies(self.pool_terms, self.trust, pooled)
+                return pooled
+            p = self.config.trust
+            congealing = (congeal, self.hardness, p.congeal_threshold, p.congeal_rate, p.congeal_max)
+            kernels.pool_relax(self.pool_terms, self.trust, pooled, alpha, ~self.has_allies, *congealing)
+            return None
+        # One product per copy of a batch (its blocks), of trust with its diagonal zeroed for the
+        # purpose (restored right after; no copy of the matrix).
+        entries = self._flat(self.trust)
+        diagonal = entries[self.diagonal_flat]
+        entries[self.diagonal_flat] = 0.0
+        try:
+            np.matmul(self.influence, self.blocks(self.trust), out=self.blocks(pooled))
+        finally:
+            entries[self.diagonal_flat] = diagonal
+        flat = self._flat(pooled)
+        flat[self.pool_renormalised] /= self.pool_weight
+        flat[self.pool_unweighted] = self.trust_at(self.pool_unweighted)
+        return pooled
+
     def _observe(self, evidence: np.ndarray) -> np.ndarray:
         """Salience-weighted means of the evidence each observer saw about each subject (per
         observation pair, the sums over the steps it saw divided by their weight ``obs_weight``).
 
         Dense path: friends @ signal, signal[j, i, c] the evidence column c of edge i -> j.
-        Sparse path: the same sums as one sparse product over the edges (_build_observation_operator).
+        Sparse path: the same sums over the operator's terms (_build_observation_operator), in one
+        compiled pass (``kernels.observe_terms``).
         """
         if not self.dense:
-            return (self.observation @ evidence[self.by_source]) / self.obs_weight[:, None]
+            operator = self.observation
+            return kernels.observe_terms(
+                operator.indptr, self.obs_edge, operator.data, evidence, self.obs_weight
+            )
         n, size, columns = self.n, self.copy_size, evidence.shape[-1]
         signal, seen = self._signal.reshape(n * size, columns), self._seen.reshape(n * size, columns)  # views
         kernels.scatter_rows(signal, self.flat_dst_src, evidence)  # only edge positions are ever non-zero
