@@ -19,6 +19,8 @@ from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
 # division and can vectorize a loop that divides; no kernel divides by zero in a run, where the
 # Python model would raise, so no result changes).
 kernel = njit(cache=True, nogil=True, error_model="numpy")
+# A kernel's helper, inlined into its callers (Numba's IR): a call per row would cost more than the row.
+inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 # The exponent below which an action's logit weight (relative to the best action's, e^0 = 1) counts
 # as zero. Floored here, because NumPy's exponential takes a path over ten times slower for every
@@ -274,34 +276,6 @@ def inverse_cdf(
 
 
 @kernel
-def _relax_row(
-    trust: np.ndarray,
-    target: np.ndarray,
-    rate: float,
-    relaxed: bool,
-    diagonal: int,
-    congeal: bool,
-    hardness: np.ndarray,
-    threshold: float,
-    congeal_rate: float,
-    ceiling: float,
-) -> None:
-    """``relax`` on one row (``trust``, ``target`` and ``hardness`` are that row's; ``diagonal`` its
-    column to leave as it is, or -1). Loops without a branch on the column, which vectorize: the
-    diagonal entry is relaxed with the rest and then restored."""
-    if relaxed:
-        kept = trust[diagonal] if diagonal >= 0 else 0.0
-        for j in range(len(trust)):
-            trust[j] = min(max(trust[j] + (target[j] - trust[j]) * rate, 0.0), 1.0)
-        if diagonal >= 0:
-            trust[diagonal] = kept
-    if congeal:
-        for j in range(len(trust)):
-            if trust[j] < threshold:
-                hardness[j] += congeal_rate * (ceiling - hardness[j])
-
-
-@kernel
 def relax(
     trust: np.ndarray,
     target: np.ndarray,
@@ -324,22 +298,18 @@ def relax(
     arithmetic on the entry's new trust: one pass over the matrix where two read it)."""
     rows, columns = trust.shape
     for i in range(rows):
+        relaxed = not skip_rows[i]
         diagonal = i % columns if skip_diagonal else -1
-        _relax_row(
-            trust[i],
-            target[i],
-            rate,
-            not skip_rows[i],
-            diagonal,
-            congeal,
-            hardness[i],
-            threshold,
-            congeal_rate,
-            ceiling,
-        )
+        for j in range(columns):
+            value = trust[i, j]
+            if relaxed and j != diagonal:
+                value = min(max(value + (target[i, j] - value) * rate, 0.0), 1.0)
+                trust[i, j] = value
+            if congeal and value < threshold:
+                hardness[i, j] += congeal_rate * (ceiling - hardness[i, j])
 
 
-@kernel
+@inlined
 def _pool_row(k: int, terms: tuple, trust: np.ndarray, row: np.ndarray) -> None:
     """Row k of the sparse path's alliance pool into ``row`` (``pool_allies`` states it). Each
     column sums its terms from zero in the stored order of k's allies, as SciPy's CSR product
@@ -400,10 +370,14 @@ def pool_relax(
     row = np.empty(size)
     for k in range(trust.shape[0]):
         _pool_row(k, terms, before, row)
-        relaxed = not skip_rows[k]
-        _relax_row(
-            trust[k], row, rate, relaxed, k % size, congeal, hardness[k], threshold, congeal_rate, ceiling
-        )
+        relaxed, diagonal = not skip_rows[k], k % size
+        for j in range(size):  # relax's loop on row k
+            value = trust[k, j]
+            if relaxed and j != diagonal:
+                value = min(max(value + (row[j] - value) * rate, 0.0), 1.0)
+                trust[k, j] = value
+            if congeal and value < threshold:
+                hardness[k, j] += congeal_rate * (ceiling - hardness[k, j])
 
 
 @kernel
