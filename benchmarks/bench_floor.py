@@ -9,7 +9,15 @@ arithmetic exactly, but four kinds of call cannot move into them without changin
 - NumPy's exponential and logarithm (SIMD routines whose last bits differ from the C library's,
   which compiled code calls): the logit's weights (actions x logit dyads), the hard-to-fake exponent
   (per edge), and the adaptive rule's log and exp of its direct and third-party updates;
-- the BLAS and SciPy products of the observation sums and the alliance pool.
+- the BLAS products of the dense path's observation sums and alliance pool (blocked, in an order
+  of BLAS's choosing). SciPy's sparse products add each row's terms in stored order, which
+  compiled code can repeat term for term: the sparse path's observation and alliance sums have been
+  compiled since session 18 (``kernels.observe_terms``, ``kernels.pool_relax``), so they are not
+  floor calls; the local views' pool still is SciPy's, counted here.
+
+The exponential cannot move into compiled code for speed either: the C library's scalar exp, which
+compiled code calls, is several times slower than NumPy's SIMD one on this machine. The script
+prints the logit's exponentials both ways.
 
 For each case this script builds the model, runs a few steps, then times ``--steps`` steps one by
 one (the median step), and times each floor call on arrays of the sizes the case's step uses
@@ -26,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -34,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_model import CASES, overrides
@@ -81,14 +91,29 @@ def floor_calls(model: TrustModel) -> dict[str, Callable[[], object]]:
         signal = rng.random((n, n * columns))
         calls["observation product (dense)"] = lambda: model.friends @ signal
         calls["alliance product (dense)"] = lambda: model.influence @ model.trust
-    else:
-        evidence = rng.random((edges, columns))
-        calls["observation product (sparse)"] = lambda: model.observation @ evidence[model.by_source]
-        if model.local:
-            calls["alliance product (local views)"] = lambda: model.pool_local @ model.trust
-        else:
-            calls["alliance product (sparse)"] = lambda: model.influence @ model.trust
+    elif model.local:
+        calls["alliance product (local views)"] = lambda: model.pool_local @ model.trust
     return calls
+
+
+@njit(cache=True)
+def compiled_exp(values: np.ndarray, out: np.ndarray) -> None:
+    """The exponential as a compiled kernel computes it: the C library's, one value at a time."""
+    flat, into = values.ravel(), out.ravel()
+    for i in range(flat.size):
+        into[i] = math.exp(flat[i])
+
+
+def exp_both_ways(model: TrustModel, repeats: int) -> tuple[float, float, int, int]:
+    """Seconds of the logit's exponentials (actions x logit dyads) with NumPy and compiled, how
+    many of the values differ in their last bits, and of how many."""
+    logit = len(model.policy_edges().get("logit", ()))
+    exponents = np.random.default_rng(1).uniform(-30.0, 0.0, (len(model.catalog), logit))
+    numpy_out, compiled_out = np.empty_like(exponents), np.empty_like(exponents)
+    compiled_exp(exponents, compiled_out)  # compiled (or loaded) before timing
+    numpy_seconds = median_time(lambda: np.exp(exponents, out=numpy_out), repeats)
+    compiled_seconds = median_time(lambda: compiled_exp(exponents, compiled_out), repeats)
+    return numpy_seconds, compiled_seconds, int(np.count_nonzero(numpy_out != compiled_out)), exponents.size
 
 
 def measure(label: str, settings: list[str], steps: int) -> None:
@@ -104,6 +129,12 @@ def measure(label: str, settings: list[str], steps: int) -> None:
         print(f"    floor: {name:<41} {1000 * seconds:8.3f} ms")
     print(f"  {'floor in all':<48} {1000 * floor:8.3f} ms  ({floor / step:.0%} of the step)")
     print(f"  {'1,000 steps: now / at the floor':<48} {step * 1000:8.2f} s / {floor * 1000:.2f} s")
+    numpy_seconds, compiled_seconds, differ, values = exp_both_ways(model, steps)
+    print(
+        f"  logit exp, NumPy / compiled (C library): {1000 * numpy_seconds:.3f} / "
+        f"{1000 * compiled_seconds:.3f} ms ({compiled_seconds / numpy_seconds:.1f}x); "
+        f"{differ:,} of {values:,} values differ"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

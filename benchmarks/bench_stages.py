@@ -11,8 +11,11 @@ holds the policies' ``choose``, which hold their kernels) and three totals:
 
 The timers add about a microsecond per call, so the step reads slower than in ``bench_model.py``;
 the shares are what to read. Cases: N = 100 complete and N = 500 small world (degree 10), single
-runs as ``bench_model.py`` runs them; europe and the quickstart's 40-state network as a sweep
-batches them (``MAX_BATCH_STATES`` states a batch: 78 and 25 copies), per batch step.
+runs as ``bench_model.py`` runs them; europe and the quickstart's 40-state network in batches of
+78 and 25 copies, per batch step. Those sizes stay fixed so that docs/performance.md's tables of
+this script compare across sessions; a sweep now makes batches of up to 128 europe runs and 51 of
+the quickstart (``plan.batch_size``: 2,048 states a batch, and at most the sweep's ``batch_size``),
+which ``bench_batch.py`` times.
 
 Usage::
 
