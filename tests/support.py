@@ -68,3 +68,12 @@ def require_chromium() -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI runs the browser checks: they may not be skipped there)")
     pytest.skip(reason)
+
+
+def show(label: str, values) -> None:
+    """Print ``label``: mean [95% t interval] of ``values`` (one per seed), for ``pytest -s``: the
+    figures a test's docstring quotes are the ones this prints."""
+    from trustsim.patterns import interval
+
+    mean, low, high = interval(values)
+    print(f"{label}: {mean:+.3f} [{low:+.3f}, {high:+.3f}] over {len(values)} seeds")

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from support import show
 
 from trustsim.config.loading import load_scenario
 from trustsim.config.schema import LogitParams, essay_catalog
@@ -87,10 +88,9 @@ def test_europe_answers_conflict_more_than_cooperation_with_resolve_and_not_with
     numbers (resolve 0 is the model before it, bit for bit). Per run, the asymmetry is the mean over
     fitted directed dyads of the VAR(1) response to the partner's conflict less that to its
     cooperation (trustsim.patterns.events, the measure of docs/patterns.md). With resolve its 95% t
-    interval is above zero (+0.041 [+0.013, +0.069]; routine, on by default, damps it: about +0.06
-    with routine 0); ablated it is below zero (-0.097 [-0.126, -0.068], the reversal of
-    docs/patterns.md before the mechanism); the paired difference's interval is above 0.05 (+0.138
-    [+0.097, +0.179])."""
+    interval is above zero (+0.041 [+0.013, +0.069]); ablated it is below zero (-0.097 [-0.126,
+    -0.068], the reversal of docs/patterns.md before the mechanism); the paired difference's
+    interval is above 0.05 (+0.138 [+0.097, +0.179]). ``pytest -s`` prints the three."""
 
     def asymmetry(seed: int, resolve: float) -> float:
         fits, _ = run_fits(load_scenario("europe", [f"policy_params.logit.resolve={resolve}"]), seed)
@@ -105,6 +105,9 @@ def test_europe_answers_conflict_more_than_cooperation_with_resolve_and_not_with
         half = t * values.std(ddof=1) / math.sqrt(len(values))
         return values.mean() - half, values.mean() + half
 
+    show("europe's asymmetry with resolve", with_resolve)
+    show("ablated (resolve 0)", ablated)
+    show("paired difference", with_resolve - ablated)
     assert bounds(with_resolve)[0] > 0
     assert bounds(ablated)[1] < 0
     assert bounds(with_resolve - ablated)[0] > 0.05

@@ -98,7 +98,7 @@ def test_the_kennedy_experiment_needs_reciprocity():
     0.05 a reproduced window needs) only because a logit state reads its partner's last move
     (``policy_params.logit.responsiveness`` and ``resolve``, Section 7.3a of docs/ODD.md): with both
     0 the dyad is near the floor by May 1963 and the steps' lift is not clear of zero (+0.011
-    [-0.011, +0.033]; with routine 0, the model before it, +0.023 against +0.008 [+0.001, +0.015])."""
+    [-0.011, +0.033]). ``pytest -s`` prints both changes."""
     ablation = [
         "policy_params.logit.responsiveness=0",
         "policy_params.logit.responsiveness_to_conflict=0",
@@ -113,6 +113,9 @@ def test_the_kennedy_experiment_needs_reciprocity():
         window = next(r for r in check_course(episode, series) if r.window.start == 17)
         results[name] = (window, series)
     (default, _), (ablated, ablated_series) = results["default"], results["ablated"]
+    for name, (window, _) in results.items():
+        mean, low, high = window.change
+        print(f"kennedy_1962 steps 17-23 with logit, {name}: {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
     assert default.change[1] > 0  # the interval is clear of zero (the seeds are shared: paired)
     assert ablated.change[1] <= 0  # ablated it is not
     assert default.change[0] > ablated.change[0]

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+from support import show
 from typer.testing import CliRunner
 
 from trustsim.cli import app
@@ -180,12 +181,14 @@ def mean_inertia(scenario, seed: int) -> float:
 def test_keeping_course_makes_a_states_steps_persist():
     """``trust.paralysis_keeps_course``: low trust also holds a state to its last kind of step, so
     its own last step predicts its next more (the VAR's inertia rises; europe, paired on seeds 0-7,
-    120 steps: about +0.1 over 30 seeds and 100 steps, asserted above +0.04 at the interval's lower
-    end). Ablation: with paralysis 0 the option changes no step at all."""
+    120 steps: +0.106 [+0.096, +0.115], asserted above +0.04 at the interval's lower end;
+    ``pytest -s`` prints it).
+    Ablation: with paralysis 0 the option changes no step at all."""
     settings = ["steps=120", "record.dyads=true"]
     course = ["trust.paralysis_keeps_course=true"]
     off, on = load_scenario("europe", settings), load_scenario("europe", [*settings, *course])
     gains = [mean_inertia(on, seed) - mean_inertia(off, seed) for seed in range(8)]
+    show("europe's inertia, keeping course less not", np.array(gains))
     assert interval(np.array(gains))[1] > 0.04, gains
     still = ["trust.paralysis=0", "steps=40"]
     plain = TrustModel(load_scenario("europe", still))
@@ -199,10 +202,10 @@ def test_keeping_course_makes_a_states_steps_persist():
 def test_routine_makes_a_logit_states_steps_persist():
     """``policy_params.logit.routine``: a `logit` state's step of the kind of its last is that same
     step again with probability routine, so its scored series persists: the VAR's inertia of
-    europe's `logit` dyads rises (routine 0.8, paired on seeds 0-5: +0.22 [+0.19, +0.25] over 10
-    seeds, asserted above +0.1 at the interval's lower end). At routine 1, every `logit` step of the
-    kind of the actor's last step (not scheduled) is that last step, at every step of a europe run;
-    at routine 0 (the ablation) many are not."""
+    europe's `logit` dyads rises (routine 0.8 against 0, paired on seeds 0-5: +0.221 [+0.166,
+    +0.275], asserted above +0.1 at the interval's lower end; ``pytest -s`` prints it). At
+    routine 1, every `logit` step of the kind of the actor's last step (not scheduled) is that last
+    step, at every step of a europe run; at routine 0 (the ablation) many are not."""
 
     def logit_inertia(scenario, seed: int) -> float:
         fits, _ = run_fits(scenario, seed)
@@ -211,6 +214,7 @@ def test_routine_makes_a_logit_states_steps_persist():
     off = load_scenario("europe", ["steps=100", "policy_params.logit.routine=0"])
     on = load_scenario("europe", ["steps=100", "policy_params.logit.routine=0.8"])
     gains = [logit_inertia(on, seed) - logit_inertia(off, seed) for seed in range(6)]
+    show("europe's logit inertia, routine 0.8 less 0", np.array(gains))
     assert interval(np.array(gains))[1] > 0.1, gains
     assert routine_breaches("policy_params.logit.routine=1") == 0
     assert routine_breaches("policy_params.logit.routine=0") > 100
