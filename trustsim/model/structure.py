@@ -281,8 +281,9 @@ class Structure:
             # signal[j, i, :]: the evidence columns of edge i -> j (dense _observe), and their sums
             self._signal = np.zeros((n, size, self.rule.columns))
             self._seen = np.empty((n, size, self.rule.columns))
-        if not self.local:
-            self._pooled = np.zeros((n, size))  # the allies' pooled views
+        # The allies' pooled views (sparse path: the copy of trust that kernels.pool_relax reads),
+        # made at the first pooling: a sparse network without allies never holds the n x n buffer.
+        self._pooled = np.zeros((n, size)) if self.dense else None
 
     def _build_repertoires(self, specs: list) -> None:
         """Each state's action per repertoire slot, and the same per edge (the actor's)."""

@@ -114,6 +114,8 @@ class TrustUpdate:
             pooled[self.pool_renormalised] /= self.pool_weight
             pooled[self.pool_unweighted] = self.trust[self.pool_unweighted]
             return pooled
+        if self._pooled is None:
+            self._pooled = np.empty_like(self.trust)
         pooled = self._pooled
         if not self.dense:  # the sparse influence's terms summed, then weighed, compiled
             if self.attribution is not None:
