@@ -3,7 +3,7 @@ to stay bit for bit the same.
 
 A run's results are fixed (docs/performance.md): the same (config, seed) gives the same numbers on
 every release. The step's compiled kernels (``trustsim/model/kernels.py``) reproduce NumPy's
-arithmetic exactly, but four kinds of call cannot move into them without changing results:
+arithmetic exactly, but three kinds of call cannot move into them without changing results:
 
 - the random draws (NumPy's generators: four uniforms and a normal per directed edge);
 - NumPy's exponential and logarithm (SIMD routines whose last bits differ from the C library's,
@@ -13,7 +13,8 @@ arithmetic exactly, but four kinds of call cannot move into them without changin
   of BLAS's choosing). SciPy's sparse products add each row's terms in stored order, which
   compiled code can repeat term for term: the sparse path's observation and alliance sums have been
   compiled since session 18 (``kernels.observe_terms``, ``kernels.pool_relax``), so they are not
-  floor calls; the local views' pool still is SciPy's, counted here.
+  floor calls. The local views' pool is still SciPy's matrix-vector product in the step; it could
+  be compiled the same way, and is counted here until it is.
 
 The exponential cannot move into compiled code for speed either: the C library's scalar exp, which
 compiled code calls, is several times slower than NumPy's SIMD one on this machine. The script

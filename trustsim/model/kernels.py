@@ -371,7 +371,9 @@ def pool_relax(
     for k in range(trust.shape[0]):
         _pool_row(k, terms, before, row)
         relaxed, diagonal = not skip_rows[k], k % size
-        for j in range(size):  # relax's loop on row k
+        # relax's loop on row k, written out: shared as a helper called per entry (inlined by
+        # Numba or left to LLVM), it made relax many times slower
+        for j in range(size):
             value = trust[k, j]
             if relaxed and j != diagonal:
                 value = min(max(value + (row[j] - value) * rate, 0.0), 1.0)
