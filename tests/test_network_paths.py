@@ -49,3 +49,32 @@ def test_a_large_sparse_network_takes_the_sparse_path():
     config = load_scenario("random_network", ["network.n=300", "network.generator=watts_strogatz"])
     assert not model_module.TrustModel(config).dense
     assert model_module.TrustModel(load_scenario("random_network")).dense  # 50 states
+
+
+def blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return sorted({library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"})
+
+
+def test_the_dense_path_steps_on_one_blas_thread_set_once_for_a_run(monkeypatch):
+    """The dense path's products run on one BLAS thread (``one_blas_thread``); a caller stepping
+    the model many times sets it once (``TrustModel.stepping``): a step inside leaves it at one
+    thread, where the step's own exit once restored the caller's, and the exit restores it."""
+    from threadpoolctl import threadpool_limits
+
+    model = model_module.TrustModel(load_scenario("europe"))
+    during: list[list[int]] = []
+    update = model._update_trust
+    monkeypatch.setattr(model, "_update_trust", lambda *args: (during.append(blas_threads()), update(*args)))
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() == [2]  # else the test could not tell one thread from the caller's
+        model.step()
+        assert during == [[1]] and blas_threads() == [2]  # a step alone restores at its end
+        with model.stepping():
+            assert blas_threads() == [1]
+            model.step()
+            assert during[-1] == [1] and blas_threads() == [1]  # nested: the step's exit kept it
+        assert blas_threads() == [2]
+        model.run(3)  # run steps inside stepping()
+        assert during[-3:] == [[1]] * 3 and blas_threads() == [2]

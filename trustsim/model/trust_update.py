@@ -8,6 +8,8 @@ longest stage of the step; it reads the model's arrays and rule and writes trust
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
@@ -22,23 +24,35 @@ class OneBlasThread:
     threads: OpenBLAS's worker threads busy-wait, and on a loaded machine they made N = 100 about
     five times slower (docs/performance.md). The products are the same with one thread or several.
     The libraries are found once per process (threadpoolctl; inspecting them takes milliseconds);
-    each step then only sets their thread counts, a few microseconds where ``limit()`` takes ~30.
+    each entry then only sets their thread counts, about 5 µs where ``limit()`` takes ~30. The
+    context nests: only the outermost entry sets and restores them, so that a caller stepping a
+    model many times (``TrustModel.stepping``) pays that once, and each step's own entry is a count.
     """
 
     def __init__(self) -> None:
         self._libraries: list | None = None
         self._before: list[int] = []
+        self._depth = 0
+        self._lock = threading.Lock()  # models stepped in threads share the process's BLAS
 
     def __enter__(self) -> None:
-        if self._libraries is None:
-            self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-        self._before = [library.get_num_threads() for library in self._libraries]
-        for library in self._libraries:
-            library.set_num_threads(1)
+        with self._lock:
+            self._depth += 1
+            if self._depth > 1:
+                return
+            if self._libraries is None:
+                self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+            self._before = [library.get_num_threads() for library in self._libraries]
+            for library in self._libraries:
+                library.set_num_threads(1)
 
     def __exit__(self, *_: object) -> None:
-        for library, threads in zip(self._libraries or (), self._before, strict=True):
-            library.set_num_threads(threads)
+        with self._lock:
+            self._depth -= 1
+            if self._depth:
+                return
+            for library, threads in zip(self._libraries or (), self._before, strict=True):
+                library.set_num_threads(threads)
 
 
 one_blas_thread = OneBlasThread()
