@@ -28,6 +28,7 @@ from support import trustsim_command
 from test_sweep import (
     BIG,
     BIG_RUNS,
+    KILL_BATCH,
     assert_exactly_once,
     cli_env,
     invoke,
@@ -114,7 +115,10 @@ def assert_same_as(out: Path, reference: Path, runs: int) -> None:
 
 
 def test_a_second_sweep_on_a_busy_folder_exits_2_naming_the_holder(tmp_path):
-    config = write_sweep(tmp_path, BIG)
+    # In batches of KILL_BATCH the sweep lasts several seconds on one worker; in its default
+    # batches of 30 it could finish before the second command had started (on a faster processor,
+    # 120 runs in under a second), which then found the folder done and exited 0.
+    config = write_sweep(tmp_path, {**BIG, "batch_size": KILL_BATCH})
     out = tmp_path / "out"
     first = subprocess.Popen(
         command("sweep", config, "--out", out, "--workers", 1), stdout=subprocess.PIPE, stderr=subprocess.PIPE
