@@ -24,7 +24,7 @@ class OneBlasThread:
     threads: OpenBLAS's worker threads busy-wait, and on a loaded machine they made N = 100 about
     five times slower (docs/performance.md). The products are the same with one thread or several.
     The libraries are found once per process (threadpoolctl; inspecting them takes milliseconds);
-    each entry then only sets their thread counts, about 5 µs where ``limit()`` takes ~30. The
+    each entry then only sets their thread counts, a few microseconds where ``limit()`` takes ~30. The
     context nests: only the outermost entry sets and restores them, so that a caller stepping a
     model many times (``TrustModel.stepping``) pays that once, and each step's own entry is a count.
     """
