@@ -22,10 +22,30 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "bench_model.py"
+
+
+@contextmanager
+def checked_out(ref: str) -> Iterator[Path]:
+    """``ref`` checked out in a temporary git worktree (a folder of its own), removed after."""
+    with tempfile.TemporaryDirectory() as folder:
+        reference = Path(folder) / "ref"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(reference), ref],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield reference
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(reference)], check=False
+            )
 
 
 def bench(checkout: Path, args: argparse.Namespace) -> list[dict]:
@@ -47,25 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     results: dict[str, dict[str, list[tuple[float, float]]]] = {"ref": {}, "this": {}}
-    with tempfile.TemporaryDirectory() as folder:
-        reference = Path(folder) / "ref"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(reference), args.ref],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            for round_ in range(args.rounds):
-                for label, checkout in (("ref", reference), ("this", ROOT)):
-                    print(f"round {round_ + 1}/{args.rounds}: {label}", file=sys.stderr, flush=True)
-                    for row in bench(checkout, args):
-                        times = results[label].setdefault(f"N={row['n']} {row['graph']}", [])
-                        first, second = row["run_s_all"][:2]
-                        times.append((second, first))
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(reference)], check=False
-            )
+    with checked_out(args.ref) as reference:
+        for round_ in range(args.rounds):
+            for label, checkout in (("ref", reference), ("this", ROOT)):
+                print(f"round {round_ + 1}/{args.rounds}: {label}", file=sys.stderr, flush=True)
+                for row in bench(checkout, args):
+                    times = results[label].setdefault(f"N={row['n']} {row['graph']}", [])
+                    first, second = row["run_s_all"][:2]
+                    times.append((second, first))
 
     print(f"{args.steps} steps, attribution off, best of {args.rounds} alternating rounds; ref = {args.ref}")
     print(

@@ -9,12 +9,15 @@ arithmetic exactly, but three kinds of call cannot move into them without changi
 - NumPy's exponential and logarithm (SIMD routines whose last bits differ from the C library's,
   which compiled code calls): the logit's weights (actions x logit dyads), the hard-to-fake exponent
   (per edge), and the adaptive rule's log and exp of its direct and third-party updates;
-- the BLAS products of the dense path's observation sums and alliance pool (blocked, in an order
-  of BLAS's choosing). SciPy's sparse products add each row's terms in stored order, which
-  compiled code can repeat term for term: the sparse path's observation and alliance sums have been
-  compiled since session 18 (``kernels.observe_terms``, ``kernels.pool_relax``), so they are not
-  floor calls. The local views' pool is still SciPy's matrix-vector product in the step; it could
-  be compiled the same way, and is counted here until it is.
+- the dense path's observation sums and alliance pool (``kernels.fused_rows``: since session 20
+  compiled, each row's terms added in stored order with fused multiply-adds, where BLAS once added
+  them in an order of its own that depended on the processor). They stay floor calls: the kernel
+  is the product itself, whose order of terms fixes the results. SciPy's sparse products add each
+  row's terms in stored order, which compiled code repeats term for term: the sparse path's
+  observation and alliance sums have been compiled since session 18 (``kernels.observe_terms``,
+  ``kernels.pool_relax``) inside fused passes, so they are not counted. The local views' pool is
+  still SciPy's matrix-vector product in the step; it could be compiled the same way, and is
+  counted here until it is.
 
 The exponential cannot move into compiled code for speed either: the C library's scalar exp, which
 compiled code calls, is several times slower than NumPy's SIMD one on this machine. The script
@@ -50,8 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_model import CASES, overrides
 
 from trustsim.config.loading import load_scenario
+from trustsim.model import kernels
 from trustsim.model.model import TrustModel
-from trustsim.model.trust_update import one_blas_thread
 
 WARM_UP = 20  # steps before timing: policies' memories and congealing under way
 
@@ -89,9 +92,14 @@ def floor_calls(model: TrustModel) -> dict[str, Callable[[], object]]:
     }
     if model.dense:
         n = model.n
-        signal = rng.random((n, n * columns))
-        calls["observation product (dense)"] = lambda: model.friends @ signal
-        calls["alliance product (dense)"] = lambda: model.influence @ model.trust
+        signal, seen, pooled = rng.random((n, n * columns)), np.empty((n, n * columns)), np.empty((n, n))
+        friends, influence = model.friends, model.influence
+        calls["observation product (dense, compiled)"] = lambda: kernels.fused_rows(
+            friends.indptr, friends.indices, friends.data, signal, seen
+        )
+        calls["alliance product (dense, compiled)"] = lambda: kernels.fused_rows(
+            influence.indptr, influence.indices, influence.data, model.trust, pooled
+        )
     elif model.local:
         calls["alliance product (local views)"] = lambda: model.pool_local @ model.trust
     return calls
@@ -121,8 +129,7 @@ def measure(label: str, settings: list[str], steps: int) -> None:
     model = TrustModel(load_scenario("random_network", settings))
     model.run(WARM_UP)
     step = median_time(model.step, steps)
-    with one_blas_thread:  # as the step runs its dense products
-        parts = {name: median_time(call, steps) for name, call in floor_calls(model).items()}
+    parts = {name: median_time(call, steps) for name, call in floor_calls(model).items()}
     floor = sum(parts.values())
     print(f"\n{label}: {model.n_edges:,} directed dyads, load {os.getloadavg()[0]:.1f}")
     print(f"  {'median step':<48} {1000 * step:8.3f} ms")

@@ -148,8 +148,16 @@ def machine_facts() -> dict[str, Any]:
 
     source = Path(trustsim.__file__).resolve().parents[1]
     affinity = getattr(os, "sched_getaffinity", None)
-    # Since the optimization, TrustModel runs its dense path's BLAS calls on one thread itself.
-    pinned = hasattr(model_module, "one_blas_thread")
+    # Once, TrustModel ran its dense path's BLAS calls on one thread itself; since session 20 the
+    # dense products are compiled (kernels.fused_rows) and call no BLAS.
+    from trustsim.model import kernels
+
+    if hasattr(kernels, "fused_rows"):
+        dense_blas = "none: the dense products are compiled (kernels.fused_rows)"
+    elif hasattr(model_module, "one_blas_thread"):
+        dense_blas = "one thread in the dense path (threadpoolctl)"
+    else:
+        dense_blas = "not limited"
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -160,7 +168,7 @@ def machine_facts() -> dict[str, Any]:
         "blas": blas_name,
         "blas_threads": {var: os.environ[var] for var in BLAS_THREAD_VARS if var in os.environ}
         or "library default",
-        "model_blas": "one thread in the dense path (threadpoolctl)" if pinned else "not limited",
+        "model_blas": dense_blas,
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(affinity(0)) if affinity else os.cpu_count(),
         "cpu": cpu_model(),

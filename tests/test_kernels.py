@@ -573,6 +573,44 @@ def test_relax_then_congeal_in_one_pass_is_the_two_array_expressions(congeal):
 SPARSE = ["network.n=210", "network.generator=watts_strogatz", "network.degree=6"]  # over DENSE_LIMIT
 
 
+def sequential_fma_rows(indptr, index, value, matrix) -> np.ndarray:
+    """The exact reference of ``kernels.fused_rows``: each row from zero, adding its terms in stored
+    order, each as (w * s + row) computed in exact rational arithmetic and rounded once."""
+    from fractions import Fraction
+
+    out = np.zeros((len(indptr) - 1, matrix.shape[1]))
+    for k in range(len(indptr) - 1):
+        for c in range(matrix.shape[1]):
+            total = 0.0
+            for t in range(indptr[k], indptr[k + 1]):
+                total = float(Fraction(value[t]) * Fraction(matrix[index[t], c]) + Fraction(total))
+            out[k, c] = total
+    return out
+
+
+def test_fused_rows_adds_each_row_s_terms_in_order_each_rounded_once():
+    """``kernels.fused_rows`` against exact arithmetic, term by term, on rows of 0 to 11 terms (the
+    four-term blocks and the remainder), bit for bit; and it is not the product rounded twice per
+    term (a * b, then + c), which differs in many entries."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(11)
+    rows, inner, columns = 24, 30, 17
+    counts = np.arange(rows) % 12
+    indices = [np.sort(rng.choice(inner, c, replace=False)) for c in counts]
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    index = np.concatenate(indices).astype(np.int32)
+    value = rng.uniform(0.01, 1.0, len(index)) / 7
+    matrix = rng.uniform(-1, 1, (inner, columns)) / 3
+    out = np.full((rows, columns), np.nan)
+    kernels.fused_rows(indptr.astype(np.int32), index, value, matrix, out)
+    np.testing.assert_array_equal(out, sequential_fma_rows(indptr, index, value, matrix))
+    twice = np.asarray(sp.csr_matrix((value, index, indptr), shape=(rows, inner)) @ matrix)
+    np.testing.assert_allclose(out, twice, rtol=0, atol=1e-15)
+    assert np.count_nonzero(out != twice) > 20  # the single rounding shows
+    assert not out[counts == 0].any()  # a row without terms is zero
+
+
 def sparse_model(copies=None, steps: int = 15):
     """random_network with 210 states on a small world (the sparse path), after ``steps`` steps."""
     from trustsim.config.loading import load_scenario

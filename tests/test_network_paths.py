@@ -51,30 +51,44 @@ def test_a_large_sparse_network_takes_the_sparse_path():
     assert model_module.TrustModel(load_scenario("random_network")).dense  # 50 states
 
 
-def blas_threads() -> list[int]:
-    from threadpoolctl import threadpool_info
+RUN_DENSE = """
+import hashlib, sys
+import numpy as np
+from trustsim.config.loading import load_scenario
+from trustsim.model.model import TrustModel
 
-    return sorted({library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"})
+rng = np.random.default_rng(3)
+product = rng.random((100, 100)) @ rng.random((100, 300))  # BLAS's own, to show the kernels differ
+model = TrustModel(load_scenario("random_network", ["record.dyads=false"]))
+assert model.dense
+digest = hashlib.sha256()
+for _ in range(25):
+    model.step()
+    digest.update(model.trust.tobytes())
+    digest.update(model.hardness.tobytes())
+print(hashlib.sha256(product.tobytes()).hexdigest(), digest.hexdigest())
+"""
 
 
-def test_the_dense_path_steps_on_one_blas_thread_set_once_for_a_run(monkeypatch):
-    """The dense path's products run on one BLAS thread (``one_blas_thread``); a caller stepping
-    the model many times sets it once (``TrustModel.stepping``): a step inside leaves it at one
-    thread, where the step's own exit once restored the caller's, and the exit restores it."""
-    from threadpoolctl import threadpool_limits
+def test_the_dense_path_gives_the_same_run_whatever_the_blas_kernel():
+    """The dense path's products are compiled (``kernels.fused_rows``), so its results do not depend
+    on the processor's BLAS kernels: random_network (50 states) runs the same under OpenBLAS's
+    kernels for this processor and under its oldest x86-64 ones (Nehalem, without fused
+    multiply-adds), where a BLAS product differs. With the dense products on BLAS, as before
+    session 20, the two runs differed (on an AVX-512 processor: its SkylakeX kernels)."""
+    import os
+    import subprocess
+    import sys
 
-    model = model_module.TrustModel(load_scenario("europe"))
-    during: list[list[int]] = []
-    update = model._update_trust
-    monkeypatch.setattr(model, "_update_trust", lambda *args: (during.append(blas_threads()), update(*args)))
-    with threadpool_limits(limits=2, user_api="blas"):
-        assert blas_threads() == [2]  # else the test could not tell one thread from the caller's
-        model.step()
-        assert during == [[1]] and blas_threads() == [2]  # a step alone restores at its end
-        with model.stepping():
-            assert blas_threads() == [1]
-            model.step()
-            assert during[-1] == [1] and blas_threads() == [1]  # nested: the step's exit kept it
-        assert blas_threads() == [2]
-        model.run(3)  # run steps inside stepping()
-        assert during[-3:] == [[1]] * 3 and blas_threads() == [2]
+    prints = []
+    for core in (None, "Nehalem"):
+        env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
+        if core:
+            env["OPENBLAS_CORETYPE"] = core
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_DENSE], env=env, capture_output=True, text=True, check=True
+        )
+        prints.append(done.stdout.split())
+    (blas_default, run_default), (blas_nehalem, run_nehalem) = prints
+    assert blas_default != blas_nehalem  # else the two kernels could not tell the paths apart
+    assert run_default == run_nehalem

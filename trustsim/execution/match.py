@@ -64,13 +64,12 @@ def play_all(
     edges = model.copy_edges  # per repetition: edge A -> B, then B -> A
     total = np.zeros(edges.shape)
     cooperated = np.zeros(edges.shape)
-    with model.stepping():
-        for _ in range(scenario.steps):
-            model.step()
-            total += model.last.payoff[edges]
-            cooperated += model.catalog.kind[model.last.actions[edges]] == CONSTRUCTIVE
-            if progress is not None:
-                progress()
+    for _ in range(scenario.steps):
+        model.step()
+        total += model.last.payoff[edges]
+        cooperated += model.catalog.kind[model.last.actions[edges]] == CONSTRUCTIVE
+        if progress is not None:
+            progress()
     return total / scenario.steps, cooperated / scenario.steps
 
 

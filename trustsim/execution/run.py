@@ -162,15 +162,14 @@ def simulate_batch(
     deferred = until is None and config.record.model  # nothing reads the collectors before the end
     if deferred:
         model.deferred_collection()
-    with model.stepping():
-        for _ in range(config.steps):
-            model.step()
-            if until is not None:
-                for b, (_, view) in enumerate(model.collectors):
-                    if stopped[b] is None and until(view):
-                        stopped[b] = model.steps
-                if all(stop is not None for stop in stopped):
-                    break
+    for _ in range(config.steps):
+        model.step()
+        if until is not None:
+            for b, (_, view) in enumerate(model.collectors):
+                if stopped[b] is None and until(view):
+                    stopped[b] = model.steps
+            if all(stop is not None for stop in stopped):
+                break
     wall = (time.perf_counter() - started) / len(seeds)
     # Per copy, its steps table and the same columns as arrays (summarized before any frame).
     tables: list[tuple[pd.DataFrame, dict[str, np.ndarray]]] = []

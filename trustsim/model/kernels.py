@@ -8,8 +8,10 @@ results do not depend on whether a stage runs here or as array expressions.
 
 from __future__ import annotations
 
+import llvmlite.ir
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 from numba.typed import List
 
 from trustsim.model.catalog import CONSTRUCTIVE, ESCALATORY, NEUTRAL
@@ -689,6 +691,52 @@ def observe_terms(
         for c in range(columns):
             out[p, c] = out[p, c] / weight[p]
     return out
+
+
+@intrinsic
+def _fma(typing_context, a, b, c):
+    """a * b + c rounded once: LLVM's ``llvm.fma`` (a fused multiply-add instruction where the
+    processor has one, else the C library's correctly rounded ``fma``), so that its result is the
+    same on every processor. Numba has no fma of its own, and without ``fastmath`` it never fuses
+    a * b + c by itself."""
+    signature = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        double = llvmlite.ir.DoubleType()
+        kind = llvmlite.ir.FunctionType(double, [double] * 3)
+        return builder.call(builder.module.declare_intrinsic("llvm.fma", [double], kind), args)
+
+    return signature, codegen
+
+
+@kernel
+def fused_rows(
+    indptr: np.ndarray, index: np.ndarray, value: np.ndarray, matrix: np.ndarray, out: np.ndarray
+) -> None:
+    """In place: out = S @ matrix for S in CSR form (indptr, index, value), the dense path's
+    products (``TrustUpdate._observe`` and ``_pool_allies``). Row k of ``out`` starts at zero and
+    adds value[t] * matrix[index[t]] for its terms t in stored order (ascending column), each
+    with one fused multiply-add (``_fma``). So its numbers depend on neither the processor nor the
+    BLAS library, whose kernels add a product's terms in their own order and differ between
+    processors (docs/performance.md, Session 19). Four terms at a time over the row, which then
+    makes a quarter of the passes over it; their order is the same as one at a time."""
+    columns = matrix.shape[1]
+    for k in range(len(indptr) - 1):
+        row = out[k]
+        row[:] = 0.0
+        t, end = indptr[k], indptr[k + 1]
+        while t + 4 <= end:
+            w0, w1, w2, w3 = value[t], value[t + 1], value[t + 2], value[t + 3]
+            s0, s1 = matrix[index[t]], matrix[index[t + 1]]
+            s2, s3 = matrix[index[t + 2]], matrix[index[t + 3]]
+            for c in range(columns):
+                row[c] = _fma(w3, s3[c], _fma(w2, s2[c], _fma(w1, s1[c], _fma(w0, s0[c], row[c]))))
+            t += 4
+        while t < end:
+            w, source = value[t], matrix[index[t]]
+            for c in range(columns):
+                row[c] = _fma(w, source[c], row[c])
+            t += 1
 
 
 # -- the adaptive trust rule (trust_rules.AdaptiveRule, which states the equations) --------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 
 import mesa
 import networkx as nx
@@ -31,7 +30,7 @@ from trustsim.model.policies import NONE, POLICIES, Policy
 from trustsim.model.structure import Structure
 from trustsim.model.threats import threat_level
 from trustsim.model.trust_rules import RULES
-from trustsim.model.trust_update import TrustUpdate, one_blas_thread
+from trustsim.model.trust_update import TrustUpdate
 from trustsim.model.world import build_world, replicate
 
 
@@ -318,8 +317,7 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
         declared &= kind == CONSTRUCTIVE
         perceived, move, error = self._perceive(actions, declared, draws[:, 2], noise)
         payoff, security = self._payoffs(actions, reward, bonus, trust, threat_faced)
-        with self.stepping():
-            self._update_trust(actions, declared, perceived, move, error, incoming)
+        self._update_trust(actions, declared, perceived, move, error, incoming)
         edge_trust = self.trust_at(self.flat_src_dst)
         deltas = edge_trust[self.rev] - incoming
         self._update_posture(actions, edge_trust)
@@ -515,22 +513,15 @@ class TrustModel(Structure, Decisions, TrustUpdate, mesa.Model):
 
     # -- running ----------------------------------------------------------------------------------
 
-    def stepping(self) -> AbstractContextManager:
-        """A context for a caller that steps the model many times (``run``, a batch, a match): the
-        dense path's matrix products on one BLAS thread from entry to exit (``one_blas_thread``),
-        set once instead of at each step. The steps are the same in it or not."""
-        return one_blas_thread if self.dense else nullcontext()
-
     def run(self, steps: int | None = None, progress=None, until=None) -> None:
         """Run ``steps`` steps (default: the scenario's), or until ``until(model)`` is true."""
-        with self.stepping():
-            for _ in range(self.config.steps if steps is None else steps):
-                self.step()
-                if progress is not None:
-                    progress()
-                if until is not None and until(self):
-                    self.running = False
-                    break
+        for _ in range(self.config.steps if steps is None else steps):
+            self.step()
+            if progress is not None:
+                progress()
+            if until is not None and until(self):
+                self.running = False
+                break
 
 
 __all__ = ["NEUTRAL", "TrustModel"]

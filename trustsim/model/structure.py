@@ -112,7 +112,8 @@ class Structure:
         seen.sum_duplicates()  # also sorts each row's columns: the pairs come in row-major order
         seen = seen.tocoo()
         keep = (seen.row != seen.col) & (seen.data > 0)
-        self.friends = self._dense_blocks(friends) if self.dense else friends
+        friends.sort_indices()  # each row's terms in ascending column (kernels.fused_rows' order)
+        self.friends = friends
         self.obs_rows, self.obs_cols = seen.row[keep].astype(np.int64), seen.col[keep].astype(np.int64)
         # ascending, as the pairs are (observer and subject are of one copy)
         self.obs_flat = self.obs_rows * self.copy_size + self.obs_cols % self.copy_size
@@ -175,14 +176,13 @@ class Structure:
         return sp.diags(np.divide(1.0, totals, out=np.zeros(n), where=totals > 0)) @ weights
 
     def _build_alliances(self) -> None:
-        """Alliance pooling over the matrix: the influence, dense or sparse, and its renormalisation.
-        A batch's influence is block diagonal: dense, one product per copy (its blocks, stacked);
-        sparse, one product over the stacked matrix, whose rows add their terms as a run's do."""
+        """Alliance pooling over the matrix: the influence (sparse, on both paths) and its
+        renormalisation. A batch's influence is block diagonal, the stacked matrix of its copies',
+        whose rows add their terms as a run's do."""
         influence = self._ally_influence().tocsr()  # a product's: no duplicate entries
-        if self.dense:
-            self.influence = self._dense_blocks(influence)
-        else:
-            self.influence = influence
+        if self.dense:  # (the sparse path's pool keeps the product's order: kernels.pool_allies)
+            influence.sort_indices()  # kernels.fused_rows adds a row's terms by ascending column
+        self.influence = influence
         # Pooling leaves out each state's view of itself and renormalises by 1 - W[k, l]
         # (_update_trust); where that weight vanishes (l is k's only ally) the pool is k's own view.
         # The weight is exactly 1 wherever l is not an ally of k, and dividing by 1 changes nothing,
@@ -211,14 +211,6 @@ class Structure:
                 self.pool_unweighted,
                 np.stack(bounds, axis=1),
             )
-
-    def _dense_blocks(self, matrix: sp.spmatrix) -> np.ndarray:
-        """A block-diagonal sparse matrix over the model's states as its copies' dense blocks:
-        (copies, states, states) in a batch, the n x n matrix (as ``toarray``) in a single run."""
-        size, entries = self.copy_size, matrix.tocoo()
-        blocks = np.zeros((self.copies, size, size))
-        blocks[entries.row // size, entries.row % size, entries.col % size] = entries.data
-        return blocks[0] if self.copies == 1 else blocks
 
     def _build_local_alliances(self) -> None:
         """Alliance pooling over local views: for each held pair (k, l) of a state k with allies,
@@ -267,12 +259,6 @@ class Structure:
         self.pool_renormalised = np.flatnonzero((weight != 1.0) & ~vanishing)
         self.pool_weight = weight[self.pool_renormalised]
         self.pool_unweighted = np.flatnonzero(vanishing)
-
-    def blocks(self, matrix: np.ndarray) -> np.ndarray:
-        """A batch's (copies x states) x states matrix as its copies' n x n matrices, a
-        (copies, states, states) view (writable); a single run's matrix as it is."""
-        size = self.copy_size
-        return matrix if self.copies == 1 else matrix.reshape(self.copies, size, size)
 
     def _build_buffers(self) -> None:
         """Work arrays that the step reuses rather than allocating n x n matrices every time."""

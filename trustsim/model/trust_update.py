@@ -8,54 +8,10 @@ longest stage of the step; it reads the model's arrays and rule and writes trust
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from trustsim.model import kernels
 from trustsim.model.records import ALLIANCE, ALLIES, DECAY, DIRECT, NO_ACTOR, OBSERVATION
-
-
-class OneBlasThread:
-    """A context that runs BLAS (NumPy's matrix products) on one thread, restoring it after.
-
-    The dense path multiplies matrices of at most DENSE_LIMIT x DENSE_LIMIT, too small to gain from
-    threads: OpenBLAS's worker threads busy-wait, and on a loaded machine they made N = 100 about
-    five times slower (docs/performance.md). The products are the same with one thread or several.
-    The libraries are found once per process (threadpoolctl; inspecting them takes milliseconds);
-    each entry then only sets their thread counts, a few microseconds where ``limit()`` takes ~30. The
-    context nests: only the outermost entry sets and restores them, so that a caller stepping a
-    model many times (``TrustModel.stepping``) pays that once, and each step's own entry is a count.
-    """
-
-    def __init__(self) -> None:
-        self._libraries: list | None = None
-        self._before: list[int] = []
-        self._depth = 0
-        self._lock = threading.Lock()  # models stepped in threads share the process's BLAS
-
-    def __enter__(self) -> None:
-        with self._lock:
-            self._depth += 1
-            if self._depth > 1:
-                return
-            if self._libraries is None:
-                self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-            self._before = [library.get_num_threads() for library in self._libraries]
-            for library in self._libraries:
-                library.set_num_threads(1)
-
-    def __exit__(self, *_: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth:
-                return
-            for library, threads in zip(self._libraries or (), self._before, strict=True):
-                library.set_num_threads(threads)
-
-
-one_blas_thread = OneBlasThread()
 
 
 class TrustUpdate:
@@ -139,13 +95,13 @@ class TrustUpdate:
             congealing = (congeal, self.hardness, p.congeal_threshold, p.congeal_rate, p.congeal_max)
             kernels.pool_relax(self.pool_terms, self.trust, pooled, alpha, ~self.has_allies, *congealing)
             return None
-        # One product per copy of a batch (its blocks), of trust with its diagonal zeroed for the
-        # purpose (restored right after; no copy of the matrix).
-        entries = self._flat(self.trust)
+        # The product of the influence and trust with its diagonal zeroed for the purpose
+        # (restored right after; no copy of the matrix), compiled (kernels.fused_rows).
+        entries, influence = self._flat(self.trust), self.influence
         diagonal = entries[self.diagonal_flat]
         entries[self.diagonal_flat] = 0.0
         try:
-            np.matmul(self.influence, self.blocks(self.trust), out=self.blocks(pooled))
+            kernels.fused_rows(influence.indptr, influence.indices, influence.data, self.trust, pooled)
         finally:
             entries[self.diagonal_flat] = diagonal
         flat = self._flat(pooled)
@@ -157,9 +113,10 @@ class TrustUpdate:
         """Salience-weighted means of the evidence each observer saw about each subject (per
         observation pair, the sums over the steps it saw divided by their weight ``obs_weight``).
 
-        Dense path: friends @ signal, signal[j, i, c] the evidence column c of edge i -> j.
-        Sparse path: the same sums over the operator's terms (_build_observation_operator), in one
-        compiled pass (``kernels.observe_terms``).
+        Dense path: friends @ signal, signal[j, i, c] the evidence column c of edge i -> j, with
+        ``kernels.fused_rows`` (the same numbers on every processor). Sparse path: the same sums
+        over the operator's terms (_build_observation_operator), in one compiled pass
+        (``kernels.observe_terms``).
         """
         if not self.dense:
             operator = self.observation
@@ -169,10 +126,10 @@ class TrustUpdate:
         n, size, columns = self.n, self.copy_size, evidence.shape[-1]
         signal, seen = self._signal.reshape(n * size, columns), self._seen.reshape(n * size, columns)  # views
         kernels.scatter_rows(signal, self.flat_dst_src, evidence)  # only edge positions are ever non-zero
-        # One product for all the evidence columns (per copy of a batch, whose friends are blocks):
-        # seen[k, i, c] = sum_j friends[k, j] signal[j, i, c]
-        shape = (*self.friends.shape[:-1], size * columns)
-        np.matmul(self.friends, self._signal.reshape(shape), out=self._seen.reshape(shape))
+        # One product for all the evidence columns: seen[k, i, c] = sum_j friends[k, j] signal[j, i, c]
+        friends, shape = self.friends, (n, size * columns)
+        terms = (friends.indptr, friends.indices, friends.data)
+        kernels.fused_rows(*terms, self._signal.reshape(shape), self._seen.reshape(shape))
         return kernels.gather_rows_divided(seen, self.obs_flat, self.obs_weight)
 
     def _dominant_action(self, actions: np.ndarray, perceived: np.ndarray) -> np.ndarray:
