@@ -94,9 +94,10 @@ def floor_calls(model: TrustModel) -> dict[str, Callable[[], object]]:
         n = model.n
         signal, seen, pooled = rng.random((n, n * columns)), np.empty((n, n * columns)), np.empty((n, n))
         friends, influence = model.friends, model.influence
-        calls["observation product (dense, compiled)"] = lambda: kernels.fused_rows(
-            friends.indptr, friends.indices, friends.data, signal, seen
-        )
+        if not model.observe_by_terms:  # (else summed over its terms in a fused pass, not counted)
+            calls["observation product (dense, compiled)"] = lambda: kernels.fused_rows(
+                friends.indptr, friends.indices, friends.data, signal, seen
+            )
         calls["alliance product (dense, compiled)"] = lambda: kernels.fused_rows(
             influence.indptr, influence.indices, influence.data, model.trust, pooled
         )

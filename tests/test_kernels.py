@@ -655,18 +655,23 @@ def test_the_sparse_alliance_pool_is_scipys_product_then_numpys_scatters(copies)
     assert not np.array_equal(apart, trust) and not np.array_equal(apart_hard, model.hardness)
 
 
-def test_the_sparse_observation_is_scipys_product_divided():
-    """``kernels.observe_terms`` against the sparse path's former expression, SciPy's product of the
-    observation operator and the evidence sorted by source, divided by each pair's weight, bit for
-    bit, on evidence of both signs with zeros."""
+def test_the_observation_over_its_terms_is_each_pair_s_sum_rounded_once_per_term():
+    """``kernels.observe_terms`` against exact arithmetic: each pair's terms (friend weight times
+    the evidence of its edge) added in stored order, each rounded once, then divided by the pair's
+    weight, bit for bit, with weights that make the products inexact and evidence of both signs
+    with zeros; the same sums as SciPy's product (two roundings a term) differ in many entries."""
     model = sparse_model()
     rng = np.random.default_rng(5)
     evidence = rng.uniform(-1, 1, (model.n_edges, model.rule.columns))
     evidence[rng.random(evidence.shape) < 0.3] = 0.0
-    operator = model.observation
-    expected = (operator @ evidence[model.by_source]) / model.obs_weight[:, None]
+    operator = model.observation.copy()
+    operator.data = rng.uniform(0.1, 2.0, operator.nnz)  # saliences other than 1
     seen = kernels.observe_terms(operator.indptr, model.obs_edge, operator.data, evidence, model.obs_weight)
-    np.testing.assert_array_equal(seen, expected)
+    by_edge = evidence[model.obs_edge]  # each term's evidence, in term order
+    exact = sequential_fma_rows(operator.indptr, np.arange(operator.nnz), operator.data, by_edge)
+    np.testing.assert_array_equal(seen, exact / model.obs_weight[:, None])
+    twice = (operator @ evidence[model.by_source]) / model.obs_weight[:, None]
+    assert np.count_nonzero(seen != twice) > 20
     assert np.count_nonzero(np.diff(operator.indptr) > 1) > 100  # pairs seen through several friends
 
 

@@ -51,6 +51,28 @@ def test_a_large_sparse_network_takes_the_sparse_path():
     assert model_module.TrustModel(load_scenario("random_network")).dense  # 50 states
 
 
+@pytest.mark.parametrize("scenario", ["europe", "random_network"])
+def test_the_dense_path_observes_the_same_over_the_product_or_the_terms(scenario, monkeypatch):
+    """The dense path sums the observation either as the product friends @ signal
+    (``kernels.fused_rows``) or over the pairs' terms (``kernels.observe_terms``), whichever is
+    less work (``OBSERVE_BY_TERMS``): the same sums in the same order, so the same run, bit for bit,
+    step by step. europe's saliences (0.5 to 2) make the products inexact."""
+    runs = []
+    for factor in (0, 10**9):  # always the terms; always the product
+        with monkeypatch.context() as patch:
+            patch.setattr(structure, "OBSERVE_BY_TERMS", factor)
+            model = model_module.TrustModel(load_scenario(scenario, ["record.dyads=false"]))
+        assert model.dense and model.observe_by_terms == (factor == 0)
+        runs.append(model)
+    by_terms, by_product = runs
+    for _ in range(40):
+        by_terms.step()
+        by_product.step()
+        np.testing.assert_array_equal(by_terms.trust, by_product.trust)
+        np.testing.assert_array_equal(by_terms.hardness, by_product.hardness)
+    assert np.ptp(by_terms.trust) > 0.3
+
+
 RUN_DENSE = """
 import hashlib, sys
 import numpy as np

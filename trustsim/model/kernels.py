@@ -673,26 +673,6 @@ def gather_rows_divided(source: np.ndarray, rows: np.ndarray, divisor: np.ndarra
     return out
 
 
-@kernel
-def observe_terms(
-    indptr: np.ndarray, edge: np.ndarray, friend: np.ndarray, evidence: np.ndarray, weight: np.ndarray
-) -> np.ndarray:
-    """The sparse path's observation (``TrustUpdate._observe``): for each observation pair p, the
-    sum over its terms t in indptr[p]:indptr[p + 1] of friend[t] * evidence[edge[t]], divided by
-    weight[p]. SciPy's ``(observation @ evidence[by_source]) / weight[:, None]`` term for term:
-    its CSR product adds a row's terms from zero in stored order, as here."""
-    rows, columns = len(indptr) - 1, evidence.shape[1]
-    out = np.zeros((rows, columns))
-    for p in range(rows):
-        for t in range(indptr[p], indptr[p + 1]):
-            e, f = edge[t], friend[t]
-            for c in range(columns):
-                out[p, c] += f * evidence[e, c]
-        for c in range(columns):
-            out[p, c] = out[p, c] / weight[p]
-    return out
-
-
 @intrinsic
 def _fma(typing_context, a, b, c):
     """a * b + c rounded once: LLVM's ``llvm.fma`` (a fused multiply-add instruction where the
@@ -737,6 +717,28 @@ def fused_rows(
             for c in range(columns):
                 row[c] = _fma(w, source[c], row[c])
             t += 1
+
+
+@kernel
+def observe_terms(
+    indptr: np.ndarray, edge: np.ndarray, friend: np.ndarray, evidence: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    """The observation (``TrustUpdate._observe``) over its terms: for each observation pair p, the
+    sum over its terms t in indptr[p]:indptr[p + 1] of friend[t] * evidence[edge[t]], from zero in
+    stored order (ascending friend), each term with one fused multiply-add (``_fma``), divided by
+    weight[p]. These are ``fused_rows``' sums of friends @ signal at the pair, bit for bit: that
+    product adds the same terms in the same order, and its other terms (friends j with no edge
+    i -> j) add an exact zero."""
+    rows, columns = len(indptr) - 1, evidence.shape[1]
+    out = np.zeros((rows, columns))
+    for p in range(rows):
+        for t in range(indptr[p], indptr[p + 1]):
+            e, f = edge[t], friend[t]
+            for c in range(columns):
+                out[p, c] = _fma(f, evidence[e, c], out[p, c])
+        for c in range(columns):
+            out[p, c] = out[p, c] / weight[p]
+    return out
 
 
 # -- the adaptive trust rule (trust_rules.AdaptiveRule, which states the equations) --------------

@@ -15,6 +15,9 @@ from trustsim.config.schema import Scenario
 from trustsim.model.world import KIND_CODES, Relations
 
 DENSE_LIMIT = 200  # networks up to this many states use dense matrix products
+# The dense path observes over the terms when the product would multiply this many times as many
+# entries (each term reads an edge's evidence where the product reads whole rows in order).
+OBSERVE_BY_TERMS = 2
 # Generators whose networks have as many relations whatever the seed (a batch's copies must)
 FIXED_SIZE_GENERATORS = ("complete", "watts_strogatz", "barabasi_albert")
 
@@ -118,11 +121,16 @@ class Structure:
         # ascending, as the pairs are (observer and subject are of one copy)
         self.obs_flat = self.obs_rows * self.copy_size + self.obs_cols % self.copy_size
         self.obs_weight = seen.data[keep]
-        if not self.dense:
-            self._build_observation_operator()
+        self._build_observation_operator()
+        # The sums over the operator's terms are those of the dense product at the pairs, bit for
+        # bit (kernels.observe_terms), so the dense path takes whichever is less work: the product
+        # multiplies each friend's whole row of the signal, the terms only the pairs' edges.
+        self.observe_by_terms = (
+            not self.dense or OBSERVE_BY_TERMS * self.observation.nnz <= friends.nnz * self.copy_size
+        )
 
     def _build_observation_operator(self) -> None:
-        """The sparse path's observation sums as one sparse matrix over the edges.
+        """The observation sums as one sparse matrix over the edges (the terms of each pair).
 
         Row (k, i) of ``self.observation`` (one row per observation pair, in ``obs_flat`` order)
         holds friends[k, j] in the column of edge i -> j, so that
@@ -130,14 +138,12 @@ class Structure:
         pair at once: one product over the terms, where the textbook form (friends @ signal, one
         sparse n x n signal matrix per evidence column) would build three matrices every step. Its
         columns are the edges sorted by (source, target), ``by_source``, so each row adds its terms
-        in ascending j, as that product would; tests/test_network_paths.py checks the sparse path
-        against the dense one at 1e-12. The step sums the terms with ``kernels.observe_terms``,
-        reading each term's edge (``obs_edge``) directly: the product's numbers in one pass.
+        in ascending j, as the dense product does (``kernels.fused_rows``). The step sums the terms
+        with ``kernels.observe_terms``, reading each term's edge (``obs_edge``) directly: the dense
+        product's numbers at the pairs, bit for bit (tests/test_network_paths.py), in one pass.
         """
         n = self.n
-        friends = self.friends.tocsr(copy=True)
-        friends.sort_indices()
-        friends = friends.tocoo()  # entries by k, then ascending j
+        friends = self.friends.tocoo()  # entries by k, then ascending j (sorted: _build_observation)
         self.by_source = np.lexsort((self.dst, self.src))
         column = np.empty(self.n_edges, dtype=np.int64)
         column[self.by_source] = np.arange(self.n_edges)
@@ -152,8 +158,8 @@ class Structure:
         term_value = friends.data[term_friend]
         # Keep the terms of observation pairs (k != i with a positive weight).
         row = np.searchsorted(self.obs_flat, term_pair)
-        row = np.minimum(row, len(self.obs_flat) - 1)
-        keep = self.obs_flat[row] == term_pair
+        keep = row < len(self.obs_flat)  # (a network may have no observation pairs: two allies)
+        keep[keep] = self.obs_flat[row[keep]] == term_pair[keep]
         row, term_edge, term_value = row[keep], term_edge[keep], term_value[keep]
         # Rows in obs_flat order; within a row, ascending j (a stable sort keeps friends' order),
         # which is also ascending column: the matrix is in canonical form.
@@ -263,7 +269,7 @@ class Structure:
     def _build_buffers(self) -> None:
         """Work arrays that the step reuses rather than allocating n x n matrices every time."""
         n, size = self.n, self.copy_size
-        if self.dense:
+        if self.dense and not self.observe_by_terms:
             # signal[j, i, :]: the evidence columns of edge i -> j (dense _observe), and their sums
             self._signal = np.zeros((n, size, self.rule.columns))
             self._seen = np.empty((n, size, self.rule.columns))

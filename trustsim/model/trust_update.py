@@ -113,12 +113,13 @@ class TrustUpdate:
         """Salience-weighted means of the evidence each observer saw about each subject (per
         observation pair, the sums over the steps it saw divided by their weight ``obs_weight``).
 
-        Dense path: friends @ signal, signal[j, i, c] the evidence column c of edge i -> j, with
-        ``kernels.fused_rows`` (the same numbers on every processor). Sparse path: the same sums
-        over the operator's terms (_build_observation_operator), in one compiled pass
-        (``kernels.observe_terms``).
+        Either over the operator's terms (``_build_observation_operator``), in one compiled pass
+        (``kernels.observe_terms``): the sparse path, and the dense one where that is less work
+        (``observe_by_terms``); or, on the dense path, as the product friends @ signal,
+        signal[j, i, c] the evidence column c of edge i -> j (``kernels.fused_rows``). Both add each
+        pair's terms in the same order with one rounding each: the same numbers, on every processor.
         """
-        if not self.dense:
+        if self.observe_by_terms:
             operator = self.observation
             return kernels.observe_terms(
                 operator.indptr, self.obs_edge, operator.data, evidence, self.obs_weight
