@@ -2,26 +2,27 @@
 to stay bit for bit the same.
 
 A run's results are fixed (docs/performance.md): the same (config, seed) gives the same numbers on
-every release. The step's compiled kernels (``trustsim/model/kernels.py``) reproduce NumPy's
-arithmetic exactly, but three kinds of call cannot move into them without changing results:
+every release. The step's compiled kernels (``trustsim/model/kernels.py``) reproduce the array
+expressions' arithmetic exactly, but three kinds of work cannot be fused into its other passes
+without changing results, and must be done whatever the rest costs:
 
 - the random draws (NumPy's generators: four uniforms and a normal per directed edge);
-- NumPy's exponential and logarithm (SIMD routines whose last bits differ from the C library's,
-  which compiled code calls): the logit's weights (actions x logit dyads), the hard-to-fake exponent
-  (per edge), and the adaptive rule's log and exp of its direct and third-party updates;
+- the exponential and the logarithm: the logit's weights (actions x logit dyads), the hard-to-fake
+  exponent (per edge), and the adaptive rule's log and exp of its direct and third-party updates.
+  NumPy's until session 20, whose SIMD routines differ between processors; since then the model's
+  own (``kernels.exp``, ``kernels.log``), the same on every processor and as fast as NumPy's. Being
+  compiled, they could now be fused into the passes around them; they are timed here alone;
 - the dense path's observation sums and alliance pool (``kernels.fused_rows``: since session 20
   compiled, each row's terms added in stored order with fused multiply-adds, where BLAS once added
   them in an order of its own that depended on the processor). They stay floor calls: the kernel
-  is the product itself, whose order of terms fixes the results. SciPy's sparse products add each
-  row's terms in stored order, which compiled code repeats term for term: the sparse path's
-  observation and alliance sums have been compiled since session 18 (``kernels.observe_terms``,
-  ``kernels.pool_relax``) inside fused passes, so they are not counted. The local views' pool is
-  still SciPy's matrix-vector product in the step; it could be compiled the same way, and is
-  counted here until it is.
+  is the product itself, whose order of terms fixes the results. Where the dense path observes over
+  the pairs' terms (``observe_by_terms``), and on the sparse path, the sums are compiled inside
+  fused passes (``kernels.observe_terms``, ``kernels.pool_relax``), so they are not counted. The
+  local views' pool is still SciPy's matrix-vector product in the step; it could be compiled the
+  same way, and is counted here until it is.
 
-The exponential cannot move into compiled code for speed either: the C library's scalar exp, which
-compiled code calls, is several times slower than NumPy's SIMD one on this machine. The script
-prints the logit's exponentials both ways.
+The script also prints the logit's exponentials three ways: NumPy's SIMD exp, the C library's
+scalar one (what compiled code calling ``math.exp`` gets: several times slower), and the model's own.
 
 For each case this script builds the model, runs a few steps, then times ``--steps`` steps one by
 one (the median step), and times each floor call on arrays of the sizes the case's step uses
@@ -69,7 +70,7 @@ def median_time(call: Callable[[], object], repeats: int) -> float:
 
 
 def floor_calls(model: TrustModel) -> dict[str, Callable[[], object]]:
-    """The calls of one step that must stay NumPy's, BLAS's or SciPy's, on this model's sizes."""
+    """The calls of one step that must stay as they are, on this model's sizes."""
     rng = np.random.default_rng(0)
     edges = model.n_edges
     logit = len(model.policy_edges().get("logit", ()))
@@ -85,10 +86,10 @@ def floor_calls(model: TrustModel) -> dict[str, Callable[[], object]]:
             model.rng.random((edges, 4)),
             model.rng.standard_normal(edges),
         ),
-        f"logit exp ({actions} x {logit})": lambda: np.exp(exponents),
-        "hard-to-fake exp (per edge)": lambda: np.exp(per_edge),
-        "direct update log + exp (per edge)": lambda: np.exp(np.log(odds)),
-        "observation log + exp (per observed pair)": lambda: np.exp(np.log(observed_odds)),
+        f"logit exp ({actions} x {logit})": lambda: kernels.exp(exponents),
+        "hard-to-fake exp (per edge)": lambda: kernels.exp(per_edge),
+        "direct update log + exp (per edge)": lambda: kernels.exp(kernels.log(odds)),
+        "observation log + exp (per observed pair)": lambda: kernels.exp(kernels.log(observed_odds)),
     }
     if model.dense:
         n = model.n
@@ -114,16 +115,21 @@ def compiled_exp(values: np.ndarray, out: np.ndarray) -> None:
         into[i] = math.exp(flat[i])
 
 
-def exp_both_ways(model: TrustModel, repeats: int) -> tuple[float, float, int, int]:
-    """Seconds of the logit's exponentials (actions x logit dyads) with NumPy and compiled, how
-    many of the values differ in their last bits, and of how many."""
+def exp_three_ways(model: TrustModel, repeats: int) -> tuple[dict[str, float], int, int]:
+    """Seconds of the logit's exponentials (actions x logit dyads) with NumPy's exp, the C
+    library's one value at a time and the model's own (``kernels.exp``), and how many of the
+    model's values differ from NumPy's in their last bits, of how many."""
     logit = len(model.policy_edges().get("logit", ()))
     exponents = np.random.default_rng(1).uniform(-30.0, 0.0, (len(model.catalog), logit))
-    numpy_out, compiled_out = np.empty_like(exponents), np.empty_like(exponents)
-    compiled_exp(exponents, compiled_out)  # compiled (or loaded) before timing
-    numpy_seconds = median_time(lambda: np.exp(exponents, out=numpy_out), repeats)
-    compiled_seconds = median_time(lambda: compiled_exp(exponents, compiled_out), repeats)
-    return numpy_seconds, compiled_seconds, int(np.count_nonzero(numpy_out != compiled_out)), exponents.size
+    numpy_out, library_out, own_out = (np.empty_like(exponents) for _ in range(3))
+    compiled_exp(exponents, library_out)  # compiled (or loaded) before timing
+    kernels.exp(exponents, out=own_out)
+    seconds = {
+        "NumPy": median_time(lambda: np.exp(exponents, out=numpy_out), repeats),
+        "C library": median_time(lambda: compiled_exp(exponents, library_out), repeats),
+        "kernels.exp": median_time(lambda: kernels.exp(exponents, out=own_out), repeats),
+    }
+    return seconds, int(np.count_nonzero(numpy_out != own_out)), exponents.size
 
 
 def measure(label: str, settings: list[str], steps: int) -> None:
@@ -138,11 +144,11 @@ def measure(label: str, settings: list[str], steps: int) -> None:
         print(f"    floor: {name:<41} {1000 * seconds:8.3f} ms")
     print(f"  {'floor in all':<48} {1000 * floor:8.3f} ms  ({floor / step:.0%} of the step)")
     print(f"  {'1,000 steps: now / at the floor':<48} {step * 1000:8.2f} s / {floor * 1000:.2f} s")
-    numpy_seconds, compiled_seconds, differ, values = exp_both_ways(model, steps)
+    seconds, differ, values = exp_three_ways(model, steps)
+    shown = " / ".join(f"{1000 * value:.3f}" for value in seconds.values())
     print(
-        f"  logit exp, NumPy / compiled (C library): {1000 * numpy_seconds:.3f} / "
-        f"{1000 * compiled_seconds:.3f} ms ({compiled_seconds / numpy_seconds:.1f}x); "
-        f"{differ:,} of {values:,} values differ"
+        f"  logit exp, {' / '.join(seconds)}: {shown} ms; kernels.exp's differ from NumPy's in "
+        f"{differ:,} of {values:,} values"
     )
 
 

@@ -73,44 +73,64 @@ def test_the_dense_path_observes_the_same_over_the_product_or_the_terms(scenario
     assert np.ptp(by_terms.trust) > 0.3
 
 
-RUN_DENSE = """
+RUN_ON_ANY_PROCESSOR = """
 import hashlib, sys
 import numpy as np
 from trustsim.config.loading import load_scenario
 from trustsim.model.model import TrustModel
 
+def digest(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
 rng = np.random.default_rng(3)
-product = rng.random((100, 100)) @ rng.random((100, 300))  # BLAS's own, to show the kernels differ
-model = TrustModel(load_scenario("random_network", ["record.dyads=false"]))
-assert model.dense
-digest = hashlib.sha256()
-for _ in range(25):
-    model.step()
-    digest.update(model.trust.tobytes())
-    digest.update(model.hardness.tobytes())
-print(hashlib.sha256(product.tobytes()).hexdigest(), digest.hexdigest())
+product = rng.random((100, 100)) @ rng.random((100, 300))  # BLAS's own
+exponential = np.exp(rng.uniform(-30, 30, 100_000))  # NumPy's own
+runs = hashlib.sha256()
+for settings in ([], ["network.generator=complete", "network.n=60"]):  # observed by terms; by the product
+    model = TrustModel(load_scenario("random_network", ["record.dyads=false", *settings]))
+    assert model.dense and model.observe_by_terms == (not settings)
+    for _ in range(20):
+        model.step()
+        runs.update(model.trust.tobytes())
+        runs.update(model.hardness.tobytes())
+print(digest(product), digest(exponential), runs.hexdigest()[:16])
 """
 
 
-def test_the_dense_path_gives_the_same_run_whatever_the_blas_kernel():
-    """The dense path's products are compiled (``kernels.fused_rows``), so its results do not depend
-    on the processor's BLAS kernels: random_network (50 states) runs the same under OpenBLAS's
-    kernels for this processor and under its oldest x86-64 ones (Nehalem, without fused
-    multiply-adds), where a BLAS product differs. With the dense products on BLAS, as before
-    session 20, the two runs differed (on an AVX-512 processor: its SkylakeX kernels)."""
+def test_a_run_is_the_same_whatever_the_processor_s_simd_and_blas(tmp_path):
+    """A run's numbers depend on no choice made by the processor's features: the dense products
+    are compiled (``kernels.fused_rows``, ``kernels.observe_terms``), and the exponential and
+    logarithm are the model's own (``kernels.exp``, ``kernels.log``). So random_network, observed
+    over its terms and as the product, runs the same (trust and hardness at every step) in this
+    process's setting and with the oldest x86-64 everywhere: OpenBLAS's Nehalem kernels (without
+    fused multiply-adds), NumPy's baseline loops (its SIMD dispatch off) and Numba's kernels compiled
+    for a generic x86-64 processor (in a cache of their own). There a BLAS product differs, and on a
+    processor with AVX-512 NumPy's exp too (as at 3858d26, whose runs then differed)."""
     import os
     import subprocess
     import sys
 
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    oldest = {
+        "OPENBLAS_CORETYPE": "Nehalem",
+        "NPY_DISABLE_CPU_FEATURES": " ".join(__cpu_dispatch__),
+        "NUMBA_CPU_NAME": "generic",
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+    }
     prints = []
-    for core in (None, "Nehalem"):
-        env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
-        if core:
-            env["OPENBLAS_CORETYPE"] = core
+    for setting in ({}, oldest):
+        env = {key: value for key, value in os.environ.items() if key not in oldest}
         done = subprocess.run(
-            [sys.executable, "-c", RUN_DENSE], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", RUN_ON_ANY_PROCESSOR],
+            env={**env, **setting},
+            capture_output=True,
+            text=True,
+            check=True,
         )
         prints.append(done.stdout.split())
-    (blas_default, run_default), (blas_nehalem, run_nehalem) = prints
-    assert blas_default != blas_nehalem  # else the two kernels could not tell the paths apart
-    assert run_default == run_nehalem
+    (blas, numpy_exp, run), (oldest_blas, oldest_exp, oldest_run) = prints
+    assert blas != oldest_blas  # else the two settings could not tell a BLAS product from ours
+    if __cpu_features__.get("AVX512F"):
+        assert numpy_exp != oldest_exp  # nor NumPy's exp from ours
+    assert run == oldest_run

@@ -25,11 +25,12 @@ kernel = njit(cache=True, nogil=True, error_model="numpy")
 inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 # The exponent below which an action's logit weight (relative to the best action's, e^0 = 1) counts
-# as zero. Floored here, because NumPy's exponential takes a path over ten times slower for every
-# result that underflows (below e^-708); ``inverse_cdf`` never picks an action floored here. Only a
+# as zero. Floored here, because NumPy's exponential (the logit's until session 20) took a path over
+# ten times slower for every result that underflows (below e^-708); ``exp`` has none, and the floor
+# stays, so that no choice changes: ``inverse_cdf`` never picks an action floored here. Only a
 # draw of exactly 0 could tell a weight of e^-700 from a true zero, so no choice changes.
 NEGLIGIBLE_EXPONENT = -700.0
-NEGLIGIBLE_WEIGHT = float(np.exp(NEGLIGIBLE_EXPONENT))
+NEGLIGIBLE_WEIGHT = float.fromhex("0x1.14f2b0fb9307fp-1010")  # exp(NEGLIGIBLE_EXPONENT) (``exp``, tested)
 
 
 @kernel
@@ -689,6 +690,157 @@ def _fma(typing_context, a, b, c):
     return signature, codegen
 
 
+# -- the exponential and the logarithm, the same on every processor ------------------------------
+# NumPy picks its exp and log at run time by the processor's SIMD level: with AVX-512 they differ
+# from those of other processors in the last bit of some values (docs/performance.md, Session 20),
+# and every run's trust differs with them. These are computed from IEEE 754's exactly rounded
+# operations only (+, -, *, /, fused multiply-add, integer bit operations; no library call), so they
+# are the same on every processor; the compiler vectorizes their loops, and they cost what NumPy's
+# do. Both are within one unit in the last place of the C library's (tests/test_kernels.py).
+
+
+@intrinsic
+def _as_float(typing_context, bits):
+    """The float64 whose IEEE 754 bits are the int64 ``bits``."""
+    signature = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvmlite.ir.DoubleType())
+
+    return signature, codegen
+
+
+@intrinsic
+def _as_bits(typing_context, value):
+    """The IEEE 754 bits of the float64 ``value``, as an int64."""
+    signature = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvmlite.ir.IntType(64))
+
+    return signature, codegen
+
+
+_INV_LN2 = 1.4426950408889634  # 1 / ln 2
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts, the first with its last 32 bits zero (fdlibm)
+_LN2_LO = 1.90821492927058770002e-10
+_ROUNDING = 6755399441055744.0  # 1.5 * 2**52: x + it - it rounds x to the nearest integer
+_EXP_MAX, _EXP_MIN = 709.782712893384, -745.1332191019412  # beyond: inf and 0
+_MANTISSA = (1 << 52) - 1
+_SQRT2_MANTISSA = 0x6A09E667F3BCD  # the mantissa bits of sqrt(2)
+# log(1 + f) = f - f^2 / 2 + s (f^2 / 2 + R(s^2)), s = f / (2 + f): fdlibm's e_log.c and its constants
+_LG = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+
+
+@inlined
+def _exp(x: float) -> float:
+    """e^x: x = k ln 2 + r with |r| <= ln 2 / 2 (Cody and Waite's two-part ln 2, with fused
+    multiply-adds), e^r by its Taylor series to r^13 (Horner's scheme, whose error at |r| = 0.35
+    is below 2^-53), times 2^k built from its bits in two factors (so that each is a normal
+    number down to e^-745). inf above 709.78, 0 below -745.13, NaN for NaN."""
+    v = min(max(x, _EXP_MIN - 1.0), _EXP_MAX + 1.0) if x == x else 0.0  # k stays a small integer
+    k = (v * _INV_LN2 + _ROUNDING) - _ROUNDING
+    r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, v))
+    p = 1.0 / 6227020800.0
+    p = _fma(p, r, 1.0 / 479001600.0)
+    p = _fma(p, r, 1.0 / 39916800.0)
+    p = _fma(p, r, 1.0 / 3628800.0)
+    p = _fma(p, r, 1.0 / 362880.0)
+    p = _fma(p, r, 1.0 / 40320.0)
+    p = _fma(p, r, 1.0 / 5040.0)
+    p = _fma(p, r, 1.0 / 720.0)
+    p = _fma(p, r, 1.0 / 120.0)
+    p = _fma(p, r, 1.0 / 24.0)
+    p = _fma(p, r, 1.0 / 6.0)
+    p = _fma(p, r, 0.5)
+    p = _fma(p, r, 1.0)
+    p = _fma(p, r, 1.0)
+    n = np.int64(k)
+    half = n >> 1
+    value = p * _as_float((half + 1023) << 52) * _as_float((n - half + 1023) << 52)
+    if x > _EXP_MAX:
+        value = np.inf
+    elif x < _EXP_MIN:
+        value = 0.0
+    elif x != x:
+        value = x
+    return value
+
+
+@inlined
+def _log(x: float) -> float:
+    """The natural logarithm: x = 2^k m with m in [sqrt(2) / 2, sqrt(2)) from x's bits (a
+    subnormal x scaled by 2^54 first), then fdlibm's log(1 + f) for f = m - 1 and k ln 2 in two
+    parts. NaN below 0 and for NaN, -inf at 0, inf at inf."""
+    bits = _as_bits(x)
+    k = (bits >> 52) - 1023
+    if k == -1023:  # zero or subnormal
+        bits = _as_bits(x * 18014398509481984.0)  # 2^54, exactly
+        k = (bits >> 52) - 1023 - 54
+    mantissa = bits & _MANTISSA
+    if mantissa >= _SQRT2_MANTISSA:
+        m = _as_float(mantissa | (1022 << 52))
+        k += 1
+    else:
+        m = _as_float(mantissa | (1023 << 52))
+    f = m - 1.0
+    s = f / (2.0 + f)
+    dk = float(k)
+    z = s * s
+    w = z * z
+    t1 = w * (_LG[1] + w * (_LG[3] + w * _LG[5]))
+    t2 = z * (_LG[0] + w * (_LG[2] + w * (_LG[4] + w * _LG[6])))
+    half_square = 0.5 * f * f
+    value = dk * _LN2_HI - ((half_square - (s * (half_square + (t2 + t1)) + dk * _LN2_LO)) - f)
+    if not x > 0.0 or x == np.inf:  # x <= 0, NaN or inf
+        value = np.nan if (x < 0.0 or x != x) else (-np.inf if x == 0.0 else x)
+    return value
+
+
+# In place, on one array: with two, the compiler checks at run time whether they overlap, and
+# takes a loop it does not vectorize (four times slower) when they are the same array.
+@kernel
+def _exp_in_place(values: np.ndarray) -> None:
+    for i in range(values.size):
+        values[i] = _exp(values[i])
+
+
+@kernel
+def _log_in_place(values: np.ndarray) -> None:
+    for i in range(values.size):
+        values[i] = _log(values[i])
+
+
+def _elementwise(in_place, values, out: np.ndarray | None) -> np.ndarray:
+    if out is None:
+        out = np.array(values, dtype=np.float64, order="C")  # a copy
+    elif out.shape != np.shape(values) or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError("out must be a contiguous float64 array of the values' shape")
+    elif out is not values:
+        np.copyto(out, values)
+    in_place(out.reshape(-1))
+    return out
+
+
+def exp(values, out: np.ndarray | None = None) -> np.ndarray:
+    """e^values, elementwise, the same on every processor (``_exp``); into ``out`` if given (a
+    contiguous float64 array of the same shape, which may be ``values`` itself)."""
+    return _elementwise(_exp_in_place, values, out)
+
+
+def log(values, out: np.ndarray | None = None) -> np.ndarray:
+    """The natural logarithm of values, elementwise, the same on every processor (``_log``)."""
+    return _elementwise(_log_in_place, values, out)
+
+
 @kernel
 def fused_rows(
     indptr: np.ndarray, index: np.ndarray, value: np.ndarray, matrix: np.ndarray, out: np.ndarray
@@ -742,8 +894,8 @@ def observe_terms(
 
 
 # -- the adaptive trust rule (trust_rules.AdaptiveRule, which states the equations) --------------
-# Its arithmetic in one pass per stage, around NumPy's log and exp (kept as NumPy's, so that the
-# numbers are those of the array expressions, whose SIMD log and exp differ from the C library's).
+# Its arithmetic in one pass per stage, around ``log`` and ``exp`` (separate passes, as the array
+# expressions' were; they could be fused into these now that they are compiled).
 
 
 @kernel

@@ -378,7 +378,7 @@ class Logit(Policy):
             provocation,
             self.severity(catalog),
         )
-        weights = np.exp(exponent, out=exponent)
+        weights = kernels.exp(exponent, out=exponent)
         # Each kind (constructive, neutral, escalatory) gets equal prior weight, so that the
         # choice does not lean toward whichever kind the catalog happens to list more steps of.
         # Routine: a step drawn of the kind of the actor's last keeps the last instead, with

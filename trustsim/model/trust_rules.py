@@ -25,12 +25,12 @@ def hard_to_fake(
 
     A declaration ties the actor's hands (Fearon 1997): reneging costs it ``audience_cost``, so the
     declaration adds that cost to the signal. With no audience cost a declaration is cheap talk and
-    adds nothing (Kydd 2005, ch. 7). The exponent in one compiled pass, the exponential NumPy's.
+    adds nothing (Kydd 2005, ch. 7). The exponent in one compiled pass, then ``kernels.exp``.
     """
     exponent = kernels.signal_cost_exponent(
         actions, cost, declared, float(params.audience_cost), float(params.signal_cost_scale)
     )
-    return np.subtract(1.0, np.exp(exponent, out=exponent), out=exponent)
+    return np.subtract(1.0, kernels.exp(exponent, out=exponent), out=exponent)
 
 
 class AdaptiveRule:
@@ -76,17 +76,17 @@ class AdaptiveRule:
 
     def respond(self, trust: np.ndarray, hardness: np.ndarray, evidence: np.ndarray) -> np.ndarray:
         """The trust change: log-odds L = logit(T) (T clipped to the floor) move by
-        lr (credible (1 - H) + negativity_bias e2). Compiled passes around NumPy's log and exp
-        (``kernels.adaptive_step`` and ``kernels.moved``: the same numbers as the array expression,
-        tests/test_kernels.py)."""
+        lr (credible (1 - H) + negativity_bias e2). Compiled passes around ``kernels.log`` and
+        ``kernels.exp`` (``kernels.adaptive_step`` and ``kernels.moved``: the same numbers as the
+        array expression, tests/test_kernels.py)."""
         p = self.params
         step, odds = kernels.adaptive_step(
             trust, hardness, evidence, p.learning_rate, p.negativity_bias, p.short_circuit, p.trust_floor
         )
-        decay = np.log(odds, out=odds)  # the log-odds, then exp(-(L + step)) in the same buffer
+        decay = kernels.log(odds, out=odds)  # the log-odds, then exp(-(L + step)) in the same buffer
         np.add(decay, step, out=decay)
         np.negative(decay, out=decay)
-        np.exp(decay, out=decay)
+        kernels.exp(decay, out=decay)
         return kernels.moved(trust, step, decay, p.trust_floor)
 
 
@@ -120,8 +120,8 @@ class BayesianRule:
         p = self.params
         costly = hard_to_fake(actions, cost, declared, p)
         error = np.clip(error, self.FLOOR, 0.5)
-        friendly = np.log((1 - error) / ((1 - costly) * (1 - error) + costly * error))
-        hostile = np.log(error / (1 - error)) * (1.0 - p.provocation_discount * provoked)
+        friendly = kernels.log((1 - error) / ((1 - costly) * (1 - error) + costly * error))
+        hostile = kernels.log(error / (1 - error)) * (1.0 - p.provocation_discount * provoked)
         llr = np.where(move == C, friendly, np.where(move == D, hostile, 0.0))
         return llr[..., None]
 
@@ -130,8 +130,8 @@ class BayesianRule:
 
     def respond(self, trust: np.ndarray, hardness: np.ndarray, evidence: np.ndarray) -> np.ndarray:
         belief = np.clip(trust, self.FLOOR, 1 - self.FLOOR)
-        log_odds = np.log(belief / (1 - belief)) + evidence[..., 0]
-        return np.where(evidence[..., 0] == 0.0, 0.0, 1.0 / (1.0 + np.exp(-log_odds)) - trust)
+        log_odds = kernels.log(belief / (1 - belief)) + evidence[..., 0]
+        return np.where(evidence[..., 0] == 0.0, 0.0, 1.0 / (1.0 + kernels.exp(-log_odds)) - trust)
 
 
 RULES = {"adaptive": AdaptiveRule, "bayesian": BayesianRule}

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 
 from trustsim.config.schema import GeneratedNetwork, Scenario, StateSpec
+from trustsim.model import kernels
 
 KIND_CODES = {"ally": 0, "rival": 1, "neighbour": 2}
 
@@ -68,7 +69,7 @@ def generate_states(
         graph = nx.barabasi_albert_graph(n, max(1, spec.degree // 2), seed=graph_seed)
     blocs = [chr(ord("A") + i) for i in range(spec.blocs)]
     bloc_of = rng.permutation(np.arange(n) % spec.blocs)
-    capability = np.exp(rng.normal(0.0, spec.capability_spread, n))
+    capability = kernels.exp(rng.normal(0.0, spec.capability_spread, n))
     policies = np.full(n, default_policy, dtype=object)
     shares = list(spec.policy_mix.items())
     if shares:
