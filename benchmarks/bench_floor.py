@@ -10,8 +10,8 @@ without changing results, and must be done whatever the rest costs:
 - the exponential and the logarithm: the logit's weights (actions x logit dyads), the hard-to-fake
   exponent (per edge), and the adaptive rule's log and exp of its direct and third-party updates.
   NumPy's until session 20, whose SIMD routines differ between processors; since then the model's
-  own (``kernels.exp``, ``kernels.log``), the same on every processor and as fast as NumPy's. Being
-  compiled, they could now be fused into the passes around them; they are timed here alone;
+  own (``kernels.exp``, ``kernels.log``), the same on every processor, in passes of their own (fused
+  into the adaptive rule's loop they were not vectorized, and slower); they are timed here alone;
 - the dense path's observation sums and alliance pool (``kernels.fused_rows``: since session 20
   compiled, each row's terms added in stored order with fused multiply-adds, where BLAS once added
   them in an order of its own that depended on the processor). They stay floor calls: the kernel
@@ -22,7 +22,8 @@ without changing results, and must be done whatever the rest costs:
   same way, and is counted here until it is.
 
 The script also prints the logit's exponentials three ways: NumPy's SIMD exp, the C library's
-scalar one (what compiled code calling ``math.exp`` gets: several times slower), and the model's own.
+scalar one (what compiled code calling ``math.exp`` gets: several times slower), and the model's own;
+and the direct update's logarithms two ways, NumPy's and the model's own.
 
 For each case this script builds the model, runs a few steps, then times ``--steps`` steps one by
 one (the median step), and times each floor call on arrays of the sizes the case's step uses
@@ -132,6 +133,18 @@ def exp_three_ways(model: TrustModel, repeats: int) -> tuple[dict[str, float], i
     return seconds, int(np.count_nonzero(numpy_out != own_out)), exponents.size
 
 
+def log_both_ways(model: TrustModel, repeats: int) -> dict[str, float]:
+    """Seconds of the direct update's logarithms (one per edge, of odds in [0.01, 100]) with
+    NumPy's log and the model's own (``kernels.log``), each in place as the step takes it."""
+    odds = np.random.default_rng(2).uniform(0.01, 100.0, model.n_edges)
+    work = np.empty_like(odds)
+    kernels.log(odds, out=work)  # compiled (or loaded) before timing
+    return {
+        "NumPy": median_time(lambda: (np.copyto(work, odds), np.log(work, out=work)), repeats),
+        "kernels.log": median_time(lambda: (np.copyto(work, odds), kernels.log(work, out=work)), repeats),
+    }
+
+
 def measure(label: str, settings: list[str], steps: int) -> None:
     model = TrustModel(load_scenario("random_network", settings))
     model.run(WARM_UP)
@@ -150,6 +163,9 @@ def measure(label: str, settings: list[str], steps: int) -> None:
         f"  logit exp, {' / '.join(seconds)}: {shown} ms; kernels.exp's differ from NumPy's in "
         f"{differ:,} of {values:,} values"
     )
+    seconds = log_both_ways(model, steps)
+    shown = " / ".join(f"{1000 * value:.3f}" for value in seconds.values())
+    print(f"  direct update log, {' / '.join(seconds)} (with a copy in each): {shown} ms")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -695,8 +695,9 @@ def _fma(typing_context, a, b, c):
 # from those of other processors in the last bit of some values (docs/performance.md, Session 20),
 # and every run's trust differs with them. These are computed from IEEE 754's exactly rounded
 # operations only (+, -, *, /, fused multiply-add, integer bit operations; no library call), so they
-# are the same on every processor; the compiler vectorizes their loops, and they cost what NumPy's
-# do. Both are within one unit in the last place of the C library's (tests/test_kernels.py).
+# are the same on every processor; the compiler vectorizes their loops (``python
+# benchmarks/bench_floor.py`` times them beside NumPy's: exp about as fast, log slower). Both are
+# within one unit in the last place of the C library's (tests/test_kernels.py).
 
 
 @intrinsic
@@ -894,8 +895,8 @@ def observe_terms(
 
 
 # -- the adaptive trust rule (trust_rules.AdaptiveRule, which states the equations) --------------
-# Its arithmetic in one pass per stage, around ``log`` and ``exp`` (separate passes, as the array
-# expressions' were; they could be fused into these now that they are compiled).
+# Its arithmetic in one pass per stage, around ``log`` and ``exp`` in passes of their own: fused into
+# one loop with the stages' arithmetic, they were not vectorized and the step was slower (session 20).
 
 
 @kernel

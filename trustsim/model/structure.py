@@ -121,13 +121,15 @@ class Structure:
         # ascending, as the pairs are (observer and subject are of one copy)
         self.obs_flat = self.obs_rows * self.copy_size + self.obs_cols % self.copy_size
         self.obs_weight = seen.data[keep]
-        self._build_observation_operator()
         # The sums over the operator's terms are those of the dense product at the pairs, bit for
         # bit (kernels.observe_terms), so the dense path takes whichever is less work: the product
-        # multiplies each friend's whole row of the signal, the terms only the pairs' edges.
-        self.observe_by_terms = (
-            not self.dense or OBSERVE_BY_TERMS * self.observation.nnz <= friends.nnz * self.copy_size
-        )
+        # multiplies each friend's whole row of the signal, the terms only the pairs' edges. A term
+        # is a friendship k - j and an edge i -> j with i != k: each friendship meets the edges into
+        # j, one of which is k's own (saliences are positive, so every other term's pair is observed).
+        terms = int(np.bincount(self.dst, minlength=n)[friends.indices].sum()) - friends.nnz
+        self.observe_by_terms = not self.dense or OBSERVE_BY_TERMS * terms <= friends.nnz * self.copy_size
+        if self.observe_by_terms:  # (else the operator would not be read)
+            self._build_observation_operator()
 
     def _build_observation_operator(self) -> None:
         """The observation sums as one sparse matrix over the edges (the terms of each pair).
